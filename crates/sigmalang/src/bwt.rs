@@ -1,0 +1,129 @@
+//! The Burrows–Wheeler transform of a block and its inverse.
+//!
+//! The forward transform sorts the suffixes of the block with an implicit end marker that is
+//! smaller than every byte; the marker's row is left out of the output and its position is
+//! returned as the *primary index* (always in `1..=n` for a non-empty block).
+
+/// Forward BWT of `block`: returns the transformed bytes and the primary index.
+pub fn forward(block: &[u8]) -> (Vec<u8>, u32) {
+    let n = block.len();
+    if n == 0 {
+        return (Vec::new(), 0);
+    }
+    assert!(n < i32::MAX as usize, "BWT blocks are limited to 2 GiB by the frame size limit");
+    let mut sa = vec![0i32; n];
+    divsufsort::sort_in_place(block, &mut sa);
+    let mut out = Vec::with_capacity(n);
+    out.push(block[n - 1]);
+    let mut primary = 0;
+    for (row, &start) in sa.iter().enumerate() {
+        if start == 0 {
+            primary = row as u32 + 1;
+        } else {
+            out.push(block[start as usize - 1]);
+        }
+    }
+    (out, primary)
+}
+
+/// Why an inverse transform was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadPrimaryIndex;
+
+/// Inverse BWT: appends the original block to `out`.
+///
+/// Corrupt input yields wrong bytes (the frame checksum catches that), never a panic.
+pub fn inverse(bwt: &[u8], primary: u32, out: &mut Vec<u8>) -> Result<(), BadPrimaryIndex> {
+    let n = bwt.len();
+    if n == 0 {
+        return if primary == 0 { Ok(()) } else { Err(BadPrimaryIndex) };
+    }
+    let primary = primary as usize;
+    if primary == 0 || primary > n {
+        return Err(BadPrimaryIndex);
+    }
+    // Row j of the last column: bwt[j] before the marker's row, the marker at `primary`, bwt[j-1] after.
+    let mut next_of_char = [0u32; 256];
+    let mut total = 1u32; // the marker sorts first
+    let mut counts = [0u32; 256];
+    for &b in bwt {
+        counts[b as usize] += 1;
+    }
+    for c in 0..256 {
+        next_of_char[c] = total;
+        total += counts[c];
+    }
+    out.reserve(n);
+    let row_char = |row: usize| if row < primary { bwt[row] } else { bwt[row - 1] };
+    if n < (1 << 24) {
+        // psi packed with the row's last-column byte: one random access per output byte.
+        let mut psi = vec![0u32; n + 1];
+        // The marker in the last column maps to the first row of the first column.
+        psi[0] = (primary as u32) << 8;
+        for row in 0..=n {
+            if row == primary {
+                continue;
+            }
+            let c = row_char(row);
+            let slot = &mut next_of_char[c as usize];
+            psi[*slot as usize] = (row as u32) << 8 | u32::from(c);
+            *slot += 1;
+        }
+        let mut r = (psi[0] >> 8) as usize;
+        for _ in 0..n {
+            let entry = psi[r];
+            r = (entry >> 8) as usize;
+            out.push(entry as u8);
+        }
+    } else {
+        let mut psi = vec![0u32; n + 1];
+        psi[0] = primary as u32;
+        for row in 0..=n {
+            if row == primary {
+                continue;
+            }
+            let slot = &mut next_of_char[row_char(row) as usize];
+            psi[*slot as usize] = row as u32;
+            *slot += 1;
+        }
+        let mut r = psi[0] as usize;
+        for _ in 0..n {
+            r = psi[r] as usize;
+            out.push(if r == primary { 0 } else { row_char(r) });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(data: &[u8]) {
+        let (t, primary) = forward(data);
+        assert_eq!(t.len(), data.len());
+        let mut back = Vec::new();
+        inverse(&t, primary, &mut back).unwrap();
+        assert_eq!(back, data);
+    }
+
+    #[test]
+    fn round_trips_small_blocks() {
+        for data in [&b""[..], b"a", b"ab", b"ba", b"aaaa", b"banana", b"abracadabra", b"\x00\xff\x00"] {
+            round_trip(data);
+        }
+    }
+
+    #[test]
+    fn known_transform() {
+        assert_eq!(forward(b"banana"), (b"annbaa".to_vec(), 4));
+    }
+
+    #[test]
+    fn rejects_primary_out_of_range() {
+        let mut out = Vec::new();
+        assert_eq!(inverse(b"abc", 0, &mut out), Err(BadPrimaryIndex));
+        assert_eq!(inverse(b"abc", 4, &mut out), Err(BadPrimaryIndex));
+        assert_eq!(inverse(b"", 1, &mut out), Err(BadPrimaryIndex));
+    }
+}

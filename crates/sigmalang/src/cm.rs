@@ -1,0 +1,298 @@
+//! The context-mixing model that entropy codes a Burrows–Wheeler-transformed block.
+//!
+//! Each byte is coded as eight binary decisions, most significant bit first. Several
+//! predictions of each bit (order 0, order 1 at two adaptation rates, order 2, and a run
+//! model that bets on the previous byte repeating) are mixed in the logistic domain by
+//! weights chosen by a small context, then refined by two secondary estimators (SSE).
+//! Everything is integer arithmetic, so encoder and decoder agree on every platform.
+
+use crate::rangecoder;
+
+/// `squash(x) = 4096 / (1 + e^(-x/256))` sampled every 128 steps of `x` in `-2048..=2048`.
+const SQUASH_KNOTS: [i32; 33] = [
+    1, 2, 4, 6, 10, 17, 27, 45, 74, 120, 194, 311, 488, 747, 1102, 1546, 2048, 2550, 2994, 3349,
+    3608, 3785, 3902, 3976, 4022, 4051, 4069, 4079, 4086, 4090, 4092, 4094, 4095,
+];
+
+/// Logistic function on the 12-bit scale: stretch domain `-2047..=2047` → probability `1..=4095`.
+#[inline(always)]
+fn squash(x: i32) -> i32 {
+    let x = x.clamp(-2047, 2047) + 2048;
+    let (i, w) = ((x >> 7) as usize, x & 127);
+    (SQUASH_KNOTS[i] * (128 - w) + SQUASH_KNOTS[i + 1] * w + 64) >> 7
+}
+
+/// Tables shared by every model instance: the inverse of `squash`.
+struct Tables {
+    stretch: [i16; 4096],
+}
+
+impl Tables {
+    fn new() -> Self {
+        let mut stretch = [0i16; 4096];
+        // Invert squash by walking x upwards: stretch(p) is the smallest x with squash(x) ≥ p.
+        let mut x = -2047;
+        for (p, slot) in stretch.iter_mut().enumerate() {
+            while x < 2047 && squash(x) < p as i32 {
+                x += 1;
+            }
+            *slot = x as i16;
+        }
+        Tables { stretch }
+    }
+}
+
+fn tables() -> &'static Tables {
+    static TABLES: std::sync::OnceLock<Tables> = std::sync::OnceLock::new();
+    TABLES.get_or_init(Tables::new)
+}
+
+/// Adaptive probability with a fixed adaptation rate, 16-bit scale.
+#[inline(always)]
+fn adapt(p: &mut u16, bit: u32, rate: u32) {
+    let target = (bit << 16) - bit; // 0 or 65535
+    let cur = u32::from(*p);
+    *p = if target > cur {
+        (cur + ((target - cur) >> rate)) as u16
+    } else {
+        (cur - ((cur - target) >> rate)) as u16
+    };
+}
+
+/// Secondary estimation: refines a probability given a context, by interpolating between
+/// 33 learned points along the stretch axis.
+struct Apm {
+    table: Vec<u16>,
+    index: usize,
+    rate: u32,
+}
+
+impl Apm {
+    fn new(contexts: usize, rate: u32) -> Self {
+        let mut table = Vec::with_capacity(contexts * 33);
+        for _ in 0..contexts {
+            for j in 0..33 {
+                table.push((SQUASH_KNOTS[j] * 16) as u16);
+            }
+        }
+        Apm { table, index: 0, rate }
+    }
+
+    /// Refined 12-bit probability for `st` (stretched probability) in context `cx`.
+    #[inline(always)]
+    fn refine(&mut self, st: i32, cx: usize) -> i32 {
+        let s = st.clamp(-2047, 2047) + 2048;
+        let (lo, w) = ((s >> 7) as usize, s & 127);
+        let base = cx * 33 + lo;
+        self.index = base + (w >> 6) as usize;
+        let t = &self.table[base..base + 2];
+        ((i32::from(t[0]) * (128 - w) + i32::from(t[1]) * w) >> 11).clamp(1, 4095)
+    }
+
+    #[inline(always)]
+    fn update(&mut self, bit: u32) {
+        adapt(&mut self.table[self.index], bit, self.rate);
+    }
+}
+
+const INPUTS: usize = 6;
+const MIXER_SETS: usize = 8 * 4 * 2;
+
+/// The whole per-block model state.
+struct Model {
+    tables: &'static Tables,
+    order0: Vec<u16>,
+    order1_fast: Vec<u16>,
+    order1_slow: Vec<u16>,
+    order2: Vec<u16>,
+    run: Vec<u16>,
+    weights: Vec<i32>,
+    apm_order1: Apm,
+    apm_run: Apm,
+    // byte history
+    c1: usize,
+    c2: usize,
+    run_len: usize,
+    // per-bit state
+    c0: usize,
+    bit_pos: usize,
+    inputs: [i32; INPUTS],
+    mixer_set: usize,
+    mixed_p: i32,
+    slot_o1: usize,
+    slot_o2: usize,
+    slot_run: usize,
+    expected_bit: u32,
+    run_live: bool,
+}
+
+const ORDER2_BITS: usize = 22;
+
+impl Model {
+    fn new() -> Self {
+        Model {
+            tables: tables(),
+            order0: vec![32768; 256],
+            order1_fast: vec![32768; 256 * 256],
+            order1_slow: vec![32768; 256 * 256],
+            order2: vec![32768; 1 << ORDER2_BITS],
+            run: vec![32768; 2 * 32 * 256],
+            weights: vec![1 << 14; MIXER_SETS * INPUTS],
+            apm_order1: Apm::new(256 * 256, 7),
+            apm_run: Apm::new(32 * 256, 7),
+            c1: 0,
+            c2: 0,
+            run_len: 0,
+            c0: 1,
+            bit_pos: 0,
+            inputs: [0; INPUTS],
+            mixer_set: 0,
+            mixed_p: 2048,
+            slot_o1: 0,
+            slot_o2: 0,
+            slot_run: 0,
+            expected_bit: 0,
+            run_live: true,
+        }
+    }
+
+    #[inline(always)]
+    fn st(&self, p16: u16) -> i32 {
+        i32::from(self.tables.stretch[(p16 >> 4) as usize])
+    }
+
+    /// P(next bit = 1) on the coder's 16-bit scale.
+    #[inline(always)]
+    fn predict(&mut self) -> u32 {
+        let c0 = self.c0;
+        self.slot_o1 = self.c1 << 8 | c0;
+        self.slot_o2 = ((self.c2 << 16 | self.c1 << 8).wrapping_mul(0x9E37_79B1) >> 8 ^ c0)
+            & ((1 << ORDER2_BITS) - 1);
+        let run_bucket = self.run_len.min(31);
+        self.expected_bit = ((self.c1 | 256) >> (7 - self.bit_pos)) as u32 & 1;
+        self.slot_run = (usize::from(self.run_live) * 32 + run_bucket) * 256 + c0;
+
+        let p_run = self.st(self.run[self.slot_run]);
+        let run_input = if self.run_live {
+            if self.expected_bit == 1 { p_run } else { -p_run }
+        } else {
+            0
+        };
+        self.inputs = [
+            self.st(self.order0[c0]),
+            self.st(self.order1_fast[self.slot_o1]),
+            self.st(self.order1_slow[self.slot_o1]),
+            self.st(self.order2[self.slot_o2]),
+            run_input,
+            256,
+        ];
+        self.mixer_set = (self.bit_pos * 4 + run_bucket.min(3)) * 2 + usize::from(self.run_live);
+        let w = &self.weights[self.mixer_set * INPUTS..][..INPUTS];
+        let dot: i64 = w.iter().zip(&self.inputs).map(|(&w, &x)| i64::from(w) * i64::from(x)).sum();
+        let st = (dot >> 16) as i32;
+        self.mixed_p = squash(st);
+        let p1 = self.apm_order1.refine(st, self.c1 << 8 | c0);
+        let p2 = self.apm_run.refine(st, run_bucket << 8 | c0);
+        let p = (self.mixed_p + p1 + 2 * p2 + 2) >> 2;
+        (p.clamp(1, 4095) as u32) << 4
+    }
+
+    #[inline(always)]
+    fn update(&mut self, bit: u32) {
+        let err = ((bit as i32) << 12) - self.mixed_p;
+        let w = &mut self.weights[self.mixer_set * INPUTS..][..INPUTS];
+        for (w, &x) in w.iter_mut().zip(&self.inputs) {
+            *w += (x * err) >> 6;
+        }
+        adapt(&mut self.order0[self.c0], bit, 5);
+        adapt(&mut self.order1_fast[self.slot_o1], bit, 3);
+        adapt(&mut self.order1_slow[self.slot_o1], bit, 6);
+        adapt(&mut self.order2[self.slot_o2], bit, 4);
+        if self.run_live {
+            adapt(&mut self.run[self.slot_run], u32::from(bit == self.expected_bit), 5);
+            self.run_live = bit == self.expected_bit;
+        }
+        self.apm_order1.update(bit);
+        self.apm_run.update(bit);
+
+        self.c0 = self.c0 << 1 | bit as usize;
+        self.bit_pos += 1;
+        if self.bit_pos == 8 {
+            let byte = self.c0 & 0xff;
+            self.run_len = if byte == self.c1 { self.run_len + 1 } else { 0 };
+            self.c2 = self.c1;
+            self.c1 = byte;
+            self.c0 = 1;
+            self.bit_pos = 0;
+            self.run_live = true;
+        }
+    }
+}
+
+/// Entropy codes `block`, appending the code to `out`.
+pub fn encode(block: &[u8], out: Vec<u8>) -> Vec<u8> {
+    let mut model = Model::new();
+    let mut coder = rangecoder::Encoder::new(out);
+    for &byte in block {
+        for i in (0..8).rev() {
+            let bit = u32::from(byte >> i) & 1;
+            coder.encode(bit, model.predict());
+            model.update(bit);
+        }
+    }
+    coder.finish()
+}
+
+/// Decodes `len` bytes from `code`, appending them to `out`.
+///
+/// Returns `false` if decoding had to read past the end of `code`, which a well-formed
+/// payload never does.
+pub fn decode(code: &[u8], len: usize, out: &mut Vec<u8>) -> bool {
+    let mut model = Model::new();
+    let mut coder = rangecoder::Decoder::new(code);
+    out.reserve(len);
+    for _ in 0..len {
+        for _ in 0..8 {
+            let bit = coder.decode(model.predict());
+            model.update(bit);
+        }
+        out.push(model.c1 as u8);
+        if coder.overrun() > 4 {
+            return false;
+        }
+    }
+    coder.overrun() == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn squash_and_stretch_are_inverse_enough() {
+        let t = tables();
+        for p in (1..4095).step_by(7) {
+            let back = squash(i32::from(t.stretch[p]));
+            assert!((back - p as i32).abs() <= 40, "p={p} back={back}");
+        }
+        assert_eq!(squash(0), 2048);
+    }
+
+    #[test]
+    fn round_trips() {
+        let data: Vec<u8> = b"banana bandana ".iter().cycle().take(5000).copied().chain(0..=255).collect();
+        let code = encode(&data, Vec::new());
+        assert!(code.len() < data.len() / 4);
+        let mut back = Vec::new();
+        assert!(decode(&code, data.len(), &mut back));
+        assert_eq!(back, data);
+    }
+
+    #[test]
+    fn truncated_code_reports_overrun() {
+        let data: Vec<u8> = (0..4000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        let code = encode(&data, Vec::new());
+        let mut back = Vec::new();
+        assert!(!decode(&code[..code.len() / 2], data.len(), &mut back));
+    }
+}

@@ -1,0 +1,264 @@
+//! The frame codec: one frame of text in, one self-contained payload out, and back.
+//!
+//! No I/O happens here. A payload is either the frame's bytes as they are (`Stored`) or the
+//! ΣLANG glyph coding (`Glyph`): word transform, Burrows–Wheeler transform, context-mixing
+//! entropy coder. The container (`format`) records which, and the decoded size.
+
+use crate::token::Tokenizer;
+use crate::transform::{self, Params, TransformError};
+use crate::{bwt, cm, varint};
+
+/// How a frame's payload is coded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The payload is the decoded bytes.
+    Stored = 0,
+    /// Glyph coding: optional word transform, BWT, context mixing.
+    Glyph = 1,
+}
+
+impl Method {
+    /// Parses a method byte.
+    pub fn from_byte(b: u8) -> Option<Method> {
+        match b {
+            0 => Some(Method::Stored),
+            1 => Some(Method::Glyph),
+            _ => None,
+        }
+    }
+}
+
+/// A frame never decodes to more than this many bytes per payload byte (plus
+/// [`EXPANSION_SLACK`]); decoders reject headers that claim more, so decode work is bounded by
+/// the input size.
+pub const MAX_EXPANSION: u64 = 4096;
+/// Constant allowance in the expansion bound, so that tiny payloads can describe small frames.
+pub const EXPANSION_SLACK: u64 = 4096;
+
+/// Largest decoded size a payload of `payload_len` bytes may declare.
+pub fn max_decoded_size(payload_len: u64) -> u64 {
+    payload_len.saturating_mul(MAX_EXPANSION).saturating_add(EXPANSION_SLACK)
+}
+
+/// Tuning of the glyph coder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodecParams {
+    /// How often an ASCII word must occur in a frame to be put in the Σ-bank.
+    pub min_bank_count: u32,
+}
+
+impl Default for CodecParams {
+    fn default() -> Self {
+        CodecParams { min_bank_count: 2 }
+    }
+}
+
+/// An encoded frame and what went into it.
+pub struct EncodedFrame {
+    /// How the payload is coded.
+    pub method: Method,
+    /// The payload.
+    pub payload: Vec<u8>,
+    /// Glyphs produced, by [`GlyphType`] index.
+    pub glyphs: [u64; 4],
+}
+
+const MODE_TRANSFORMED: u8 = 1;
+
+/// Encodes one frame.
+pub fn encode(input: &[u8], params: &CodecParams) -> EncodedFrame {
+    let transformed = transform::encode(input, params.min_bank_count);
+    if let Some(t) = &transformed {
+        let payload = glyph_payload(Some(&t.params), &t.block);
+        if (payload.len() as u64) < input.len() as u64 && input.len() as u64 <= max_decoded_size(payload.len() as u64) {
+            return EncodedFrame { method: Method::Glyph, payload, glyphs: t.glyphs };
+        }
+    }
+    let glyphs = [Tokenizer::new(input).count() as u64, 0, 0, 0];
+    let payload = glyph_payload(None, input);
+    if payload.len() < input.len() {
+        EncodedFrame { method: Method::Glyph, payload, glyphs }
+    } else {
+        EncodedFrame { method: Method::Stored, payload: input.to_vec(), glyphs }
+    }
+}
+
+fn glyph_payload(params: Option<&Params>, block: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(block.len() / 3 + 64);
+    match params {
+        None => out.push(0),
+        Some(p) => {
+            out.push(MODE_TRANSFORMED);
+            let mut bits = [0u8; 32];
+            for (i, &on) in p.implied_space.iter().enumerate() {
+                bits[i / 8] |= u8::from(on) << (i % 8);
+            }
+            out.extend_from_slice(&bits);
+            out.push(p.one_byte_codes);
+            out.push(p.two_byte_prefixes);
+            varint::put(&mut out, p.bank_entries);
+            varint::put(&mut out, p.bank_bytes);
+        }
+    }
+    let (bwt, primary) = bwt::forward(block);
+    varint::put(&mut out, block.len() as u64);
+    varint::put(&mut out, u64::from(primary));
+    cm::encode(&bwt, out)
+}
+
+/// Why a payload could not be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    /// A field of the payload header is malformed or out of range.
+    #[error("malformed payload header")]
+    Header,
+    /// The entropy-coded data ends early.
+    #[error("entropy-coded data is truncated")]
+    Truncated,
+    /// The BWT primary index is out of range.
+    #[error("BWT primary index out of range")]
+    PrimaryIndex,
+    /// The Σ-bank section is malformed.
+    #[error("malformed Σ-bank")]
+    Bank,
+    /// A glyph code or flag is malformed.
+    #[error("malformed glyph stream")]
+    Glyphs,
+    /// The payload decodes to a size other than the header's.
+    #[error("decoded size differs from the frame header")]
+    Size,
+}
+
+impl From<TransformError> for PayloadError {
+    fn from(e: TransformError) -> Self {
+        match e {
+            TransformError::BadBank => PayloadError::Bank,
+            TransformError::BadCode | TransformError::BadFlag => PayloadError::Glyphs,
+            TransformError::TooLong => PayloadError::Size,
+        }
+    }
+}
+
+/// Reads a varint from `buf` at `*pos`.
+fn take_varint(buf: &[u8], pos: &mut usize) -> Result<u64, PayloadError> {
+    let (v, n) = varint::get(&buf[*pos..]).map_err(|_| PayloadError::Header)?;
+    *pos += n;
+    Ok(v)
+}
+
+/// Decodes a payload that must yield exactly `decoded_size` bytes, appended to `out`.
+pub fn decode(method: Method, payload: &[u8], decoded_size: usize, out: &mut Vec<u8>) -> Result<(), PayloadError> {
+    let start = out.len();
+    match method {
+        Method::Stored => {
+            if payload.len() != decoded_size {
+                return Err(PayloadError::Size);
+            }
+            out.extend_from_slice(payload);
+        }
+        Method::Glyph => {
+            let params = parse_glyph_header(payload)?;
+            let (params, block_len, primary, code) = params;
+            // The transformed block is never longer than the text (the encoder falls back to
+            // the untransformed block otherwise), so this bounds every allocation below.
+            if block_len > decoded_size as u64 || (params.is_none() && block_len != decoded_size as u64) {
+                return Err(PayloadError::Header);
+            }
+            let block_len = block_len as usize;
+            let mut bwt = Vec::new();
+            if !cm::decode(code, block_len, &mut bwt) {
+                return Err(PayloadError::Truncated);
+            }
+            match params {
+                None => bwt::inverse(&bwt, primary, out).map_err(|_| PayloadError::PrimaryIndex)?,
+                Some(params) => {
+                    let mut block = Vec::new();
+                    bwt::inverse(&bwt, primary, &mut block).map_err(|_| PayloadError::PrimaryIndex)?;
+                    drop(bwt);
+                    transform::decode(&params, &block, decoded_size, out)?;
+                }
+            }
+        }
+    }
+    if out.len() - start != decoded_size {
+        return Err(PayloadError::Size);
+    }
+    Ok(())
+}
+
+type GlyphHeader<'a> = (Option<Params>, u64, u32, &'a [u8]);
+
+fn parse_glyph_header(payload: &[u8]) -> Result<GlyphHeader<'_>, PayloadError> {
+    let mode = *payload.first().ok_or(PayloadError::Header)?;
+    let mut pos = 1;
+    let params = match mode {
+        0 => None,
+        MODE_TRANSFORMED => {
+            let fixed = payload.get(1..35).ok_or(PayloadError::Header)?;
+            let mut implied_space = [false; 256];
+            for (i, slot) in implied_space.iter_mut().enumerate() {
+                *slot = fixed[i / 8] >> (i % 8) & 1 == 1;
+            }
+            let (n1, n2) = (fixed[32], fixed[33]);
+            if u16::from(n1) + u16::from(n2) > 128 {
+                return Err(PayloadError::Header);
+            }
+            pos = 35;
+            let bank_entries = take_varint(payload, &mut pos)?;
+            let bank_bytes = take_varint(payload, &mut pos)?;
+            Some(Params { implied_space, one_byte_codes: n1, two_byte_prefixes: n2, bank_entries, bank_bytes })
+        }
+        _ => return Err(PayloadError::Header),
+    };
+    let block_len = take_varint(payload, &mut pos)?;
+    let primary = u32::try_from(take_varint(payload, &mut pos)?).map_err(|_| PayloadError::Header)?;
+    Ok((params, block_len, primary, &payload[pos..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(input: &[u8]) -> EncodedFrame {
+        let frame = encode(input, &CodecParams::default());
+        let mut out = Vec::new();
+        decode(frame.method, &frame.payload, input.len(), &mut out).unwrap();
+        assert_eq!(out, input);
+        frame
+    }
+
+    #[test]
+    fn prose_uses_the_glyph_coder() {
+        let text = "It was the best of times, it was the worst of times; it was the age of wisdom.\n".repeat(40);
+        let frame = round_trip(text.as_bytes());
+        assert_eq!(frame.method, Method::Glyph);
+        assert!(frame.payload.len() < text.len() / 10);
+        assert!(frame.glyphs[crate::glyph::GlyphType::Reference as usize] > 0);
+    }
+
+    #[test]
+    fn incompressible_input_is_stored() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let noise: Vec<u8> = (0..5000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 32) as u8
+            })
+            .collect();
+        assert_eq!(round_trip(&noise).method, Method::Stored);
+        assert_eq!(round_trip(b"").method, Method::Stored);
+        round_trip(b"a");
+    }
+
+    #[test]
+    fn wrong_sizes_are_rejected() {
+        let text = b"the theme of the thesis is the theory of the thing".repeat(10);
+        let frame = encode(&text, &CodecParams::default());
+        let mut out = Vec::new();
+        assert_eq!(decode(frame.method, &frame.payload, text.len() - 1, &mut out), Err(PayloadError::Size));
+        out.clear();
+        assert_eq!(decode(Method::Stored, b"abc", 2, &mut out), Err(PayloadError::Size));
+    }
+}

@@ -1,0 +1,597 @@
+//! The word transform: turns a frame's tokens into the Σ-bank and a compact glyph byte stream,
+//! and parses that stream back into glyphs.
+//!
+//! Words are case-folded (a flag carries the capitalisation), frequent words and every
+//! non-ASCII word or symbol go into the frame's Σ-bank ranked by frequency (the most frequent
+//! get one-byte codes), and the single space before a word is implicit where the frame's
+//! statistics say it usually is. The stream is what the Burrows–Wheeler stage sorts, so it is
+//! designed for that: codes are bytes ≥ 0x80, flags are control bytes, everything else is the
+//! text's own bytes. `docs/FORMAT.md` specifies the byte layout.
+
+use crate::glyph::{Case, Glyph, GlyphType};
+use crate::primitive::Primitive;
+use crate::token::{is_ascii_letter, starts_with_letter, TokenKind, Tokenizer};
+use rustc_hash::FxHashMap;
+
+/// Escape: the next byte is literal.
+pub const ESC: u8 = 0x01;
+/// The next word is capitalised.
+pub const CAP: u8 = 0x02;
+/// The next word is in upper case.
+pub const UPPER: u8 = 0x03;
+/// The next word inverts the implicit-space default.
+pub const TOGGLE: u8 = 0x04;
+/// Control bytes reserved for future glyph flags; literal occurrences are escaped.
+const LAST_FLAG: u8 = 0x07;
+/// First code byte; every byte from here to 0xFF is part of a Σ-bank code.
+pub const FIRST_CODE: u8 = 0x80;
+/// Byte that precedes the first token of a frame, for the implicit-space rule.
+const FRAME_START: u8 = b'\n';
+/// Most entries a bank can hold: 128 three-byte code prefixes × 128 × 128.
+pub const MAX_BANK: usize = 128 * 128 * 128;
+
+#[inline]
+fn needs_escape(b: u8) -> bool {
+    b >= FIRST_CODE || (ESC..=LAST_FLAG).contains(&b)
+}
+
+#[inline]
+fn is_whitespace(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// The per-frame parameters of the transform, stored in the frame payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Params {
+    /// For each byte value: whether a word after it is preceded by an implicit space.
+    pub implied_space: [bool; 256],
+    /// Number of one-byte codes.
+    pub one_byte_codes: u8,
+    /// Number of code prefixes that start a two-byte code.
+    pub two_byte_prefixes: u8,
+    /// Number of Σ-bank entries.
+    pub bank_entries: u64,
+    /// Length of the bank section at the start of the block.
+    pub bank_bytes: u64,
+}
+
+/// A transformed frame: its parameters and the block (bank section, then glyph stream).
+pub struct Transformed {
+    /// Parameters the decoder needs.
+    pub params: Params,
+    /// The bytes handed to the Burrows–Wheeler stage.
+    pub block: Vec<u8>,
+    /// Glyphs in the stream, by [`GlyphType`] index.
+    pub glyphs: [u64; 4],
+}
+
+/// Lowercases `word` into `out` as far as a [`Case`] flag can restore it.
+fn fold_into(word: &[u8], out: &mut Vec<u8>) -> Case {
+    out.clear();
+    out.extend_from_slice(word);
+    let uppers = word.iter().filter(|b| b.is_ascii_uppercase()).count();
+    if uppers == 0 {
+        Case::AsIs
+    } else if uppers == 1 && word[0].is_ascii_uppercase() {
+        out[0] = out[0].to_ascii_lowercase();
+        Case::Capitalized
+    } else if uppers >= 2 && !word.iter().any(u8::is_ascii_lowercase) {
+        out.make_ascii_lowercase();
+        Case::Upper
+    } else {
+        Case::AsIs
+    }
+}
+
+/// Byte before position `pos`, or the frame-start byte.
+#[inline]
+fn byte_before(input: &[u8], pos: usize) -> u8 {
+    if pos == 0 {
+        FRAME_START
+    } else {
+        input[pos - 1]
+    }
+}
+
+/// Whether the word starting at `pos` is preceded by exactly one space (a one-byte space token).
+#[inline]
+fn after_single_space(input: &[u8], pos: usize) -> bool {
+    pos >= 1 && input[pos - 1] == b' ' && (pos < 2 || !is_whitespace(input[pos - 2]))
+}
+
+/// Code length in bytes of each rank for a given split, and the total cost of a split.
+fn split_cost(prefix: &[u64], n1: usize, n2: usize) -> Option<u64> {
+    let m = prefix.len() - 1;
+    let n3 = 128 - n1 - n2;
+    let cap1 = n1.min(m);
+    let cap2 = (n1 + 128 * n2).min(m);
+    if n1 + 128 * n2 + 128 * 128 * n3 < m {
+        return None;
+    }
+    Some(prefix[cap1] + 2 * (prefix[cap2] - prefix[cap1]) + 3 * (prefix[m] - prefix[cap2]))
+}
+
+/// Applies the word transform to `input`. Returns `None` when it would not make the block smaller.
+///
+/// `min_count` is how often an ASCII word must occur in the frame to be banked.
+pub fn encode(input: &[u8], min_count: u32) -> Option<Transformed> {
+    // Pass 1: count words and symbols, and vote on the implicit space per preceding byte.
+    let mut counts: FxHashMap<Box<[u8]>, u32> = FxHashMap::default();
+    let mut votes = [[0u32; 2]; 256];
+    let mut folded = Vec::new();
+    for (kind, range) in Tokenizer::new(input) {
+        let key: &[u8] = match kind {
+            TokenKind::Word => {
+                fold_into(&input[range.clone()], &mut folded);
+                let (at, spaced) = if after_single_space(input, range.start) {
+                    (range.start - 1, 1)
+                } else {
+                    (range.start, 0)
+                };
+                votes[byte_before(input, at) as usize][spaced] += 1;
+                &folded
+            }
+            TokenKind::Symbol => &input[range],
+            _ => continue,
+        };
+        match counts.get_mut(key) {
+            Some(count) => *count += 1,
+            None => {
+                counts.insert(key.into(), 1);
+            }
+        }
+    }
+    let mut implied_space = [false; 256];
+    for (slot, [without, with]) in implied_space.iter_mut().zip(votes) {
+        *slot = with > without;
+    }
+
+    // Bank: everything that cannot be spelled, plus words frequent enough; most frequent first.
+    let mut bank: Vec<(Box<[u8]>, u32)> = counts
+        .into_iter()
+        .filter(|(key, count)| *count >= min_count || !key.iter().all(|&b| is_ascii_letter(b)))
+        .collect();
+    bank.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    if bank.len() > MAX_BANK {
+        let must = bank.iter().filter(|(k, _)| !k.iter().all(|&b| is_ascii_letter(b))).count();
+        if must > MAX_BANK {
+            return None;
+        }
+        // Drop the rarest spellable words until the rest fits.
+        let mut spare = MAX_BANK - must;
+        bank.retain(|(k, _)| {
+            let spellable = k.iter().all(|&b| is_ascii_letter(b));
+            if !spellable {
+                return true;
+            }
+            let keep = spare > 0;
+            spare = spare.saturating_sub(1);
+            keep
+        });
+    }
+    let mut prefix = Vec::with_capacity(bank.len() + 1);
+    prefix.push(0u64);
+    for (_, count) in &bank {
+        prefix.push(prefix.last().unwrap() + u64::from(*count));
+    }
+    let mut best = (u64::MAX, 0, 0);
+    for n1 in 0..=128 {
+        for n2 in 0..=128 - n1 {
+            if let Some(cost) = split_cost(&prefix, n1, n2) {
+                if cost < best.0 {
+                    best = (cost, n1, n2);
+                }
+            }
+        }
+    }
+    let (_, n1, n2) = best;
+
+    let mut block = Vec::with_capacity(input.len() / 2);
+    let mut ranks: FxHashMap<&[u8], u32> = FxHashMap::default();
+    ranks.reserve(bank.len());
+    for (rank, (key, _)) in bank.iter().enumerate() {
+        block.extend_from_slice(key);
+        block.push(0);
+        ranks.insert(key, rank as u32);
+    }
+    let bank_bytes = block.len();
+
+    // Pass 2: emit the glyph stream.
+    let mut glyphs = [0u64; 4];
+    let mut tokens = Tokenizer::new(input).peekable();
+    while let Some((kind, range)) = tokens.next() {
+        match kind {
+            TokenKind::Space
+                if range.len() == 1
+                    && input[range.start] == b' '
+                    && matches!(tokens.peek(), Some((TokenKind::Word, _))) =>
+            {
+                let Some((_, word)) = tokens.next() else { unreachable!("peeked a word") };
+                let case = fold_into(&input[word], &mut folded);
+                let rank = ranks.get(folded.as_slice()).copied();
+                // Two spelled-out words with nothing between them would read back as one.
+                let would_merge = rank.is_none()
+                    && case == Case::AsIs
+                    && block.last().is_some_and(|&b| is_ascii_letter(b));
+                let implied = implied_space[byte_before(input, range.start) as usize] && !would_merge;
+                if !implied {
+                    block.push(b' ');
+                }
+                let toggle = !implied && implied_space[b' ' as usize];
+                push_word(&mut block, &mut glyphs, &folded, case, rank, toggle, n1, n2);
+            }
+            TokenKind::Word => {
+                let case = fold_into(&input[range.clone()], &mut folded);
+                let rank = ranks.get(folded.as_slice()).copied();
+                let toggle = implied_space[byte_before(input, range.start) as usize];
+                push_word(&mut block, &mut glyphs, &folded, case, rank, toggle, n1, n2);
+            }
+            TokenKind::Symbol => {
+                glyphs[GlyphType::Reference as usize] += 1;
+                push_code(&mut block, ranks[&input[range]], n1, n2)
+            }
+            _ => {
+                glyphs[GlyphType::Primitive as usize] += 1;
+                for &b in &input[range] {
+                    if needs_escape(b) {
+                        block.push(ESC);
+                    }
+                    block.push(b);
+                }
+            }
+        }
+        if block.len() >= input.len() {
+            return None;
+        }
+    }
+    Some(Transformed {
+        params: Params {
+            implied_space,
+            one_byte_codes: n1 as u8,
+            two_byte_prefixes: n2 as u8,
+            bank_entries: bank.len() as u64,
+            bank_bytes: bank_bytes as u64,
+        },
+        block,
+        glyphs,
+    })
+}
+
+/// Emits a word glyph: its flags, then its code or its spelling.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn push_word(
+    block: &mut Vec<u8>,
+    glyphs: &mut [u64; 4],
+    folded: &[u8],
+    case: Case,
+    rank: Option<u32>,
+    toggle: bool,
+    n1: usize,
+    n2: usize,
+) {
+    if toggle {
+        block.push(TOGGLE);
+    }
+    match case {
+        Case::AsIs => {}
+        Case::Capitalized => block.push(CAP),
+        Case::Upper => block.push(UPPER),
+    }
+    match rank {
+        Some(rank) => {
+            glyphs[GlyphType::Reference as usize] += 1;
+            push_code(block, rank, n1, n2)
+        }
+        None => {
+            glyphs[GlyphType::Primitive as usize] += 1;
+            block.extend_from_slice(folded)
+        }
+    }
+}
+
+#[inline]
+fn push_code(out: &mut Vec<u8>, rank: u32, n1: usize, n2: usize) {
+    let rank = rank as usize;
+    if rank < n1 {
+        out.push(FIRST_CODE + rank as u8);
+    } else if rank < n1 + 128 * n2 {
+        let q = rank - n1;
+        out.extend_from_slice(&[FIRST_CODE + (n1 + q / 128) as u8, FIRST_CODE + (q % 128) as u8]);
+    } else {
+        let q = rank - n1 - 128 * n2;
+        out.extend_from_slice(&[
+            FIRST_CODE + (n1 + n2 + q / 16384) as u8,
+            FIRST_CODE + (q / 128 % 128) as u8,
+            FIRST_CODE + (q % 128) as u8,
+        ]);
+    }
+}
+
+/// What is wrong with a transformed block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransformError {
+    /// The bank section does not hold the declared number of non-empty entries.
+    BadBank,
+    /// A code names a bank entry that does not exist, or is cut short.
+    BadCode,
+    /// A flag is not followed by a word, or a reserved control byte appears.
+    BadFlag,
+    /// The stream decodes to more bytes than the frame declares.
+    TooLong,
+}
+
+/// The Σ-bank of a frame, as parsed from its block.
+pub struct Bank<'a> {
+    entries: Vec<&'a [u8]>,
+}
+
+impl<'a> Bank<'a> {
+    /// Parses the bank section (`entries` entries, each followed by a zero byte).
+    pub fn parse(section: &'a [u8], entries: u64) -> Result<Self, TransformError> {
+        // Every entry takes at least two bytes, so a count beyond that is a lie, not an allocation.
+        if entries > section.len() as u64 / 2 {
+            return Err(TransformError::BadBank);
+        }
+        let mut list = Vec::with_capacity(entries as usize);
+        let mut rest = section;
+        while !rest.is_empty() {
+            let end = rest.iter().position(|&b| b == 0).ok_or(TransformError::BadBank)?;
+            if end == 0 {
+                return Err(TransformError::BadBank);
+            }
+            list.push(&rest[..end]);
+            rest = &rest[end + 1..];
+        }
+        if list.len() as u64 != entries {
+            return Err(TransformError::BadBank);
+        }
+        Ok(Bank { entries: list })
+    }
+
+    /// The entries, in code order.
+    pub fn entries(&self) -> &[&'a [u8]] {
+        &self.entries
+    }
+}
+
+/// Iterator over the glyphs of a transformed stream.
+pub struct GlyphReader<'a, 'b> {
+    bank: &'b Bank<'a>,
+    stream: &'a [u8],
+    pos: usize,
+    n1: usize,
+    n2: usize,
+}
+
+impl<'a, 'b> GlyphReader<'a, 'b> {
+    /// Reads glyphs from `stream` whose codes refer to `bank`.
+    pub fn new(bank: &'b Bank<'a>, stream: &'a [u8], params: &Params) -> Self {
+        GlyphReader {
+            bank,
+            stream,
+            pos: 0,
+            n1: params.one_byte_codes as usize,
+            n2: params.two_byte_prefixes as usize,
+        }
+    }
+
+    #[inline]
+    fn code_byte(&self, at: usize) -> Result<usize, TransformError> {
+        match self.stream.get(at) {
+            Some(&b) if b >= FIRST_CODE => Ok(usize::from(b - FIRST_CODE)),
+            _ => Err(TransformError::BadCode),
+        }
+    }
+
+    fn run(&self, start: usize, pred: impl Fn(u8) -> bool) -> usize {
+        let mut end = start + 1;
+        while end < self.stream.len() && pred(self.stream[end]) {
+            end += 1;
+        }
+        end
+    }
+
+    fn read(&mut self) -> Result<Option<Glyph<'a>>, TransformError> {
+        let mut case = Case::AsIs;
+        let mut toggled = false;
+        let mut flagged = false;
+        loop {
+            let Some(&b) = self.stream.get(self.pos) else {
+                return if flagged { Err(TransformError::BadFlag) } else { Ok(None) };
+            };
+            let start = self.pos;
+            let primitive = |p: Primitive, end: usize| Glyph {
+                kind: GlyphType::Primitive,
+                primitive: p,
+                bank_index: None,
+                case,
+                is_word: false,
+                space_toggled: toggled,
+                text: &self.stream[start..end],
+            };
+            let glyph = match b {
+                TOGGLE => {
+                    toggled = true;
+                    flagged = true;
+                    self.pos += 1;
+                    continue;
+                }
+                CAP | UPPER => {
+                    case = if b == CAP { Case::Capitalized } else { Case::Upper };
+                    flagged = true;
+                    self.pos += 1;
+                    continue;
+                }
+                ESC => {
+                    if start + 1 >= self.stream.len() {
+                        return Err(TransformError::BadFlag);
+                    }
+                    self.pos = start + 2;
+                    Glyph { text: &self.stream[start + 1..start + 2], ..primitive(Primitive::BUFFER, start) }
+                }
+                0x05..=LAST_FLAG => return Err(TransformError::BadFlag),
+                FIRST_CODE.. => {
+                    let lead = usize::from(b - FIRST_CODE);
+                    let (rank, len) = if lead < self.n1 {
+                        (lead, 1)
+                    } else if lead < self.n1 + self.n2 {
+                        (self.n1 + (lead - self.n1) * 128 + self.code_byte(start + 1)?, 2)
+                    } else {
+                        let q = (lead - self.n1 - self.n2) * 16384
+                            + self.code_byte(start + 1)? * 128
+                            + self.code_byte(start + 2)?;
+                        (self.n1 + 128 * self.n2 + q, 3)
+                    };
+                    let text = *self.bank.entries.get(rank).ok_or(TransformError::BadCode)?;
+                    self.pos = start + len;
+                    let is_word = starts_with_letter(text);
+                    Glyph {
+                        kind: GlyphType::Reference,
+                        primitive: if is_word { Primitive::STRING } else { Primitive::LITERAL },
+                        bank_index: Some(rank as u32),
+                        is_word,
+                        text,
+                        ..primitive(Primitive::STRING, start)
+                    }
+                }
+                _ if is_ascii_letter(b) => {
+                    self.pos = self.run(start, is_ascii_letter);
+                    Glyph { is_word: true, ..primitive(Primitive::STRING, self.pos) }
+                }
+                b'0'..=b'9' => {
+                    self.pos = self.run(start, |c| c.is_ascii_digit());
+                    primitive(Primitive::NUMBER, self.pos)
+                }
+                _ if is_whitespace(b) => {
+                    self.pos = self.run(start, is_whitespace);
+                    primitive(Primitive::BOUNDARY, self.pos)
+                }
+                0x21..=0x7e => {
+                    self.pos += 1;
+                    primitive(Primitive::OPERATOR, self.pos)
+                }
+                _ => {
+                    self.pos += 1;
+                    primitive(Primitive::BUFFER, self.pos)
+                }
+            };
+            if flagged && !glyph.is_word {
+                return Err(TransformError::BadFlag);
+            }
+            return Ok(Some(glyph));
+        }
+    }
+}
+
+impl<'a> Iterator for GlyphReader<'a, '_> {
+    type Item = Result<Glyph<'a>, TransformError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.read().transpose()
+    }
+}
+
+/// Renders glyphs to text, applying the implicit-space rule.
+pub struct Renderer<'p> {
+    implied_space: &'p [bool; 256],
+    last: u8,
+}
+
+impl<'p> Renderer<'p> {
+    /// A renderer at the start of a frame.
+    pub fn new(params: &'p Params) -> Self {
+        Renderer { implied_space: &params.implied_space, last: FRAME_START }
+    }
+
+    /// Appends `glyph`'s text to `out`.
+    #[inline]
+    pub fn render(&mut self, glyph: &Glyph<'_>, out: &mut Vec<u8>) {
+        let space = glyph.is_word && (self.implied_space[self.last as usize] != glyph.space_toggled);
+        glyph.render(space, out);
+        if let Some(&b) = out.last() {
+            self.last = b;
+        }
+    }
+}
+
+/// Inverts [`encode`]: appends the frame's text to `out`, failing if it would exceed `max_len` bytes.
+pub fn decode(params: &Params, block: &[u8], max_len: usize, out: &mut Vec<u8>) -> Result<(), TransformError> {
+    let bank_bytes = usize::try_from(params.bank_bytes).map_err(|_| TransformError::BadBank)?;
+    if bank_bytes > block.len() {
+        return Err(TransformError::BadBank);
+    }
+    let (section, stream) = block.split_at(bank_bytes);
+    let bank = Bank::parse(section, params.bank_entries)?;
+    let limit = out.len() + max_len;
+    let mut renderer = Renderer::new(params);
+    for glyph in GlyphReader::new(&bank, stream, params) {
+        renderer.render(&glyph?, out);
+        if out.len() > limit {
+            return Err(TransformError::TooLong);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(text: &[u8]) -> Option<usize> {
+        let t = encode(text, 2)?;
+        let mut out = Vec::new();
+        decode(&t.params, &t.block, text.len(), &mut out).unwrap();
+        assert_eq!(out, text, "{:?}", String::from_utf8_lossy(text));
+        Some(t.block.len())
+    }
+
+    #[test]
+    fn round_trips_prose_and_shrinks_it() {
+        let text = "The cat sat on the mat. THE CAT, the Cat!\n  The  end of the cat tale; the cat naïve naïve — “ok” don’t.\r\n".repeat(20);
+        let len = round_trip(text.as_bytes()).expect("prose shrinks");
+        assert!(len < text.len() * 6 / 10, "{len} vs {}", text.len());
+    }
+
+    #[test]
+    fn round_trips_awkward_inputs() {
+        let cases: Vec<Vec<u8>> = vec![
+            b" the the the the the the the the the the the the the the the".to_vec(),
+            b"x".repeat(100),
+            b"\x01\x02\x03\x04\x05\x80\xff the the the the the the the the".to_vec(),
+            "ÀB ÀB ÀB ÀB ÀB ÀB I I I I McDonald McDonald McDonald McDonald".into(),
+            b"word\n word\n\nword  word\tword word word word word word".to_vec(),
+        ];
+        for case in cases {
+            round_trip(&case);
+        }
+    }
+
+    #[test]
+    fn frequent_words_get_short_codes() {
+        let text = "alpha beta alpha gamma alpha beta delta ".repeat(50);
+        let t = encode(text.as_bytes(), 2).unwrap();
+        let bank = Bank::parse(&t.block[..t.params.bank_bytes as usize], t.params.bank_entries).unwrap();
+        assert_eq!(bank.entries()[0], b"alpha");
+        assert!(t.params.one_byte_codes >= 4);
+    }
+
+    #[test]
+    fn rejects_corrupt_streams() {
+        let params = Params {
+            implied_space: [false; 256],
+            one_byte_codes: 1,
+            two_byte_prefixes: 1,
+            bank_entries: 1,
+            bank_bytes: 2,
+        };
+        let mut out = Vec::new();
+        assert_eq!(decode(&params, b"a\0\x82", 100, &mut out), Err(TransformError::BadCode));
+        assert_eq!(decode(&params, b"a\0\x81", 100, &mut out), Err(TransformError::BadCode));
+        assert_eq!(decode(&params, b"a\0\x02,", 100, &mut out), Err(TransformError::BadFlag));
+        assert_eq!(decode(&params, b"a\0\x06", 100, &mut out), Err(TransformError::BadFlag));
+        assert_eq!(decode(&params, b"a\0\x80\x80\x80", 2, &mut out), Err(TransformError::TooLong));
+        let two_entries = Params { bank_bytes: 4, ..params };
+        assert_eq!(decode(&two_entries, b"a\0b\0", 100, &mut out), Err(TransformError::BadBank));
+    }
+}
