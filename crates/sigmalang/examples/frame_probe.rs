@@ -9,9 +9,15 @@ fn main() {
     let tr = sigmalang::transform::encode(input, 2);
     let t_tr = t.elapsed().as_secs_f64();
     if let Some(tr) = &tr {
-        println!("transform: {} -> {} bytes ({:.1}%), bank {} entries / {} bytes, {:.1} MB/s",
-            input.len(), tr.block.len(), 100.0 * tr.block.len() as f64 / input.len() as f64,
-            tr.params.bank_entries, tr.params.bank_bytes, input.len() as f64 / t_tr / 1e6);
+        println!(
+            "transform: {} -> {} bytes ({:.1}%), bank {} entries / {} bytes, {:.1} MB/s",
+            input.len(),
+            tr.block.len(),
+            100.0 * tr.block.len() as f64 / input.len() as f64,
+            tr.params.bank_entries,
+            tr.params.bank_bytes,
+            input.len() as f64 / t_tr / 1e6
+        );
     }
     let t = Instant::now();
     let f = sigmalang::frame::encode(input, &Default::default());
@@ -21,6 +27,13 @@ fn main() {
     sigmalang::frame::decode(f.method, &f.payload, input.len(), &mut out).unwrap();
     let td = t.elapsed().as_secs_f64();
     assert_eq!(out, input);
-    println!("frame: {:?} {} -> {} ratio {:.3}  enc {:.1} MB/s dec {:.1} MB/s", f.method, input.len(), f.payload.len(),
-        input.len() as f64 / f.payload.len() as f64, input.len() as f64 / te / 1e6, input.len() as f64 / td / 1e6);
+    println!(
+        "frame: {:?} {} -> {} ratio {:.3}  enc {:.1} MB/s dec {:.1} MB/s",
+        f.method,
+        input.len(),
+        f.payload.len(),
+        input.len() as f64 / f.payload.len() as f64,
+        input.len() as f64 / te / 1e6,
+        input.len() as f64 / td / 1e6
+    );
 }

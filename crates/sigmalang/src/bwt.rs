@@ -10,7 +10,10 @@ pub fn forward(block: &[u8]) -> (Vec<u8>, u32) {
     if n == 0 {
         return (Vec::new(), 0);
     }
-    assert!(n < i32::MAX as usize, "BWT blocks are limited to 2 GiB by the frame size limit");
+    assert!(
+        n < i32::MAX as usize,
+        "BWT blocks are limited to 2 GiB by the frame size limit"
+    );
     let mut sa = vec![0i32; n];
     divsufsort::sort_in_place(block, &mut sa);
     let mut out = Vec::with_capacity(n);
@@ -36,7 +39,11 @@ pub struct BadPrimaryIndex;
 pub fn inverse(bwt: &[u8], primary: u32, out: &mut Vec<u8>) -> Result<(), BadPrimaryIndex> {
     let n = bwt.len();
     if n == 0 {
-        return if primary == 0 { Ok(()) } else { Err(BadPrimaryIndex) };
+        return if primary == 0 {
+            Ok(())
+        } else {
+            Err(BadPrimaryIndex)
+        };
     }
     let primary = primary as usize;
     if primary == 0 || primary > n {
@@ -54,7 +61,13 @@ pub fn inverse(bwt: &[u8], primary: u32, out: &mut Vec<u8>) -> Result<(), BadPri
         total += counts[c];
     }
     out.reserve(n);
-    let row_char = |row: usize| if row < primary { bwt[row] } else { bwt[row - 1] };
+    let row_char = |row: usize| {
+        if row < primary {
+            bwt[row]
+        } else {
+            bwt[row - 1]
+        }
+    };
     if n < (1 << 24) {
         // psi packed with the row's last-column byte: one random access per output byte.
         let mut psi = vec![0u32; n + 1];
@@ -109,7 +122,16 @@ mod tests {
 
     #[test]
     fn round_trips_small_blocks() {
-        for data in [&b""[..], b"a", b"ab", b"ba", b"aaaa", b"banana", b"abracadabra", b"\x00\xff\x00"] {
+        for data in [
+            &b""[..],
+            b"a",
+            b"ab",
+            b"ba",
+            b"aaaa",
+            b"banana",
+            b"abracadabra",
+            b"\x00\xff\x00",
+        ] {
             round_trip(data);
         }
     }

@@ -71,11 +71,13 @@ impl Apm {
     fn new(contexts: usize, rate: u32) -> Self {
         let mut table = Vec::with_capacity(contexts * 33);
         for _ in 0..contexts {
-            for j in 0..33 {
-                table.push((SQUASH_KNOTS[j] * 16) as u16);
-            }
+            table.extend(SQUASH_KNOTS.iter().map(|&k| (k * 16) as u16));
         }
-        Apm { table, index: 0, rate }
+        Apm {
+            table,
+            index: 0,
+            rate,
+        }
     }
 
     /// Refined 12-bit probability for `st` (stretched probability) in context `cx`.
@@ -174,7 +176,11 @@ impl Model {
 
         let p_run = self.st(self.run[self.slot_run]);
         let run_input = if self.run_live {
-            if self.expected_bit == 1 { p_run } else { -p_run }
+            if self.expected_bit == 1 {
+                p_run
+            } else {
+                -p_run
+            }
         } else {
             0
         };
@@ -188,7 +194,11 @@ impl Model {
         ];
         self.mixer_set = (self.bit_pos * 4 + run_bucket.min(3)) * 2 + usize::from(self.run_live);
         let w = &self.weights[self.mixer_set * INPUTS..][..INPUTS];
-        let dot: i64 = w.iter().zip(&self.inputs).map(|(&w, &x)| i64::from(w) * i64::from(x)).sum();
+        let dot: i64 = w
+            .iter()
+            .zip(&self.inputs)
+            .map(|(&w, &x)| i64::from(w) * i64::from(x))
+            .sum();
         let st = (dot >> 16) as i32;
         self.mixed_p = squash(st);
         let p1 = self.apm_order1.refine(st, self.c1 << 8 | c0);
@@ -209,7 +219,11 @@ impl Model {
         adapt(&mut self.order1_slow[self.slot_o1], bit, 6);
         adapt(&mut self.order2[self.slot_o2], bit, 4);
         if self.run_live {
-            adapt(&mut self.run[self.slot_run], u32::from(bit == self.expected_bit), 5);
+            adapt(
+                &mut self.run[self.slot_run],
+                u32::from(bit == self.expected_bit),
+                5,
+            );
             self.run_live = bit == self.expected_bit;
         }
         self.apm_order1.update(bit);
@@ -280,7 +294,13 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        let data: Vec<u8> = b"banana bandana ".iter().cycle().take(5000).copied().chain(0..=255).collect();
+        let data: Vec<u8> = b"banana bandana "
+            .iter()
+            .cycle()
+            .take(5000)
+            .copied()
+            .chain(0..=255)
+            .collect();
         let code = encode(&data, Vec::new());
         assert!(code.len() < data.len() / 4);
         let mut back = Vec::new();

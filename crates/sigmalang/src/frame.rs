@@ -37,7 +37,9 @@ pub const EXPANSION_SLACK: u64 = 4096;
 
 /// Largest decoded size a payload of `payload_len` bytes may declare.
 pub fn max_decoded_size(payload_len: u64) -> u64 {
-    payload_len.saturating_mul(MAX_EXPANSION).saturating_add(EXPANSION_SLACK)
+    payload_len
+        .saturating_mul(MAX_EXPANSION)
+        .saturating_add(EXPANSION_SLACK)
 }
 
 /// Tuning of the glyph coder.
@@ -70,16 +72,30 @@ pub fn encode(input: &[u8], params: &CodecParams) -> EncodedFrame {
     let transformed = transform::encode(input, params.min_bank_count);
     if let Some(t) = &transformed {
         let payload = glyph_payload(Some(&t.params), &t.block);
-        if (payload.len() as u64) < input.len() as u64 && input.len() as u64 <= max_decoded_size(payload.len() as u64) {
-            return EncodedFrame { method: Method::Glyph, payload, glyphs: t.glyphs };
+        if (payload.len() as u64) < input.len() as u64
+            && input.len() as u64 <= max_decoded_size(payload.len() as u64)
+        {
+            return EncodedFrame {
+                method: Method::Glyph,
+                payload,
+                glyphs: t.glyphs,
+            };
         }
     }
     let glyphs = [Tokenizer::new(input).count() as u64, 0, 0, 0];
     let payload = glyph_payload(None, input);
     if payload.len() < input.len() {
-        EncodedFrame { method: Method::Glyph, payload, glyphs }
+        EncodedFrame {
+            method: Method::Glyph,
+            payload,
+            glyphs,
+        }
     } else {
-        EncodedFrame { method: Method::Stored, payload: input.to_vec(), glyphs }
+        EncodedFrame {
+            method: Method::Stored,
+            payload: input.to_vec(),
+            glyphs,
+        }
     }
 }
 
@@ -147,7 +163,12 @@ fn take_varint(buf: &[u8], pos: &mut usize) -> Result<u64, PayloadError> {
 }
 
 /// Decodes a payload that must yield exactly `decoded_size` bytes, appended to `out`.
-pub fn decode(method: Method, payload: &[u8], decoded_size: usize, out: &mut Vec<u8>) -> Result<(), PayloadError> {
+pub fn decode(
+    method: Method,
+    payload: &[u8],
+    decoded_size: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), PayloadError> {
     let start = out.len();
     match method {
         Method::Stored => {
@@ -161,7 +182,9 @@ pub fn decode(method: Method, payload: &[u8], decoded_size: usize, out: &mut Vec
             let (params, block_len, primary, code) = params;
             // The transformed block is never longer than the text (the encoder falls back to
             // the untransformed block otherwise), so this bounds every allocation below.
-            if block_len > decoded_size as u64 || (params.is_none() && block_len != decoded_size as u64) {
+            if block_len > decoded_size as u64
+                || (params.is_none() && block_len != decoded_size as u64)
+            {
                 return Err(PayloadError::Header);
             }
             let block_len = block_len as usize;
@@ -173,7 +196,8 @@ pub fn decode(method: Method, payload: &[u8], decoded_size: usize, out: &mut Vec
                 None => bwt::inverse(&bwt, primary, out).map_err(|_| PayloadError::PrimaryIndex)?,
                 Some(params) => {
                     let mut block = Vec::new();
-                    bwt::inverse(&bwt, primary, &mut block).map_err(|_| PayloadError::PrimaryIndex)?;
+                    bwt::inverse(&bwt, primary, &mut block)
+                        .map_err(|_| PayloadError::PrimaryIndex)?;
                     drop(bwt);
                     transform::decode(&params, &block, decoded_size, out)?;
                 }
@@ -206,12 +230,19 @@ fn parse_glyph_header(payload: &[u8]) -> Result<GlyphHeader<'_>, PayloadError> {
             pos = 35;
             let bank_entries = take_varint(payload, &mut pos)?;
             let bank_bytes = take_varint(payload, &mut pos)?;
-            Some(Params { implied_space, one_byte_codes: n1, two_byte_prefixes: n2, bank_entries, bank_bytes })
+            Some(Params {
+                implied_space,
+                one_byte_codes: n1,
+                two_byte_prefixes: n2,
+                bank_entries,
+                bank_bytes,
+            })
         }
         _ => return Err(PayloadError::Header),
     };
     let block_len = take_varint(payload, &mut pos)?;
-    let primary = u32::try_from(take_varint(payload, &mut pos)?).map_err(|_| PayloadError::Header)?;
+    let primary =
+        u32::try_from(take_varint(payload, &mut pos)?).map_err(|_| PayloadError::Header)?;
     Ok((params, block_len, primary, &payload[pos..]))
 }
 
@@ -229,7 +260,9 @@ mod tests {
 
     #[test]
     fn prose_uses_the_glyph_coder() {
-        let text = "It was the best of times, it was the worst of times; it was the age of wisdom.\n".repeat(40);
+        let text =
+            "It was the best of times, it was the worst of times; it was the age of wisdom.\n"
+                .repeat(40);
         let frame = round_trip(text.as_bytes());
         assert_eq!(frame.method, Method::Glyph);
         assert!(frame.payload.len() < text.len() / 10);
@@ -257,8 +290,14 @@ mod tests {
         let text = b"the theme of the thesis is the theory of the thing".repeat(10);
         let frame = encode(&text, &CodecParams::default());
         let mut out = Vec::new();
-        assert_eq!(decode(frame.method, &frame.payload, text.len() - 1, &mut out), Err(PayloadError::Size));
+        assert_eq!(
+            decode(frame.method, &frame.payload, text.len() - 1, &mut out),
+            Err(PayloadError::Size)
+        );
         out.clear();
-        assert_eq!(decode(Method::Stored, b"abc", 2, &mut out), Err(PayloadError::Size));
+        assert_eq!(
+            decode(Method::Stored, b"abc", 2, &mut out),
+            Err(PayloadError::Size)
+        );
     }
 }

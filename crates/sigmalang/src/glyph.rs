@@ -23,8 +23,12 @@ pub enum GlyphType {
 
 impl GlyphType {
     /// All four types, in id order.
-    pub const ALL: [GlyphType; 4] =
-        [GlyphType::Primitive, GlyphType::Reference, GlyphType::Delta, GlyphType::Composite];
+    pub const ALL: [GlyphType; 4] = [
+        GlyphType::Primitive,
+        GlyphType::Reference,
+        GlyphType::Delta,
+        GlyphType::Composite,
+    ];
 
     /// Upper-case name, as printed in Σ-notation.
     pub fn name(self) -> &'static str {
@@ -122,7 +126,10 @@ mod tests {
         g.render(true, &mut out);
         assert_eq!(out, b"x The");
         assert_eq!(g.to_string(), "REFERENCE Σ120 STRING #3 cap \"the\"");
-        let upper = Glyph { case: Case::Upper, ..g };
+        let upper = Glyph {
+            case: Case::Upper,
+            ..g
+        };
         let mut out = Vec::new();
         upper.render(false, &mut out);
         assert_eq!(out, b"THE");

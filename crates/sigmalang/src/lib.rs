@@ -11,10 +11,57 @@
 pub mod bwt;
 pub mod checksum;
 pub mod cm;
+pub mod error;
+pub mod format;
 pub mod frame;
 pub mod glyph;
+pub mod options;
+pub mod pipeline;
 pub mod primitive;
 pub mod rangecoder;
+pub mod read;
+pub mod stats;
 pub mod token;
 pub mod transform;
 pub mod varint;
+pub mod write;
+
+pub use error::{Error, Result};
+pub use options::{DecoderOptions, EncoderOptions};
+pub use stats::StreamStats;
+
+use std::io::{Read, Write};
+
+/// Encodes `data` into a complete ΣLANG stream.
+pub fn encode_all(data: &[u8], options: &EncoderOptions) -> Vec<u8> {
+    let options = options.clone().size_hint(data.len() as u64);
+    let mut encoder = write::Encoder::with_options(Vec::new(), &options);
+    encoder
+        .write_all(data)
+        .expect("writing to a Vec cannot fail");
+    encoder.finish().expect("writing to a Vec cannot fail")
+}
+
+/// Decodes a complete ΣLANG stream (or several concatenated).
+pub fn decode_all(stream: &[u8], options: DecoderOptions) -> Result<Vec<u8>> {
+    let mut decoder = read::Decoder::with_options(stream, options);
+    let mut out = Vec::new();
+    match decoder.read_to_end(&mut out) {
+        Ok(_) => Ok(out),
+        Err(e) => Err(into_error(e)),
+    }
+}
+
+/// Recovers the typed error from an `io::Error` produced by this crate's adapters.
+pub fn into_error(e: std::io::Error) -> Error {
+    if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+        let kind = e.kind();
+        match e.into_inner().map(|inner| inner.downcast::<Error>()) {
+            Some(Ok(err)) => *err,
+            Some(Err(other)) => Error::Io(std::io::Error::new(kind, other)),
+            None => unreachable!("checked that an inner error exists"),
+        }
+    } else {
+        Error::Io(e)
+    }
+}

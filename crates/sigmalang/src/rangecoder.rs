@@ -18,14 +18,19 @@ pub struct Encoder {
 impl Encoder {
     /// Starts encoding, appending to `out`.
     pub fn new(out: Vec<u8>) -> Self {
-        Encoder { low: 0, high: u32::MAX, out }
+        Encoder {
+            low: 0,
+            high: u32::MAX,
+            out,
+        }
     }
 
     /// Codes `bit` (0 or 1) whose probability of being 1 is `p1 / 65536`.
     #[inline(always)]
     pub fn encode(&mut self, bit: u32, p1: u32) {
         debug_assert!((1..65536).contains(&p1));
-        let mid = self.low + ((u64::from(self.high - self.low) * u64::from(p1)) >> PROB_BITS) as u32;
+        let mid =
+            self.low + ((u64::from(self.high - self.low) * u64::from(p1)) >> PROB_BITS) as u32;
         if bit != 0 {
             self.high = mid;
         } else {
@@ -58,7 +63,13 @@ pub struct Decoder<'a> {
 impl<'a> Decoder<'a> {
     /// Starts decoding `input`.
     pub fn new(input: &'a [u8]) -> Self {
-        let mut d = Decoder { low: 0, high: u32::MAX, x: 0, input, pos: 0 };
+        let mut d = Decoder {
+            low: 0,
+            high: u32::MAX,
+            x: 0,
+            input,
+            pos: 0,
+        };
         for _ in 0..4 {
             d.x = (d.x << 8) | u32::from(d.next_byte());
         }
@@ -75,7 +86,8 @@ impl<'a> Decoder<'a> {
     /// Decodes one bit coded with probability `p1 / 65536` of being 1.
     #[inline(always)]
     pub fn decode(&mut self, p1: u32) -> u32 {
-        let mid = self.low + ((u64::from(self.high - self.low) * u64::from(p1)) >> PROB_BITS) as u32;
+        let mid =
+            self.low + ((u64::from(self.high - self.low) * u64::from(p1)) >> PROB_BITS) as u32;
         let bit = if self.x <= mid {
             self.high = mid;
             1

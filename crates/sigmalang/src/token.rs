@@ -131,8 +131,14 @@ impl Iterator for Tokenizer<'_> {
         let first = *self.input.get(start)?;
         let (kind, end) = match CLASS[first as usize] {
             ByteClass::Letter => (TokenKind::Word, self.word_end(start)),
-            ByteClass::Digit => (TokenKind::Number, self.run_while(start + 1, ByteClass::Digit)),
-            ByteClass::Space => (TokenKind::Space, self.run_while(start + 1, ByteClass::Space)),
+            ByteClass::Digit => (
+                TokenKind::Number,
+                self.run_while(start + 1, ByteClass::Digit),
+            ),
+            ByteClass::Space => (
+                TokenKind::Space,
+                self.run_while(start + 1, ByteClass::Space),
+            ),
             ByteClass::Punct => (TokenKind::Punct, start + 1),
             ByteClass::Control => (TokenKind::Raw, start + 1),
             ByteClass::High => match utf8_char(&self.input[start..]) {
@@ -157,7 +163,9 @@ mod tests {
     use super::*;
 
     fn kinds(input: &str) -> Vec<(TokenKind, &str)> {
-        Tokenizer::new(input.as_bytes()).map(|(k, r)| (k, &input[r])).collect()
+        Tokenizer::new(input.as_bytes())
+            .map(|(k, r)| (k, &input[r]))
+            .collect()
     }
 
     #[test]

@@ -153,7 +153,10 @@ pub fn encode(input: &[u8], min_count: u32) -> Option<Transformed> {
         .collect();
     bank.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     if bank.len() > MAX_BANK {
-        let must = bank.iter().filter(|(k, _)| !k.iter().all(|&b| is_ascii_letter(b))).count();
+        let must = bank
+            .iter()
+            .filter(|(k, _)| !k.iter().all(|&b| is_ascii_letter(b)))
+            .count();
         if must > MAX_BANK {
             return None;
         }
@@ -206,14 +209,17 @@ pub fn encode(input: &[u8], min_count: u32) -> Option<Transformed> {
                     && input[range.start] == b' '
                     && matches!(tokens.peek(), Some((TokenKind::Word, _))) =>
             {
-                let Some((_, word)) = tokens.next() else { unreachable!("peeked a word") };
+                let Some((_, word)) = tokens.next() else {
+                    unreachable!("peeked a word")
+                };
                 let case = fold_into(&input[word], &mut folded);
                 let rank = ranks.get(folded.as_slice()).copied();
                 // Two spelled-out words with nothing between them would read back as one.
                 let would_merge = rank.is_none()
                     && case == Case::AsIs
                     && block.last().is_some_and(|&b| is_ascii_letter(b));
-                let implied = implied_space[byte_before(input, range.start) as usize] && !would_merge;
+                let implied =
+                    implied_space[byte_before(input, range.start) as usize] && !would_merge;
                 if !implied {
                     block.push(b' ');
                 }
@@ -297,7 +303,10 @@ fn push_code(out: &mut Vec<u8>, rank: u32, n1: usize, n2: usize) {
         out.push(FIRST_CODE + rank as u8);
     } else if rank < n1 + 128 * n2 {
         let q = rank - n1;
-        out.extend_from_slice(&[FIRST_CODE + (n1 + q / 128) as u8, FIRST_CODE + (q % 128) as u8]);
+        out.extend_from_slice(&[
+            FIRST_CODE + (n1 + q / 128) as u8,
+            FIRST_CODE + (q % 128) as u8,
+        ]);
     } else {
         let q = rank - n1 - 128 * n2;
         out.extend_from_slice(&[
@@ -336,7 +345,10 @@ impl<'a> Bank<'a> {
         let mut list = Vec::with_capacity(entries as usize);
         let mut rest = section;
         while !rest.is_empty() {
-            let end = rest.iter().position(|&b| b == 0).ok_or(TransformError::BadBank)?;
+            let end = rest
+                .iter()
+                .position(|&b| b == 0)
+                .ok_or(TransformError::BadBank)?;
             if end == 0 {
                 return Err(TransformError::BadBank);
             }
@@ -398,7 +410,11 @@ impl<'a, 'b> GlyphReader<'a, 'b> {
         let mut flagged = false;
         loop {
             let Some(&b) = self.stream.get(self.pos) else {
-                return if flagged { Err(TransformError::BadFlag) } else { Ok(None) };
+                return if flagged {
+                    Err(TransformError::BadFlag)
+                } else {
+                    Ok(None)
+                };
             };
             let start = self.pos;
             let primitive = |p: Primitive, end: usize| Glyph {
@@ -418,7 +434,11 @@ impl<'a, 'b> GlyphReader<'a, 'b> {
                     continue;
                 }
                 CAP | UPPER => {
-                    case = if b == CAP { Case::Capitalized } else { Case::Upper };
+                    case = if b == CAP {
+                        Case::Capitalized
+                    } else {
+                        Case::Upper
+                    };
                     flagged = true;
                     self.pos += 1;
                     continue;
@@ -428,7 +448,10 @@ impl<'a, 'b> GlyphReader<'a, 'b> {
                         return Err(TransformError::BadFlag);
                     }
                     self.pos = start + 2;
-                    Glyph { text: &self.stream[start + 1..start + 2], ..primitive(Primitive::BUFFER, start) }
+                    Glyph {
+                        text: &self.stream[start + 1..start + 2],
+                        ..primitive(Primitive::BUFFER, start)
+                    }
                 }
                 0x05..=LAST_FLAG => return Err(TransformError::BadFlag),
                 FIRST_CODE.. => {
@@ -436,7 +459,10 @@ impl<'a, 'b> GlyphReader<'a, 'b> {
                     let (rank, len) = if lead < self.n1 {
                         (lead, 1)
                     } else if lead < self.n1 + self.n2 {
-                        (self.n1 + (lead - self.n1) * 128 + self.code_byte(start + 1)?, 2)
+                        (
+                            self.n1 + (lead - self.n1) * 128 + self.code_byte(start + 1)?,
+                            2,
+                        )
                     } else {
                         let q = (lead - self.n1 - self.n2) * 16384
                             + self.code_byte(start + 1)? * 128
@@ -448,7 +474,11 @@ impl<'a, 'b> GlyphReader<'a, 'b> {
                     let is_word = starts_with_letter(text);
                     Glyph {
                         kind: GlyphType::Reference,
-                        primitive: if is_word { Primitive::STRING } else { Primitive::LITERAL },
+                        primitive: if is_word {
+                            Primitive::STRING
+                        } else {
+                            Primitive::LITERAL
+                        },
                         bank_index: Some(rank as u32),
                         is_word,
                         text,
@@ -457,7 +487,10 @@ impl<'a, 'b> GlyphReader<'a, 'b> {
                 }
                 _ if is_ascii_letter(b) => {
                     self.pos = self.run(start, is_ascii_letter);
-                    Glyph { is_word: true, ..primitive(Primitive::STRING, self.pos) }
+                    Glyph {
+                        is_word: true,
+                        ..primitive(Primitive::STRING, self.pos)
+                    }
                 }
                 b'0'..=b'9' => {
                     self.pos = self.run(start, |c| c.is_ascii_digit());
@@ -501,13 +534,17 @@ pub struct Renderer<'p> {
 impl<'p> Renderer<'p> {
     /// A renderer at the start of a frame.
     pub fn new(params: &'p Params) -> Self {
-        Renderer { implied_space: &params.implied_space, last: FRAME_START }
+        Renderer {
+            implied_space: &params.implied_space,
+            last: FRAME_START,
+        }
     }
 
     /// Appends `glyph`'s text to `out`.
     #[inline]
     pub fn render(&mut self, glyph: &Glyph<'_>, out: &mut Vec<u8>) {
-        let space = glyph.is_word && (self.implied_space[self.last as usize] != glyph.space_toggled);
+        let space =
+            glyph.is_word && (self.implied_space[self.last as usize] != glyph.space_toggled);
         glyph.render(space, out);
         if let Some(&b) = out.last() {
             self.last = b;
@@ -516,7 +553,12 @@ impl<'p> Renderer<'p> {
 }
 
 /// Inverts [`encode`]: appends the frame's text to `out`, failing if it would exceed `max_len` bytes.
-pub fn decode(params: &Params, block: &[u8], max_len: usize, out: &mut Vec<u8>) -> Result<(), TransformError> {
+pub fn decode(
+    params: &Params,
+    block: &[u8],
+    max_len: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), TransformError> {
     let bank_bytes = usize::try_from(params.bank_bytes).map_err(|_| TransformError::BadBank)?;
     if bank_bytes > block.len() {
         return Err(TransformError::BadBank);
@@ -571,7 +613,11 @@ mod tests {
     fn frequent_words_get_short_codes() {
         let text = "alpha beta alpha gamma alpha beta delta ".repeat(50);
         let t = encode(text.as_bytes(), 2).unwrap();
-        let bank = Bank::parse(&t.block[..t.params.bank_bytes as usize], t.params.bank_entries).unwrap();
+        let bank = Bank::parse(
+            &t.block[..t.params.bank_bytes as usize],
+            t.params.bank_entries,
+        )
+        .unwrap();
         assert_eq!(bank.entries()[0], b"alpha");
         assert!(t.params.one_byte_codes >= 4);
     }
@@ -586,12 +632,33 @@ mod tests {
             bank_bytes: 2,
         };
         let mut out = Vec::new();
-        assert_eq!(decode(&params, b"a\0\x82", 100, &mut out), Err(TransformError::BadCode));
-        assert_eq!(decode(&params, b"a\0\x81", 100, &mut out), Err(TransformError::BadCode));
-        assert_eq!(decode(&params, b"a\0\x02,", 100, &mut out), Err(TransformError::BadFlag));
-        assert_eq!(decode(&params, b"a\0\x06", 100, &mut out), Err(TransformError::BadFlag));
-        assert_eq!(decode(&params, b"a\0\x80\x80\x80", 2, &mut out), Err(TransformError::TooLong));
-        let two_entries = Params { bank_bytes: 4, ..params };
-        assert_eq!(decode(&two_entries, b"a\0b\0", 100, &mut out), Err(TransformError::BadBank));
+        assert_eq!(
+            decode(&params, b"a\0\x82", 100, &mut out),
+            Err(TransformError::BadCode)
+        );
+        assert_eq!(
+            decode(&params, b"a\0\x81", 100, &mut out),
+            Err(TransformError::BadCode)
+        );
+        assert_eq!(
+            decode(&params, b"a\0\x02,", 100, &mut out),
+            Err(TransformError::BadFlag)
+        );
+        assert_eq!(
+            decode(&params, b"a\0\x06", 100, &mut out),
+            Err(TransformError::BadFlag)
+        );
+        assert_eq!(
+            decode(&params, b"a\0\x80\x80\x80", 2, &mut out),
+            Err(TransformError::TooLong)
+        );
+        let two_entries = Params {
+            bank_bytes: 4,
+            ..params
+        };
+        assert_eq!(
+            decode(&two_entries, b"a\0b\0", 100, &mut out),
+            Err(TransformError::BadBank)
+        );
     }
 }

@@ -59,7 +59,17 @@ mod tests {
 
     #[test]
     fn round_trips_boundaries() {
-        for &v in &[0, 1, 127, 128, 16383, 16384, u32::MAX as u64, u64::MAX - 1, u64::MAX] {
+        for &v in &[
+            0,
+            1,
+            127,
+            128,
+            16383,
+            16384,
+            u32::MAX as u64,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
             let mut buf = Vec::new();
             put(&mut buf, v);
             assert_eq!(buf.len(), len(v));
@@ -73,7 +83,10 @@ mod tests {
     #[test]
     fn rejects_overlong_and_overflow() {
         assert_eq!(get(&[0x80, 0x00]), Err(VarintError::Invalid));
-        assert_eq!(get(&[0xff; 9].iter().copied().chain([0x02]).collect::<Vec<_>>()), Err(VarintError::Invalid));
+        assert_eq!(
+            get(&[0xff; 9].iter().copied().chain([0x02]).collect::<Vec<_>>()),
+            Err(VarintError::Invalid)
+        );
         assert_eq!(get(&[0x80; 11]), Err(VarintError::Invalid));
     }
 }

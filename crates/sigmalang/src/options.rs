@@ -1,0 +1,171 @@
+//! Encoder and decoder settings, and how a level and an input size become a frame size.
+
+use crate::format::MAX_FRAME_SIZE;
+use crate::frame::CodecParams;
+
+/// Lowest compression level.
+pub const MIN_LEVEL: u8 = 1;
+/// Highest compression level.
+pub const MAX_LEVEL: u8 = 9;
+/// The level used when none is given.
+pub const DEFAULT_LEVEL: u8 = 6;
+/// Smallest frame size accepted.
+pub const MIN_FRAME_SIZE: u64 = 1 << 10;
+
+/// How to encode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncoderOptions {
+    /// Compression level, 1 (fastest) to 9 (smallest).
+    pub level: u8,
+    /// Frame size; when `None` it follows from the level and [`EncoderOptions::size_hint`].
+    pub frame_size: Option<u64>,
+    /// Worker threads; 0 means one per available core.
+    pub threads: usize,
+    /// Size of the whole input, when known in advance (files), to size frames.
+    pub size_hint: Option<u64>,
+}
+
+impl Default for EncoderOptions {
+    fn default() -> Self {
+        EncoderOptions {
+            level: DEFAULT_LEVEL,
+            frame_size: None,
+            threads: 1,
+            size_hint: None,
+        }
+    }
+}
+
+impl EncoderOptions {
+    /// Sets the level (clamped to 1..=9).
+    pub fn level(mut self, level: u8) -> Self {
+        self.level = level.clamp(MIN_LEVEL, MAX_LEVEL);
+        self
+    }
+
+    /// Sets an explicit frame size (clamped to the format's limits).
+    pub fn frame_size(mut self, bytes: u64) -> Self {
+        self.frame_size = Some(bytes.clamp(MIN_FRAME_SIZE, MAX_FRAME_SIZE));
+        self
+    }
+
+    /// Sets the number of worker threads (0: all cores).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// Tells the encoder how large the input is.
+    pub fn size_hint(mut self, bytes: u64) -> Self {
+        self.size_hint = Some(bytes);
+        self
+    }
+
+    /// Largest frame the level allows: bigger frames give the BWT stage more context.
+    pub fn level_frame_size(level: u8) -> u64 {
+        match level {
+            ..=1 => 1 << 20,
+            2 => 2 << 20,
+            3 | 4 => 4 << 20,
+            5 | 6 => 8 << 20,
+            7 | 8 => 16 << 20,
+            _ => 32 << 20,
+        }
+    }
+
+    /// The frame size in force: explicit, or the level's, reduced for small inputs so that an
+    /// input of known size is cut into at least two frames (for parallelism) but never into
+    /// frames below 1 MiB. It depends on the input size, never on the thread count.
+    pub fn effective_frame_size(&self) -> u64 {
+        if let Some(size) = self.frame_size {
+            return size;
+        }
+        let level_max = Self::level_frame_size(self.level);
+        match self.size_hint {
+            Some(size) => size
+                .div_ceil(2)
+                .next_power_of_two()
+                .clamp(1 << 20, level_max.max(1 << 20))
+                .min(level_max),
+            None => level_max,
+        }
+    }
+
+    /// Worker threads in force.
+    pub fn effective_threads(&self) -> usize {
+        resolve_threads(self.threads)
+    }
+
+    pub(crate) fn codec_params(&self) -> CodecParams {
+        CodecParams::default()
+    }
+}
+
+/// How to decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecoderOptions {
+    /// Worker threads; 0 means one per available core.
+    pub threads: usize,
+    /// Most memory the decoder may use for frames in flight; fewer threads are used to stay
+    /// under it, and a stream whose single frame needs more is refused.
+    pub memory_limit: u64,
+}
+
+/// Default decoder memory limit.
+pub const DEFAULT_MEMORY_LIMIT: u64 = 1 << 30;
+
+impl Default for DecoderOptions {
+    fn default() -> Self {
+        DecoderOptions {
+            threads: 1,
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+        }
+    }
+}
+
+impl DecoderOptions {
+    /// Sets the number of worker threads (0: all cores).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// Sets the memory limit in bytes.
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = bytes;
+        self
+    }
+}
+
+/// Memory one worker needs to decode a frame of `frame_size` bytes: payload, BWT block and
+/// its index (5 bytes per block byte), transformed block, output, and the model's tables.
+pub fn decode_memory_per_thread(frame_size: u64) -> u64 {
+    frame_size.saturating_mul(8).saturating_add(16 << 20)
+}
+
+pub(crate) fn resolve_threads(threads: usize) -> usize {
+    if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_size_follows_input_size_and_level() {
+        let o = EncoderOptions::default();
+        assert_eq!(o.effective_frame_size(), 8 << 20);
+        assert_eq!(o.clone().size_hint(100).effective_frame_size(), 1 << 20);
+        assert_eq!(o.clone().size_hint(5 << 20).effective_frame_size(), 4 << 20);
+        assert_eq!(o.clone().size_hint(1 << 40).effective_frame_size(), 8 << 20);
+        assert_eq!(
+            o.clone().level(1).size_hint(1 << 40).effective_frame_size(),
+            1 << 20
+        );
+        assert_eq!(o.frame_size(3000).effective_frame_size(), 3000);
+    }
+}

@@ -1,0 +1,151 @@
+//! An ordered worker pool: jobs go in, results come out in submission order.
+//!
+//! Each job travels to a free worker through a bounded queue together with its own one-slot
+//! reply channel; the submitter keeps the reply receivers in submission order. The number of
+//! jobs in flight is capped, so memory is bounded by that cap times the job size, and a full
+//! pipeline blocks (on a channel, never spinning) until the oldest job is collected. With one
+//! thread, jobs run inline on the caller's thread and no thread is spawned.
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+enum Pending<R> {
+    Ready(R),
+    Running(Receiver<R>),
+}
+
+type Job<J, R> = (J, Sender<R>);
+
+/// The pool. Results must be collected with [`OrderedPool::collect_next`].
+pub struct OrderedPool<J: Send + 'static, R: Send + 'static> {
+    work: Arc<dyn Fn(J) -> R + Send + Sync>,
+    jobs: Option<Sender<Job<J, R>>>,
+    pending: VecDeque<Pending<R>>,
+    workers: Vec<JoinHandle<()>>,
+    capacity: usize,
+}
+
+/// A worker thread died (a bug: workers never panic on bad input).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerLost;
+
+impl<J: Send + 'static, R: Send + 'static> OrderedPool<J, R> {
+    /// A pool of `threads` workers (inline when 1) holding at most `capacity` jobs in flight.
+    pub fn new(
+        threads: usize,
+        capacity: usize,
+        work: impl Fn(J) -> R + Send + Sync + 'static,
+    ) -> Self {
+        let work: Arc<dyn Fn(J) -> R + Send + Sync> = Arc::new(work);
+        let capacity = capacity.max(1);
+        let mut pool = OrderedPool {
+            work,
+            jobs: None,
+            pending: VecDeque::new(),
+            workers: Vec::new(),
+            capacity,
+        };
+        if threads > 1 {
+            let (tx, rx) = bounded::<Job<J, R>>(capacity);
+            for i in 0..threads {
+                let rx = rx.clone();
+                let work = Arc::clone(&pool.work);
+                let handle = std::thread::Builder::new()
+                    .name(format!("sigma-worker-{i}"))
+                    .spawn(move || {
+                        for (job, reply) in rx {
+                            // The receiver is gone only if the pool was dropped mid-stream.
+                            let _ = reply.send(work(job));
+                        }
+                    })
+                    .expect("spawning a worker thread");
+                pool.workers.push(handle);
+            }
+            pool.jobs = Some(tx);
+        }
+        pool
+    }
+
+    /// Whether another job can be submitted without first collecting a result.
+    pub fn has_room(&self) -> bool {
+        self.pending.len() < self.capacity
+    }
+
+    /// Number of jobs submitted and not yet collected.
+    pub fn in_flight(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Submits a job. The caller must make room first (see [`OrderedPool::has_room`]).
+    pub fn submit(&mut self, job: J) {
+        debug_assert!(self.has_room());
+        match &self.jobs {
+            None => self.pending.push_back(Pending::Ready((self.work)(job))),
+            Some(jobs) => {
+                let (tx, rx) = bounded(1);
+                jobs.send((job, tx))
+                    .expect("workers live as long as the pool");
+                self.pending.push_back(Pending::Running(rx));
+            }
+        }
+    }
+
+    /// Collects the oldest result, waiting for it; `None` if nothing is in flight.
+    pub fn collect_next(&mut self) -> Option<Result<R, WorkerLost>> {
+        Some(match self.pending.pop_front()? {
+            Pending::Ready(r) => Ok(r),
+            Pending::Running(rx) => rx.recv().map_err(|_| WorkerLost),
+        })
+    }
+}
+
+impl<J: Send + 'static, R: Send + 'static> Drop for OrderedPool<J, R> {
+    fn drop(&mut self) {
+        // Closing the queue ends the workers once they finish their current job.
+        self.jobs = None;
+        self.pending.clear();
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_back_in_order() {
+        for threads in [1, 2, 4] {
+            let mut pool = OrderedPool::new(threads, 3, |x: u64| {
+                std::thread::sleep(std::time::Duration::from_micros((x * 7919) % 500));
+                x * x
+            });
+            let mut got = Vec::new();
+            for x in 0..50 {
+                if !pool.has_room() {
+                    got.push(pool.collect_next().unwrap().unwrap());
+                }
+                pool.submit(x);
+            }
+            while let Some(r) = pool.collect_next() {
+                got.push(r.unwrap());
+            }
+            assert_eq!(got, (0..50).map(|x| x * x).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn dropping_a_busy_pool_does_not_hang() {
+        let mut pool = OrderedPool::new(2, 4, |x: u64| {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            x
+        });
+        for x in 0..4 {
+            pool.submit(x);
+        }
+        drop(pool);
+    }
+}

@@ -1,0 +1,453 @@
+//! `read::Decoder`: a `Read` adapter that turns a ΣLANG stream back into plain bytes.
+//!
+//! The decoder reads frame headers and payloads in order (exactly as many bytes as the format
+//! says, never more, so the reader is left right after the stream), decodes frames on the
+//! worker pool, checks every frame's checksum, and at the footer checks the frame count, the
+//! total size, the whole-content checksum and the seek index against what it decoded.
+//! Concatenated streams decode to the concatenation of their contents.
+
+use crate::checksum::{content_hash, content_hasher, ContentHasher};
+use crate::error::{Error, Result};
+use crate::format::{self, FrameHeader, HeaderError, StreamHeader, FOOTER_MAGIC, TRAILER_LEN};
+use crate::frame;
+use crate::options::{decode_memory_per_thread, DecoderOptions};
+use crate::pipeline::OrderedPool;
+use crate::stats::{FrameStat, StreamStats};
+use crate::varint;
+use std::io::{self, BufRead, Read};
+use std::time::Instant;
+
+struct DecodeJob {
+    header: FrameHeader,
+    payload: Vec<u8>,
+    stream_offset: u64,
+    frame_bytes: u64,
+}
+
+struct DecodedFrame {
+    data: Vec<u8>,
+    stat: FrameStat,
+}
+
+fn decode_job(job: DecodeJob) -> Result<DecodedFrame> {
+    let started = Instant::now();
+    let h = job.header;
+    let mut data = Vec::new();
+    frame::decode(h.method, &job.payload, h.decoded_size as usize, &mut data).map_err(
+        |source| Error::Payload {
+            frame: h.index,
+            offset: job.stream_offset,
+            source,
+        },
+    )?;
+    if content_hash(&data) != h.content_hash {
+        return Err(Error::ContentChecksum {
+            frame: h.index,
+            offset: job.stream_offset,
+        });
+    }
+    let stat = FrameStat {
+        decoded: h.decoded_size,
+        encoded: job.frame_bytes,
+        time: started.elapsed(),
+    };
+    Ok(DecodedFrame { data, stat })
+}
+
+/// Where the decoder is in its input.
+enum Phase {
+    /// Expecting a stream header (at the start, or after a footer).
+    StreamStart,
+    /// Inside a stream, reading frames.
+    Frames,
+    /// The footer magic was read; it is checked once every frame has been collected.
+    Footer,
+    /// All streams ended.
+    Done,
+}
+
+struct StreamState {
+    header: StreamHeader,
+    frames_submitted: u64,
+    decoded_submitted: u64,
+    content: ContentHasher,
+    index_bytes: ContentHasher,
+}
+
+/// Decodes a ΣLANG stream read from `R`.
+pub struct Decoder<R: BufRead> {
+    reader: R,
+    options: DecoderOptions,
+    pool: Option<OrderedPool<DecodeJob, Result<DecodedFrame>>>,
+    pool_threads: usize,
+    phase: Phase,
+    stream: Option<StreamState>,
+    streams: u64,
+    out: Vec<u8>,
+    out_pos: usize,
+    pos: u64,
+    footer_offset: u64,
+    failed: bool,
+    stats: StreamStats,
+    started: Option<Instant>,
+}
+
+impl<R: BufRead> Decoder<R> {
+    /// A decoder with default options (one thread, 1 GiB memory limit).
+    pub fn new(reader: R) -> Self {
+        Self::with_options(reader, DecoderOptions::default())
+    }
+
+    /// A decoder with the given options.
+    pub fn with_options(reader: R, options: DecoderOptions) -> Self {
+        Decoder {
+            reader,
+            options,
+            pool: None,
+            pool_threads: 0,
+            phase: Phase::StreamStart,
+            stream: None,
+            streams: 0,
+            out: Vec::new(),
+            out_pos: 0,
+            pos: 0,
+            footer_offset: 0,
+            failed: false,
+            stats: StreamStats::default(),
+            started: None,
+        }
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> &StreamStats {
+        &self.stats
+    }
+
+    /// Bytes of input consumed so far.
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// The underlying reader.
+    pub fn get_ref(&self) -> &R {
+        &self.reader
+    }
+
+    /// Returns the underlying reader, positioned after what has been decoded.
+    pub fn into_inner(self) -> R {
+        self.reader
+    }
+
+    /// Reads into `acc` one byte at a time until `parse` recognises a complete structure.
+    /// Returns `Ok(None)` at end of input (with `acc` holding what was read).
+    fn read_struct<T>(
+        &mut self,
+        acc: &mut Vec<u8>,
+        parse: impl Fn(&[u8]) -> Result<Option<(T, usize)>, HeaderError>,
+    ) -> Result<Option<std::result::Result<T, HeaderError>>> {
+        loop {
+            match parse(acc) {
+                Ok(Some((value, _))) => return Ok(Some(Ok(value))),
+                Ok(None) => {}
+                Err(e) => return Ok(Some(Err(e))),
+            }
+            let byte = match self.reader.fill_buf() {
+                Ok([]) => return Ok(None),
+                Ok(buf) => buf[0],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            self.reader.consume(1);
+            self.pos += 1;
+            acc.push(byte);
+        }
+    }
+
+    fn at_eof(&mut self) -> Result<bool> {
+        loop {
+            match self.reader.fill_buf() {
+                Ok(buf) => return Ok(buf.is_empty()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    fn start_stream(&mut self) -> Result<()> {
+        let offset = self.pos;
+        if self.streams > 0 && self.at_eof()? {
+            self.phase = Phase::Done;
+            return Ok(());
+        }
+        let mut acc = Vec::new();
+        let header = match self.read_struct(&mut acc, StreamHeader::parse)? {
+            Some(Ok(header)) => header,
+            Some(Err(HeaderError::BadMagic)) if self.streams > 0 => {
+                return Err(Error::TrailingData { offset })
+            }
+            Some(Err(e)) => return Err(Error::stream_header(e, offset)),
+            None if acc.is_empty() || self.streams == 0 && acc.len() < 4 => {
+                return Err(if self.streams == 0 && acc.is_empty() {
+                    Error::NotSigma { offset }
+                } else if self.streams > 0 {
+                    Error::TrailingData { offset }
+                } else {
+                    Error::Truncated {
+                        offset: self.pos,
+                        inside: "in the stream header",
+                    }
+                })
+            }
+            None => {
+                return Err(Error::Truncated {
+                    offset: self.pos,
+                    inside: "in the stream header",
+                })
+            }
+        };
+        let per_thread = decode_memory_per_thread(header.max_frame_size);
+        if per_thread > self.options.memory_limit {
+            return Err(Error::MemoryLimit {
+                needed: per_thread,
+                limit: self.options.memory_limit,
+            });
+        }
+        let wanted = crate::options::resolve_threads(self.options.threads);
+        let threads = wanted.min((self.options.memory_limit / per_thread).max(1) as usize);
+        if self.pool.is_none() || self.pool_threads != threads {
+            self.pool = Some(OrderedPool::new(threads, threads * 2, decode_job));
+            self.pool_threads = threads;
+        }
+        self.stream = Some(StreamState {
+            header,
+            frames_submitted: 0,
+            decoded_submitted: 0,
+            content: content_hasher(),
+            index_bytes: content_hasher(),
+        });
+        self.streams += 1;
+        self.phase = Phase::Frames;
+        Ok(())
+    }
+
+    /// Reads the next frame (or the footer magic) and submits the frame for decoding.
+    fn read_frame(&mut self) -> Result<()> {
+        let offset = self.pos;
+        let stream = self.stream.as_ref().expect("inside a stream");
+        let frame = stream.frames_submitted;
+        let max_frame = stream.header.max_frame_size;
+        let mut acc = Vec::with_capacity(format::MAX_FRAME_HEADER_LEN);
+        let parsed = self.read_struct(&mut acc, |buf| {
+            if buf.len() >= 4 && buf[..4] == FOOTER_MAGIC {
+                return Ok(Some((None, 4)));
+            }
+            Ok(FrameHeader::parse(buf, max_frame)?.map(|(h, n)| (Some(h), n)))
+        })?;
+        let header = match parsed {
+            Some(Ok(Some(header))) => header,
+            Some(Ok(None)) => {
+                self.footer_offset = offset;
+                self.phase = Phase::Footer;
+                return Ok(());
+            }
+            Some(Err(e)) => return Err(Error::frame_header(e, frame, offset)),
+            None => {
+                return Err(Error::Truncated {
+                    offset: self.pos,
+                    inside: "before the stream footer",
+                })
+            }
+        };
+        let stream = self.stream.as_mut().expect("inside a stream");
+        if header.index != stream.frames_submitted || header.offset != stream.decoded_submitted {
+            return Err(Error::FrameHeader {
+                frame,
+                offset,
+                what: "frame out of sequence",
+            });
+        }
+        let mut payload = Vec::new();
+        (&mut self.reader)
+            .take(header.payload_size)
+            .read_to_end(&mut payload)?;
+        self.pos += payload.len() as u64;
+        if payload.len() as u64 != header.payload_size {
+            return Err(Error::Truncated {
+                offset: self.pos,
+                inside: "in a frame payload",
+            });
+        }
+        let frame_bytes = acc.len() as u64 + header.payload_size;
+        let stream = self.stream.as_mut().expect("inside a stream");
+        stream.frames_submitted += 1;
+        stream.decoded_submitted += header.decoded_size;
+        let mut entry = Vec::with_capacity(20);
+        varint::put(&mut entry, frame_bytes);
+        varint::put(&mut entry, header.decoded_size);
+        stream.index_bytes.update(&entry);
+        let job = DecodeJob {
+            header,
+            payload,
+            stream_offset: offset,
+            frame_bytes,
+        };
+        self.pool
+            .as_mut()
+            .expect("pool exists inside a stream")
+            .submit(job);
+        Ok(())
+    }
+
+    /// Reads and checks the footer (its magic was already consumed) against the frames read.
+    fn read_footer(&mut self) -> Result<()> {
+        let offset = self.footer_offset;
+        let stream = self.stream.take().expect("inside a stream");
+        let bad = |what| Error::Footer { offset, what };
+        let mut acc = FOOTER_MAGIC.to_vec();
+        let head = match self.read_struct(&mut acc, format::parse_footer_head)? {
+            Some(Ok(head)) => head,
+            Some(Err(e)) => return Err(Error::footer(e, offset)),
+            None => {
+                return Err(Error::Truncated {
+                    offset: self.pos,
+                    inside: "in the stream footer",
+                })
+            }
+        };
+        let mut crc = crc32c::crc32c(&acc);
+        let mut len = acc.len() as u64;
+        if head.frame_count != stream.frames_submitted {
+            return Err(bad("frame count differs from the frames read"));
+        }
+        if head.total_size != stream.decoded_submitted {
+            return Err(bad("total size differs from the frames read"));
+        }
+        let mut index = content_hasher();
+        for _ in 0..head.frame_count {
+            let mut entry = Vec::new();
+            match self.read_struct(&mut entry, format::parse_index_entry)? {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(Error::footer(e, offset)),
+                None => {
+                    return Err(Error::Truncated {
+                        offset: self.pos,
+                        inside: "in the seek index",
+                    })
+                }
+            }
+            crc = crc32c::crc32c_append(crc, &entry);
+            len += entry.len() as u64;
+            index.update(&entry);
+        }
+        let mut trailer = [0u8; TRAILER_LEN];
+        let got = read_full(&mut self.reader, &mut trailer)?;
+        self.pos += got as u64;
+        if got < TRAILER_LEN {
+            return Err(Error::Truncated {
+                offset: self.pos,
+                inside: "in the stream trailer",
+            });
+        }
+        crc = crc32c::crc32c_append(crc, &trailer[..8]);
+        len += TRAILER_LEN as u64;
+        let trailer = format::parse_trailer(&trailer).map_err(|_| bad("bad end magic"))?;
+        if trailer.footer_crc != crc {
+            return Err(bad("checksum mismatch"));
+        }
+        if trailer.footer_len != len {
+            return Err(bad("footer length mismatch"));
+        }
+        if index.digest() != stream.index_bytes.digest() {
+            return Err(bad("seek index differs from the frames read"));
+        }
+        if head.content_hash != stream.content.digest() {
+            return Err(bad("whole-content checksum mismatch"));
+        }
+        self.phase = Phase::StreamStart;
+        Ok(())
+    }
+
+    /// Makes decoded bytes available in `self.out`; returns `false` at the end of all streams.
+    fn refill(&mut self) -> Result<bool> {
+        loop {
+            match self.phase {
+                Phase::StreamStart => {
+                    self.start_stream()?;
+                    continue;
+                }
+                Phase::Done => return Ok(false),
+                Phase::Frames => {
+                    while matches!(self.phase, Phase::Frames)
+                        && self.pool.as_ref().is_some_and(|p| p.has_room())
+                    {
+                        self.read_frame()?;
+                    }
+                }
+                Phase::Footer => {}
+            }
+            let pool = self.pool.as_mut().expect("pool exists inside a stream");
+            match pool.collect_next() {
+                Some(result) => {
+                    let frame = result.map_err(|_| Error::WorkerLost)??;
+                    let stream = self.stream.as_mut().expect("inside a stream");
+                    stream.content.update(&frame.data);
+                    self.stats.frames += 1;
+                    self.stats.bytes_out += frame.data.len() as u64;
+                    self.stats.frame_stats.push(frame.stat);
+                    self.out = frame.data;
+                    self.out_pos = 0;
+                    return Ok(true);
+                }
+                None if matches!(self.phase, Phase::Footer) => self.read_footer()?,
+                None => {}
+            }
+        }
+    }
+}
+
+/// Reads until `buf` is full or the input ends; returns how many bytes were read.
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(filled)
+}
+
+impl<R: BufRead> Read for Decoder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.failed {
+            return Err(io::Error::other("ΣLANG decoder used after an error"));
+        }
+        self.started.get_or_insert_with(Instant::now);
+        while self.out_pos == self.out.len() {
+            match self.refill() {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.stats.bytes_in = self.pos;
+                    self.stats.elapsed = self.started.map(|s| s.elapsed()).unwrap_or_default();
+                    self.stats.peak_rss = crate::stats::peak_rss();
+                    return Ok(0);
+                }
+                Err(e) => {
+                    self.failed = true;
+                    self.pool = None;
+                    return Err(e.into());
+                }
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.out_pos);
+        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        self.stats.bytes_in = self.pos;
+        Ok(n)
+    }
+}

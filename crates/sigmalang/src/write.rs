@@ -1,0 +1,324 @@
+//! `write::Encoder`: a `Write` adapter that turns plain bytes into a ΣLANG stream.
+//!
+//! Bytes are gathered into frames; a full frame is cut at a line or word boundary near its end
+//! (the rest is carried into the next frame, so no token is split needlessly) and handed to
+//! the worker pool; encoded frames are written strictly in input order. Cut points depend only
+//! on the content and the frame size, so the output is the same for every thread count and
+//! every pattern of `write` calls.
+
+use crate::checksum::{content_hash, content_hasher, ContentHasher};
+use crate::error::Error;
+use crate::format::{self, FooterHead, FrameHeader, IndexEntry, StreamHeader};
+use crate::frame::{self, CodecParams};
+use crate::options::EncoderOptions;
+use crate::pipeline::OrderedPool;
+use crate::stats::{FrameStat, StreamStats};
+use std::io::{self, Write};
+use std::time::Instant;
+
+struct FrameJob {
+    index: u64,
+    offset: u64,
+    data: Vec<u8>,
+}
+
+struct EncodedFrame {
+    bytes: Vec<u8>,
+    decoded: u64,
+    glyphs: [u64; 4],
+    stat: FrameStat,
+}
+
+fn encode_job(params: &CodecParams, job: FrameJob) -> EncodedFrame {
+    let started = Instant::now();
+    let encoded = frame::encode(&job.data, params);
+    let header = FrameHeader {
+        method: encoded.method,
+        index: job.index,
+        offset: job.offset,
+        decoded_size: job.data.len() as u64,
+        payload_size: encoded.payload.len() as u64,
+        content_hash: content_hash(&job.data),
+    };
+    let mut bytes = Vec::with_capacity(format::MAX_FRAME_HEADER_LEN + encoded.payload.len());
+    header.write(&mut bytes);
+    bytes.extend_from_slice(&encoded.payload);
+    let stat = FrameStat {
+        decoded: header.decoded_size,
+        encoded: bytes.len() as u64,
+        time: started.elapsed(),
+    };
+    EncodedFrame {
+        bytes,
+        decoded: header.decoded_size,
+        glyphs: encoded.glyphs,
+        stat,
+    }
+}
+
+/// Where to end a full frame: after the last newline in its final stretch, else after the
+/// last space there, else at the frame size.
+fn cut_point(buf: &[u8]) -> usize {
+    let n = buf.len();
+    let window = (n / 8).min(64 << 10);
+    let tail = &buf[n - window..];
+    tail.iter()
+        .rposition(|&b| b == b'\n')
+        .or_else(|| tail.iter().rposition(|&b| b == b' '))
+        .map_or(n, |p| n - window + p + 1)
+}
+
+/// Encodes everything written to it into a ΣLANG stream on `W`.
+///
+/// Call [`Encoder::finish`] when done: it writes the last frame and the footer, without which
+/// the stream is truncated. [`Encoder::auto_finish`] does that on drop instead.
+pub struct Encoder<W: Write> {
+    writer: Option<W>,
+    frame_size: usize,
+    buffer: Vec<u8>,
+    pool: OrderedPool<FrameJob, EncodedFrame>,
+    next_index: u64,
+    next_offset: u64,
+    hasher: ContentHasher,
+    index: Vec<IndexEntry>,
+    header_written: bool,
+    poisoned: bool,
+    stats: StreamStats,
+    started: Option<Instant>,
+}
+
+impl<W: Write> Encoder<W> {
+    /// An encoder with default options (level 6, one thread).
+    pub fn new(writer: W) -> Self {
+        Self::with_options(writer, &EncoderOptions::default())
+    }
+
+    /// An encoder with the given options.
+    pub fn with_options(writer: W, options: &EncoderOptions) -> Self {
+        let threads = options.effective_threads();
+        let params = options.codec_params();
+        Encoder {
+            writer: Some(writer),
+            frame_size: options.effective_frame_size() as usize,
+            buffer: Vec::new(),
+            pool: OrderedPool::new(threads, threads * 2, move |job| encode_job(&params, job)),
+            next_index: 0,
+            next_offset: 0,
+            hasher: content_hasher(),
+            index: Vec::new(),
+            header_written: false,
+            poisoned: false,
+            stats: StreamStats::default(),
+            started: None,
+        }
+    }
+
+    /// The frame size in use.
+    pub fn frame_size(&self) -> usize {
+        self.frame_size
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> &StreamStats {
+        &self.stats
+    }
+
+    /// The underlying writer.
+    pub fn get_ref(&self) -> &W {
+        self.writer.as_ref().expect("writer present until finish")
+    }
+
+    fn writer(&mut self) -> &mut W {
+        self.writer.as_mut().expect("writer present until finish")
+    }
+
+    fn write_stream_header(&mut self) -> io::Result<()> {
+        if !self.header_written {
+            let mut bytes = Vec::new();
+            StreamHeader {
+                flags: 0,
+                max_frame_size: self.frame_size as u64,
+                codebook_id: 0,
+                codebook_hash: 0,
+            }
+            .write(&mut bytes);
+            self.writer().write_all(&bytes)?;
+            self.stats.bytes_out += bytes.len() as u64;
+            self.header_written = true;
+        }
+        Ok(())
+    }
+
+    fn write_next_frame(&mut self) -> io::Result<bool> {
+        let Some(result) = self.pool.collect_next() else {
+            return Ok(false);
+        };
+        let frame = result.map_err(|_| Error::WorkerLost)?;
+        self.write_stream_header()?;
+        self.writer().write_all(&frame.bytes)?;
+        self.index.push(IndexEntry {
+            frame_bytes: frame.bytes.len() as u64,
+            decoded_size: frame.decoded,
+        });
+        self.stats.bytes_out += frame.bytes.len() as u64;
+        self.stats.frames += 1;
+        for (total, n) in self.stats.glyphs.iter_mut().zip(frame.glyphs) {
+            *total += n;
+        }
+        self.stats.frame_stats.push(frame.stat);
+        Ok(true)
+    }
+
+    fn submit(&mut self, data: Vec<u8>) -> io::Result<()> {
+        while !self.pool.has_room() {
+            self.write_next_frame()?;
+        }
+        self.hasher.update(&data);
+        let job = FrameJob {
+            index: self.next_index,
+            offset: self.next_offset,
+            data,
+        };
+        self.next_index += 1;
+        self.next_offset += job.data.len() as u64;
+        self.pool.submit(job);
+        Ok(())
+    }
+
+    fn guard<T>(&mut self, f: impl FnOnce(&mut Self) -> io::Result<T>) -> io::Result<T> {
+        if self.poisoned {
+            return Err(io::Error::other("ΣLANG encoder used after an error"));
+        }
+        let result = f(self);
+        self.poisoned = result.is_err();
+        result
+    }
+
+    fn finish_inner(&mut self) -> io::Result<()> {
+        if !self.buffer.is_empty() {
+            let last = std::mem::take(&mut self.buffer);
+            self.submit(last)?;
+        }
+        while self.write_next_frame()? {}
+        self.write_stream_header()?;
+        let head = FooterHead {
+            frame_count: self.index.len() as u64,
+            total_size: self.next_offset,
+            content_hash: self.hasher.digest(),
+        };
+        let mut footer = Vec::new();
+        format::write_footer(&head, &self.index, &mut footer);
+        self.writer().write_all(&footer)?;
+        self.writer().flush()?;
+        self.stats.bytes_out += footer.len() as u64;
+        self.stats.elapsed = self.started.map(|s| s.elapsed()).unwrap_or_default();
+        self.stats.peak_rss = crate::stats::peak_rss();
+        Ok(())
+    }
+
+    /// Writes the last frame and the footer, and returns the writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.guard(Self::finish_inner)?;
+        Ok(self.writer.take().expect("writer present until finish"))
+    }
+
+    /// Like [`Encoder::finish`], also returning the run's statistics.
+    pub fn finish_with_stats(mut self) -> io::Result<(W, StreamStats)> {
+        self.guard(Self::finish_inner)?;
+        let stats = std::mem::take(&mut self.stats);
+        Ok((
+            self.writer.take().expect("writer present until finish"),
+            stats,
+        ))
+    }
+
+    /// Wraps the encoder so that it finishes when dropped (errors are then ignored).
+    pub fn auto_finish(self) -> AutoFinishEncoder<W> {
+        AutoFinishEncoder {
+            encoder: Some(self),
+        }
+    }
+}
+
+impl<W: Write> Write for Encoder<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.guard(|this| {
+            this.started.get_or_insert_with(Instant::now);
+            let take = data.len().min(this.frame_size - this.buffer.len());
+            if this.buffer.capacity() < this.buffer.len() + take {
+                let want = (this.buffer.len() + take)
+                    .max(2 * this.buffer.capacity())
+                    .min(this.frame_size);
+                this.buffer.reserve_exact(want - this.buffer.len());
+            }
+            this.buffer.extend_from_slice(&data[..take]);
+            this.stats.bytes_in += take as u64;
+            if this.buffer.len() == this.frame_size {
+                let cut = cut_point(&this.buffer);
+                let mut carry = Vec::with_capacity(this.frame_size);
+                carry.extend_from_slice(&this.buffer[cut..]);
+                this.buffer.truncate(cut);
+                let full = std::mem::replace(&mut this.buffer, carry);
+                this.submit(full)?;
+            }
+            Ok(take)
+        })
+    }
+
+    /// Ends the current frame early, writes every frame so far and flushes the writer, so that
+    /// everything written before is decodable from what reached the writer (except the footer).
+    fn flush(&mut self) -> io::Result<()> {
+        self.guard(|this| {
+            if !this.buffer.is_empty() {
+                let frame = std::mem::take(&mut this.buffer);
+                this.submit(frame)?;
+            }
+            while this.write_next_frame()? {}
+            this.writer().flush()
+        })
+    }
+}
+
+/// An [`Encoder`] that finishes the stream when dropped.
+pub struct AutoFinishEncoder<W: Write> {
+    encoder: Option<Encoder<W>>,
+}
+
+impl<W: Write> Write for AutoFinishEncoder<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.encoder
+            .as_mut()
+            .expect("present until drop")
+            .write(data)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.encoder.as_mut().expect("present until drop").flush()
+    }
+}
+
+impl<W: Write> Drop for AutoFinishEncoder<W> {
+    fn drop(&mut self) {
+        if let Some(encoder) = self.encoder.take() {
+            // Errors cannot be reported from a destructor; finish() exists for callers who care.
+            let _ = encoder.finish();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_prefers_line_then_word_boundaries() {
+        let mut buf = vec![b'x'; 1000];
+        assert_eq!(cut_point(&buf), 1000);
+        buf[950] = b' ';
+        assert_eq!(cut_point(&buf), 951);
+        buf[900] = b'\n';
+        assert_eq!(cut_point(&buf), 901);
+        buf[100] = b'\n';
+        assert_eq!(cut_point(&buf), 901);
+    }
+}

@@ -1,0 +1,56 @@
+//! Round trips of real text: every Canterbury file and a few megabytes of the shared corpora.
+
+use sigmalang::{decode_all, encode_all, DecoderOptions, EncoderOptions};
+use std::path::{Path, PathBuf};
+
+fn corpora() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora")
+}
+
+fn round_trip(data: &[u8], options: &EncoderOptions) -> usize {
+    let stream = encode_all(data, options);
+    let back = decode_all(&stream, DecoderOptions::default().threads(2)).unwrap();
+    assert!(back == data, "round trip differs");
+    stream.len()
+}
+
+#[test]
+fn canterbury_files_round_trip() {
+    let mut seen = 0;
+    for dir in ["canterbury/cantrbry", "canterbury/large"] {
+        let Ok(entries) = std::fs::read_dir(corpora().join(dir)) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            let data = std::fs::read(&path).unwrap();
+            let packed = round_trip(&data, &EncoderOptions::default().threads(2));
+            assert!(
+                packed <= data.len() + 256,
+                "{} expanded to {packed}",
+                path.display()
+            );
+            seen += 1;
+        }
+    }
+    assert!(
+        seen >= 14,
+        "expected the Canterbury corpus under {}",
+        corpora().display()
+    );
+}
+
+#[test]
+fn corpus_slices_round_trip_and_compress() {
+    for (name, min_ratio) in [("text-100m.txt", 3.3), ("mixed-100m.txt", 3.0)] {
+        let data = std::fs::read(corpora().join(name)).unwrap();
+        // Three megabytes from the middle, where no book starts cleanly.
+        let slice = &data[data.len() / 2..data.len() / 2 + (3 << 20)];
+        let packed = round_trip(
+            slice,
+            &EncoderOptions::default().frame_size(1 << 20).threads(2),
+        );
+        let ratio = slice.len() as f64 / packed as f64;
+        assert!(ratio > min_ratio, "{name}: ratio {ratio:.3}");
+    }
+}

@@ -1,0 +1,192 @@
+//! Round trips through the streaming adapters: any bytes, any split of writes and reads,
+//! any thread count, and the corpora.
+
+use proptest::prelude::*;
+use sigmalang::{decode_all, encode_all, read, write, DecoderOptions, EncoderOptions};
+use std::io::{Read, Write};
+
+fn encode_in_pieces(data: &[u8], piece: usize, options: &EncoderOptions) -> Vec<u8> {
+    let mut encoder = write::Encoder::with_options(Vec::new(), options);
+    for chunk in data.chunks(piece.max(1)) {
+        encoder.write_all(chunk).unwrap();
+    }
+    encoder.finish().unwrap()
+}
+
+/// A reader that hands out at most `limit` bytes per call, to exercise every split.
+struct Trickle<'a> {
+    data: &'a [u8],
+    limit: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.limit).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+fn decode_in_pieces(stream: &[u8], piece: usize, threads: usize) -> Vec<u8> {
+    let reader = std::io::BufReader::with_capacity(
+        piece.max(1),
+        Trickle {
+            data: stream,
+            limit: piece.max(1),
+        },
+    );
+    let mut decoder =
+        read::Decoder::with_options(reader, DecoderOptions::default().threads(threads));
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; piece.max(1)];
+    loop {
+        let n = decoder.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    out
+}
+
+fn text_like() -> impl Strategy<Value = Vec<u8>> {
+    let token = prop_oneof![
+        4 => prop::sample::select(vec!["the", "The", "THE", "of", "and", "naïve", "Zoë", "x", "IBM", "McDonald"]).prop_map(|s| s.as_bytes().to_vec()),
+        3 => prop::sample::select(vec![" ", " ", "  ", "\n", "\r\n", "\t", ", ", ". ", "—", "“", "’"]).prop_map(|s| s.as_bytes().to_vec()),
+        1 => "[a-zA-Z]{1,12}".prop_map(String::into_bytes),
+        1 => "[0-9]{1,6}".prop_map(String::into_bytes),
+        1 => prop::collection::vec(any::<u8>(), 1..4),
+        1 => Just(b"\x00\x01\x02\x03\x04\x05\x06\x07\x80\xff".to_vec()),
+        1 => "\\PC{1,4}".prop_map(String::into_bytes),
+    ];
+    prop::collection::vec(token, 0..400).prop_map(|tokens| tokens.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn arbitrary_bytes_round_trip(data in prop::collection::vec(any::<u8>(), 0..3000), frame in 1024u64..4096) {
+        let options = EncoderOptions::default().frame_size(frame);
+        let stream = encode_all(&data, &options);
+        prop_assert_eq!(decode_all(&stream, DecoderOptions::default()).unwrap(), data);
+    }
+
+    #[test]
+    fn text_like_round_trips(data in text_like(), frame in 1024u64..8192) {
+        let options = EncoderOptions::default().frame_size(frame);
+        let stream = encode_all(&data, &options);
+        prop_assert_eq!(decode_all(&stream, DecoderOptions::default()).unwrap(), data);
+    }
+
+    #[test]
+    fn output_is_independent_of_write_splits_and_threads(data in text_like(), piece in 1usize..700, threads in 1usize..4) {
+        let options = EncoderOptions::default().frame_size(1024);
+        let reference = encode_all(&data, &options);
+        let split = encode_in_pieces(&data, piece, &options.clone().threads(threads));
+        prop_assert_eq!(&split, &reference);
+        prop_assert_eq!(decode_in_pieces(&reference, piece, threads), data);
+    }
+}
+
+#[test]
+fn every_split_size_of_a_small_text() {
+    let text =
+        "One word, then another: the words that straddle a boundary must survive.\r\n".repeat(40);
+    let options = EncoderOptions::default().frame_size(1024);
+    let reference = encode_all(text.as_bytes(), &options);
+    for piece in 1..=text.len().min(1100) {
+        assert_eq!(
+            encode_in_pieces(text.as_bytes(), piece, &options),
+            reference,
+            "write split {piece}"
+        );
+    }
+    for piece in 1..=reference.len() {
+        assert_eq!(
+            decode_in_pieces(&reference, piece, 1),
+            text.as_bytes(),
+            "read split {piece}"
+        );
+    }
+}
+
+#[test]
+fn empty_input_is_a_valid_stream() {
+    let stream = encode_all(b"", &EncoderOptions::default());
+    assert_eq!(decode_all(&stream, DecoderOptions::default()).unwrap(), b"");
+}
+
+#[test]
+fn concatenated_streams_decode_to_concatenated_content() {
+    let a = encode_all(b"first stream ", &EncoderOptions::default());
+    let b = encode_all(b"", &EncoderOptions::default());
+    let c = encode_all(
+        "second stream, ünïcode".as_bytes(),
+        &EncoderOptions::default(),
+    );
+    let joined = [a, b, c].concat();
+    assert_eq!(
+        decode_all(&joined, DecoderOptions::default()).unwrap(),
+        "first stream second stream, ünïcode".as_bytes()
+    );
+}
+
+#[test]
+fn a_long_single_token_round_trips() {
+    let token: Vec<u8> = b"abcdefghij"
+        .iter()
+        .cycle()
+        .take(2 << 20)
+        .copied()
+        .collect();
+    let stream = encode_all(&token, &EncoderOptions::default().frame_size(1 << 20));
+    assert_eq!(
+        decode_all(&stream, DecoderOptions::default().threads(2)).unwrap(),
+        token
+    );
+}
+
+#[test]
+fn auto_finish_writes_the_footer() {
+    let mut out = Vec::new();
+    {
+        let mut encoder = write::Encoder::new(&mut out).auto_finish();
+        encoder.write_all(b"finished on drop").unwrap();
+    }
+    assert_eq!(
+        decode_all(&out, DecoderOptions::default()).unwrap(),
+        b"finished on drop"
+    );
+}
+
+#[test]
+fn flush_makes_everything_so_far_decodable() {
+    let mut encoder = write::Encoder::new(Vec::new());
+    encoder.write_all(b"before the flush ").unwrap();
+    encoder.flush().unwrap();
+    let flushed = encoder.get_ref().clone();
+    encoder.write_all(b"and after").unwrap();
+    let stream = encoder.finish().unwrap();
+    assert!(stream.starts_with(&flushed));
+    assert_eq!(
+        decode_all(&stream, DecoderOptions::default()).unwrap(),
+        b"before the flush and after"
+    );
+}
+
+#[test]
+fn stats_count_bytes_frames_and_glyphs() {
+    let text = "the cat and the hat and the bat ".repeat(2000);
+    let options = EncoderOptions::default().frame_size(16 << 10);
+    let mut encoder = write::Encoder::with_options(Vec::new(), &options);
+    encoder.write_all(text.as_bytes()).unwrap();
+    let (stream, stats) = encoder.finish_with_stats().unwrap();
+    assert_eq!(stats.bytes_in, text.len() as u64);
+    assert_eq!(stats.bytes_out, stream.len() as u64);
+    assert_eq!(stats.frames, stats.frame_stats.len() as u64);
+    assert!(stats.frames >= 4);
+    assert!(stats.glyphs[1] > stats.glyphs[0]);
+    assert!(stats.ratio(true) > 10.0);
+}
