@@ -1,1 +1,260 @@
-fn main() {}
+//! `sigma`: the ΣLANG command-line tool, with the conventions of gzip, xz and zstd.
+
+mod args;
+mod demo;
+mod output;
+mod report;
+mod size;
+
+use anyhow::{anyhow, bail, Context, Result};
+use args::Cli;
+use clap::Parser;
+use output::{AtomicFile, Sink};
+use sigmalang::{read::Decoder, write::Encoder, DecoderOptions, EncoderOptions, StreamStats};
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, BufReader, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Suffix of compressed files.
+pub const SUFFIX: &str = "sigma";
+
+/// Exit statuses.
+const OK: u8 = 0;
+const ERROR: u8 = 1;
+
+fn main() -> ExitCode {
+    output::install_interrupt_cleanup();
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let status = std::panic::catch_unwind(|| dispatch(argv)).unwrap_or_else(|_| {
+        eprintln!("sigma: internal error (a bug: please report it with the input that caused it)");
+        ERROR
+    });
+    ExitCode::from(status)
+}
+
+fn dispatch(argv: Vec<OsString>) -> u8 {
+    match argv.get(1).and_then(|a| a.to_str()) {
+        Some("demo") => return report_result(demo::run(&argv[2..])),
+        Some("inspect") | Some("recover") => {}
+        _ => {}
+    }
+    let cli = match Cli::try_parse_from(args::rewrite_levels(argv)) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ERROR } else { OK };
+        }
+    };
+    run(&cli)
+}
+
+/// Prints an error the way the tool always does: one line, `sigma: ` first. A broken pipe is
+/// not an error: the reader went away, so we stop quietly.
+fn report_error(e: &anyhow::Error) -> u8 {
+    if is_broken_pipe(e) {
+        return OK;
+    }
+    eprintln!("sigma: {e:#}");
+    ERROR
+}
+
+fn report_result(r: Result<()>) -> u8 {
+    match r {
+        Ok(()) => OK,
+        Err(e) => report_error(&e),
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    Compress,
+    Decompress,
+    Test,
+}
+
+fn run(cli: &Cli) -> u8 {
+    let mode = if cli.test {
+        Mode::Test
+    } else if cli.decompress {
+        Mode::Decompress
+    } else {
+        Mode::Compress
+    };
+    let inputs: Vec<Option<PathBuf>> = if cli.files.is_empty() {
+        vec![None]
+    } else {
+        cli.files.iter().map(|f| (f.as_os_str() != "-").then(|| f.clone())).collect()
+    };
+    if cli.output.is_some() && inputs.len() > 1 {
+        eprintln!("sigma: -o needs exactly one input file");
+        return ERROR;
+    }
+    let mut status = OK;
+    for input in &inputs {
+        if let Err(e) = process(cli, mode, input.as_deref()) {
+            if is_broken_pipe(&e) {
+                return status;
+            }
+            status = status.max(report_error(&e));
+        }
+    }
+    status
+}
+
+fn display(input: Option<&Path>) -> String {
+    input.map_or_else(|| "(stdin)".to_string(), |p| p.display().to_string())
+}
+
+/// The output path a file gets when no `-o`/`-c` is given.
+fn derived_output(mode: Mode, input: &Path) -> Result<PathBuf> {
+    let name = input.display();
+    match mode {
+        Mode::Compress => {
+            if input.extension().is_some_and(|e| e == SUFFIX) {
+                bail!("{name}: already has .{SUFFIX} suffix -- ignored");
+            }
+            let mut out = input.as_os_str().to_owned();
+            out.push(format!(".{SUFFIX}"));
+            Ok(out.into())
+        }
+        Mode::Decompress => match input.extension() {
+            Some(e) if e == SUFFIX => Ok(input.with_extension("")),
+            _ => bail!("{name}: unknown suffix -- ignored (expected .{SUFFIX}; name the output with -o or use -c)"),
+        },
+        Mode::Test => unreachable!("testing writes no output"),
+    }
+}
+
+fn process(cli: &Cli, mode: Mode, input: Option<&Path>) -> Result<()> {
+    let name = display(input);
+    let mut permissions = None;
+    let (reader, size): (Box<dyn Read>, Option<u64>) = match input {
+        None => {
+            if mode != Mode::Compress && io::stdin().is_terminal() && !cli.force {
+                bail!("compressed data not read from a terminal. Use -f to force.");
+            }
+            (Box::new(io::stdin().lock()), None)
+        }
+        Some(path) => {
+            let file = File::open(path).with_context(|| name.clone())?;
+            let meta = file.metadata().with_context(|| name.clone())?;
+            if meta.is_dir() {
+                bail!("{name}: is a directory -- ignored");
+            }
+            permissions = Some(meta.permissions());
+            (Box::new(file), meta.is_file().then_some(meta.len()))
+        }
+    };
+
+    let target: Option<PathBuf> = match (mode, &cli.output) {
+        (Mode::Test, _) => None,
+        (_, Some(out)) if out.as_os_str() == "-" => None,
+        (_, Some(out)) => Some(out.clone()),
+        _ if cli.stdout || input.is_none() => None,
+        _ => Some(derived_output(mode, input.expect("file input"))?),
+    };
+    if let Some(target) = &target {
+        if target.exists() && !cli.force {
+            bail!("{}: already exists; not overwritten", target.display());
+        }
+        if let (Some(src), Ok(dst)) = (input.and_then(|p| p.canonicalize().ok()), target.canonicalize()) {
+            if src == dst {
+                bail!("{name}: input and output are the same file");
+            }
+        }
+    }
+    if mode == Mode::Compress && target.is_none() && io::stdout().is_terminal() && !cli.force {
+        bail!("compressed data not written to a terminal. Use -f to force.");
+    }
+
+    let mut sink = match (&target, mode) {
+        (_, Mode::Test) => Sink::Null,
+        (Some(path), _) => Sink::File(AtomicFile::create(path)?),
+        (None, _) => Sink::Stdout(io::stdout().lock()),
+    };
+    let out_name = target.as_ref().map_or_else(|| "(stdout)".to_string(), |p| p.display().to_string());
+    let stats = match mode {
+        Mode::Compress => compress(cli, reader, size, &mut sink, &name, &out_name)?,
+        Mode::Decompress | Mode::Test => decompress(cli, reader, &mut sink, &name, &out_name)?,
+    };
+    match sink {
+        Sink::File(file) => file.commit(cli.force, permissions)?,
+        Sink::Stdout(mut out) => out.flush().with_context(|| out_name.clone())?,
+        Sink::Null => {}
+    }
+    if cli.rm && target.is_some() {
+        if let Some(path) = input {
+            std::fs::remove_file(path).with_context(|| format!("{name}: cannot remove"))?;
+        }
+    }
+    report::summary(cli, mode == Mode::Compress, mode == Mode::Test, &name, &out_name, &stats);
+    Ok(())
+}
+
+fn threads(cli: &Cli) -> usize {
+    cli.threads.unwrap_or(0)
+}
+
+/// Copies `reader` into `writer`, naming the side that failed.
+fn pump(mut reader: impl Read, writer: &mut impl Write, in_name: &str, out_name: &str) -> Result<u64> {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(describe_read_error(e, in_name)),
+        };
+        writer.write_all(&buf[..n]).with_context(|| out_name.to_string())?;
+        total += n as u64;
+    }
+}
+
+/// Turns a read error into one line naming the file; codec errors keep their frame and offset.
+fn describe_read_error(e: io::Error, name: &str) -> anyhow::Error {
+    match sigmalang::into_error(e) {
+        sigmalang::Error::Io(io) => anyhow!(io).context(name.to_string()),
+        codec => anyhow!("{name}: {codec}"),
+    }
+}
+
+fn compress(
+    cli: &Cli,
+    reader: Box<dyn Read>,
+    size: Option<u64>,
+    sink: &mut Sink,
+    name: &str,
+    out_name: &str,
+) -> Result<StreamStats> {
+    let mut options = EncoderOptions::default().level(cli.level.unwrap_or(sigmalang::options::DEFAULT_LEVEL)).threads(threads(cli));
+    if let Some(size) = size {
+        options = options.size_hint(size);
+    }
+    if let Some(frame) = cli.frame_size {
+        options = options.frame_size(frame);
+    }
+    if let Some(memory) = cli.memory {
+        options = options.memory_limit(memory);
+    }
+    let mut encoder = Encoder::with_options(&mut *sink, &options);
+    pump(reader, &mut encoder, name, out_name)?;
+    let (_, stats) = encoder.finish_with_stats().with_context(|| out_name.to_string())?;
+    Ok(stats)
+}
+
+fn decompress(cli: &Cli, reader: Box<dyn Read>, sink: &mut Sink, name: &str, out_name: &str) -> Result<StreamStats> {
+    let mut options = DecoderOptions::default().threads(threads(cli));
+    if let Some(memory) = cli.memory {
+        options = options.memory_limit(memory);
+    }
+    let mut decoder = Decoder::with_options(BufReader::with_capacity(1 << 20, reader), options);
+    pump(&mut decoder, sink, name, out_name)?;
+    Ok(decoder.stats().clone())
+}

@@ -210,9 +210,11 @@ pub fn decode(
     Ok(())
 }
 
-type GlyphHeader<'a> = (Option<Params>, u64, u32, &'a [u8]);
+/// A glyph payload's header: transform parameters (if transformed), block length, BWT
+/// primary index, and the entropy-coded rest.
+pub(crate) type GlyphHeader<'a> = (Option<Params>, u64, u32, &'a [u8]);
 
-fn parse_glyph_header(payload: &[u8]) -> Result<GlyphHeader<'_>, PayloadError> {
+pub(crate) fn parse_glyph_header(payload: &[u8]) -> Result<GlyphHeader<'_>, PayloadError> {
     let mode = *payload.first().ok_or(PayloadError::Header)?;
     let mut pos = 1;
     let params = match mode {

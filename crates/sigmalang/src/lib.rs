@@ -15,6 +15,7 @@ pub mod error;
 pub mod format;
 pub mod frame;
 pub mod glyph;
+pub mod inspect;
 pub mod options;
 pub mod pipeline;
 pub mod primitive;

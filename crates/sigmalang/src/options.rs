@@ -23,16 +23,13 @@ pub struct EncoderOptions {
     pub threads: usize,
     /// Size of the whole input, when known in advance (files), to size frames.
     pub size_hint: Option<u64>,
+    /// Memory the workers may use; fewer threads are started to stay under it.
+    pub memory_limit: Option<u64>,
 }
 
 impl Default for EncoderOptions {
     fn default() -> Self {
-        EncoderOptions {
-            level: DEFAULT_LEVEL,
-            frame_size: None,
-            threads: 1,
-            size_hint: None,
-        }
+        EncoderOptions { level: DEFAULT_LEVEL, frame_size: None, threads: 1, size_hint: None, memory_limit: None }
     }
 }
 
@@ -58,6 +55,12 @@ impl EncoderOptions {
     /// Tells the encoder how large the input is.
     pub fn size_hint(mut self, bytes: u64) -> Self {
         self.size_hint = Some(bytes);
+        self
+    }
+
+    /// Caps the memory the workers may use (fewer threads, never a refusal).
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = Some(bytes);
         self
     }
 
@@ -91,9 +94,16 @@ impl EncoderOptions {
         }
     }
 
-    /// Worker threads in force.
+    /// Worker threads in force: as asked, reduced to fit the memory limit (at least one).
     pub fn effective_threads(&self) -> usize {
-        resolve_threads(self.threads)
+        let threads = resolve_threads(self.threads);
+        match self.memory_limit {
+            Some(limit) => {
+                let per_thread = encode_memory_per_thread(self.effective_frame_size());
+                threads.min((limit / per_thread).max(1) as usize)
+            }
+            None => threads,
+        }
     }
 
     pub(crate) fn codec_params(&self) -> CodecParams {
@@ -141,6 +151,13 @@ impl DecoderOptions {
 /// its index (5 bytes per block byte), transformed block, output, and the model's tables.
 pub fn decode_memory_per_thread(frame_size: u64) -> u64 {
     frame_size.saturating_mul(8).saturating_add(16 << 20)
+}
+
+/// Memory one worker needs to encode a frame of `frame_size` bytes: the frame and the frame in
+/// the queue, token counts, the transformed block, its suffix array (4 bytes per byte), the
+/// BWT output and the model's tables.
+pub fn encode_memory_per_thread(frame_size: u64) -> u64 {
+    frame_size.saturating_mul(9).saturating_add(16 << 20)
 }
 
 pub(crate) fn resolve_threads(threads: usize) -> usize {

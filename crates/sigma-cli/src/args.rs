@@ -1,0 +1,135 @@
+//! Command-line syntax: the options `sigma` shares with gzip, xz and zstd.
+
+use crate::size::parse_size;
+use clap::{ArgAction, Parser};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// Compress or decompress files with ΣLANG, a lossless glyph-based codec for text.
+#[derive(Parser, Debug)]
+#[command(
+    name = "sigma",
+    version,
+    args_override_self = true,
+    after_help = "With no FILE, or when FILE is -, read standard input and write standard output.\n\
+                  Compressing FILE writes FILE.sigma and keeps FILE; -d turns FILE.sigma back into FILE.\n\
+                  Levels: -1 (fastest) .. -9 (smallest), default -6; --fast = -1, --best = -9.\n\
+                  Other commands: sigma demo [FILE], sigma inspect FILE, sigma recover FILE.\n\
+                  Exit status: 0 success, 1 error, 2 warning (e.g. data lost by --recover)."
+)]
+pub struct Cli {
+    /// Compress (the default).
+    #[arg(short = 'z', long = "compress", conflicts_with_all = ["decompress", "test"])]
+    pub compress: bool,
+    /// Decompress.
+    #[arg(short = 'd', long = "decompress", visible_alias = "uncompress")]
+    pub decompress: bool,
+    /// Test the integrity of compressed files; write nothing.
+    #[arg(short = 't', long = "test", conflicts_with = "decompress")]
+    pub test: bool,
+    /// Write to standard output, keep input files.
+    #[arg(short = 'c', long = "stdout", visible_alias = "to-stdout")]
+    pub stdout: bool,
+    /// Write the output to FILE (one input only).
+    #[arg(short = 'o', long = "output", value_name = "FILE", conflicts_with = "stdout")]
+    pub output: Option<PathBuf>,
+    /// Overwrite existing output files; read or write compressed data on a terminal.
+    #[arg(short = 'f', long = "force")]
+    pub force: bool,
+    /// Keep input files (the default; accepted for compatibility).
+    #[arg(short = 'k', long = "keep")]
+    pub keep: bool,
+    /// Remove each input file once its output is complete.
+    #[arg(long = "rm")]
+    pub rm: bool,
+    /// Print less (repeat for silence).
+    #[arg(short = 'q', long = "quiet", action = ArgAction::Count)]
+    pub quiet: u8,
+    /// Print a summary line per file.
+    #[arg(short = 'v', long = "verbose", action = ArgAction::Count)]
+    pub verbose: u8,
+    /// Compression level 1..9 (also -1 .. -9).
+    #[arg(long = "level", value_name = "N", value_parser = clap::value_parser!(u8).range(1..=9))]
+    pub level: Option<u8>,
+    /// Worker threads, 0 = one per core (the default).
+    #[arg(short = 'T', long = "threads", value_name = "N")]
+    pub threads: Option<usize>,
+    /// Frame size, e.g. 1MiB (default: from the level and the input size).
+    #[arg(long = "frame-size", value_name = "SIZE", value_parser = parse_size)]
+    pub frame_size: Option<u64>,
+    /// Memory limit, e.g. 512MiB: fewer threads are used to stay under it.
+    #[arg(short = 'M', long = "memory", value_name = "SIZE", value_parser = parse_size)]
+    pub memory: Option<u64>,
+    /// Print statistics as one JSON object per file on standard error.
+    #[arg(long = "json")]
+    pub json: bool,
+    /// Never show a progress bar.
+    #[arg(long = "no-progress")]
+    pub no_progress: bool,
+    /// Files to process.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// Rewrites zstd-style level flags (`-9`, `-9c`, `--fast`, `--best`) into `--level=N`, which
+/// clap understands; everything after `--` is left alone.
+pub fn rewrite_levels(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut out = Vec::new();
+    let mut literal = false;
+    for arg in args {
+        let Some(text) = arg.to_str().filter(|_| !literal) else {
+            out.push(arg);
+            continue;
+        };
+        match text {
+            "--" => {
+                literal = true;
+                out.push(arg);
+            }
+            "--fast" => out.push("--level=1".into()),
+            "--best" => out.push("--level=9".into()),
+            _ if is_flag_cluster_with_digits(text) => {
+                let flags: String = text[1..].chars().filter(|c| !c.is_ascii_digit()).collect();
+                let digits: String = text[1..].chars().filter(char::is_ascii_digit).collect();
+                if !flags.is_empty() {
+                    out.push(format!("-{flags}").into());
+                }
+                out.push(format!("--level={digits}").into());
+            }
+            _ => out.push(arg),
+        }
+    }
+    out
+}
+
+/// `-9`, `-dc9`: a short-flag cluster of value-less flags with one run of digits in it.
+fn is_flag_cluster_with_digits(text: &str) -> bool {
+    let Some(body) = text.strip_prefix('-') else { return false };
+    if body.is_empty() || body.starts_with('-') || !body.chars().any(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let digit_runs = body.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).count();
+    digit_runs == 1 && body.chars().all(|c| c.is_ascii_digit() || "zdtcfkqvl".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewrite(args: &[&str]) -> Vec<String> {
+        rewrite_levels(args.iter().map(OsString::from)).into_iter().map(|s| s.into_string().unwrap()).collect()
+    }
+
+    #[test]
+    fn level_flags_become_level_options() {
+        assert_eq!(rewrite(&["sigma", "-9", "f"]), ["sigma", "--level=9", "f"]);
+        assert_eq!(rewrite(&["sigma", "-c3"]), ["sigma", "-c", "--level=3"]);
+        assert_eq!(rewrite(&["sigma", "--fast", "--best"]), ["sigma", "--level=1", "--level=9"]);
+        assert_eq!(rewrite(&["sigma", "-T4", "-M", "64M"]), ["sigma", "-T4", "-M", "64M"]);
+        assert_eq!(rewrite(&["sigma", "--", "-5"]), ["sigma", "--", "-5"]);
+        let cli = Cli::try_parse_from(rewrite(&["sigma", "-3", "-dc", "-7", "x"])).unwrap();
+        assert_eq!(cli.level, Some(7));
+        assert!(cli.decompress && cli.stdout);
+        assert!(Cli::try_parse_from(rewrite(&["sigma", "-19"])).is_err());
+    }
+}

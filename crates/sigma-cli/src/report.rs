@@ -1,0 +1,68 @@
+//! What `sigma` prints about a finished file: the `-v` summary line and the `--json` object.
+
+use crate::args::Cli;
+use crate::size::human;
+use sigmalang::StreamStats;
+
+/// Prints the per-file summary asked for by `-v` and/or `--json` (both on standard error).
+pub fn summary(cli: &Cli, encoding: bool, testing: bool, name: &str, out_name: &str, stats: &StreamStats) {
+    if cli.json {
+        eprintln!("{}", json(encoding, name, out_name, stats));
+    }
+    if cli.verbose == 0 || cli.quiet > 0 {
+        return;
+    }
+    let (plain, packed) = if encoding { (stats.bytes_in, stats.bytes_out) } else { (stats.bytes_out, stats.bytes_in) };
+    let rss = stats.peak_rss.map_or_else(String::new, |r| format!(", peak RSS {}", human(r)));
+    let verb = if testing { "OK" } else if encoding { "compressed" } else { "decompressed" };
+    eprintln!(
+        "{name}: {verb}: {} -> {} (ratio {:.3}), {:.1} MB/s, {} frames{rss}",
+        human(if encoding { plain } else { packed }),
+        human(if encoding { packed } else { plain }),
+        stats.ratio(encoding),
+        stats.throughput_mb_s(encoding),
+        stats.frames,
+    );
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The statistics as one JSON object.
+pub fn json(encoding: bool, name: &str, out_name: &str, stats: &StreamStats) -> String {
+    let frames: Vec<String> = stats
+        .frame_stats
+        .iter()
+        .map(|f| format!("{{\"decoded\":{},\"encoded\":{},\"seconds\":{:.6}}}", f.decoded, f.encoded, f.time.as_secs_f64()))
+        .collect();
+    format!(
+        "{{\"input\":\"{}\",\"output\":\"{}\",\"mode\":\"{}\",\"bytes_in\":{},\"bytes_out\":{},\"frames\":{},\
+         \"glyphs\":{{\"primitive\":{},\"reference\":{},\"delta\":{},\"composite\":{}}},\"ratio\":{:.4},\
+         \"mb_per_s\":{:.3},\"seconds\":{:.6},\"peak_rss\":{},\"frame_stats\":[{}]}}",
+        escape(name),
+        escape(out_name),
+        if encoding { "compress" } else { "decompress" },
+        stats.bytes_in,
+        stats.bytes_out,
+        stats.frames,
+        stats.glyphs[0],
+        stats.glyphs[1],
+        stats.glyphs[2],
+        stats.glyphs[3],
+        stats.ratio(encoding),
+        stats.throughput_mb_s(encoding),
+        stats.elapsed.as_secs_f64(),
+        stats.peak_rss.map_or_else(|| "null".to_string(), |r| r.to_string()),
+        frames.join(","),
+    )
+}
