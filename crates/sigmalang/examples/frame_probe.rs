@@ -1,39 +1,47 @@
-//! Measures the frame codec on a slice of a file: `cargo run --release --example frame_probe FILE [MiB]`.
+//! Times each stage of the frame codec on a slice of a file:
+//! `cargo run --release -p sigmalang --example frame_probe -- FILE [MiB] [offset MiB]`.
+use sigmalang::{bwt, cm, transform};
 use std::time::Instant;
+
+fn mbps(bytes: usize, t: Instant) -> String {
+    format!("{:.1} MB/s", bytes as f64 / t.elapsed().as_secs_f64() / 1e6)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let data = std::fs::read(&args[1]).unwrap();
     let mib: usize = args.get(2).map_or(8, |s| s.parse().unwrap());
-    let input = &data[..data.len().min(mib << 20)];
+    let skip: usize = args.get(3).map_or(0, |s| s.parse().unwrap());
+    let input = &data[(skip << 20).min(data.len())..data.len().min((skip + mib) << 20)];
+    let n = input.len();
     let t = Instant::now();
-    let tr = sigmalang::transform::encode(input, 2);
-    let t_tr = t.elapsed().as_secs_f64();
-    if let Some(tr) = &tr {
-        println!(
-            "transform: {} -> {} bytes ({:.1}%), bank {} entries / {} bytes, {:.1} MB/s",
-            input.len(),
-            tr.block.len(),
-            100.0 * tr.block.len() as f64 / input.len() as f64,
-            tr.params.bank_entries,
-            tr.params.bank_bytes,
-            input.len() as f64 / t_tr / 1e6
-        );
+    let minc: u32 = std::env::var("MINC").map_or(2, |s| s.parse().unwrap());
+    let mut tr = transform::encode(input, minc).expect("text transforms");
+    if std::env::var_os("RAW").is_some() {
+        tr.block = input.to_vec();
     }
+    println!("transform  {n} -> {} ({:.1}%), bank {} / {} B   {}", tr.block.len(), 100.0 * tr.block.len() as f64 / n as f64, tr.params.bank_entries, tr.params.bank_bytes, mbps(n, t));
     let t = Instant::now();
-    let f = sigmalang::frame::encode(input, &Default::default());
-    let te = t.elapsed().as_secs_f64();
+    let (b, primary) = bwt::forward(&tr.block);
+    println!("bwt        {}", mbps(n, t));
+    let repeats = b.windows(2).filter(|w| w[0] == w[1]).count();
+    println!("           P(byte == previous) = {:.3}", repeats as f64 / b.len() as f64);
     let t = Instant::now();
-    let mut out = Vec::new();
-    sigmalang::frame::decode(f.method, &f.payload, input.len(), &mut out).unwrap();
-    let td = t.elapsed().as_secs_f64();
-    assert_eq!(out, input);
-    println!(
-        "frame: {:?} {} -> {} ratio {:.3}  enc {:.1} MB/s dec {:.1} MB/s",
-        f.method,
-        input.len(),
-        f.payload.len(),
-        input.len() as f64 / f.payload.len() as f64,
-        input.len() as f64 / te / 1e6,
-        input.len() as f64 / td / 1e6
-    );
+    let code = cm::encode(&b, Vec::new());
+    println!("cm encode  {}   -> {} bytes, ratio {:.4}", mbps(n, t), code.len(), n as f64 / code.len() as f64);
+    let t = Instant::now();
+    let mut back = Vec::new();
+    assert!(cm::decode(&code, b.len(), &mut back));
+    println!("cm decode  {}", mbps(n, t));
+    let t = Instant::now();
+    let mut block = Vec::new();
+    bwt::inverse(&back, primary, &mut block).unwrap();
+    println!("unbwt      {}", mbps(n, t));
+    let t = Instant::now();
+    if std::env::var_os("RAW").is_none() {
+        let mut out = Vec::new();
+        transform::decode(&tr.params, &block, n, &mut out).unwrap();
+        println!("untransform {}", mbps(n, t));
+        assert_eq!(out, input);
+    }
 }

@@ -59,6 +59,24 @@ fn adapt(p: &mut u16, bit: u32, rate: u32) {
     };
 }
 
+/// A counter that adapts quickly while young: probability in the high 16 bits, the number of
+/// updates seen (capped) in the low 16. Its rate is 1/(n + 1.5) until n reaches its limit.
+#[inline(always)]
+fn adapt_counted(slot: &mut u32, bit: u32, limit: u32, recip: &[u16; 1024]) {
+    let p = (*slot >> 16) as i32;
+    let n = *slot & 0xffff;
+    let target = if bit == 1 { 65535 } else { 0 };
+    let p = p + (((target - p) * i32::from(recip[n as usize])) >> 16);
+    *slot = (p as u32) << 16 | (n + u32::from(n < limit));
+}
+
+#[inline(always)]
+fn counted_p(slot: u32) -> u16 {
+    (slot >> 16) as u16
+}
+
+const FRESH: u32 = 32768 << 16;
+
 /// Secondary estimation: refines a probability given a context, by interpolating between
 /// 33 learned points along the stretch axis.
 struct Apm {
@@ -73,11 +91,7 @@ impl Apm {
         for _ in 0..contexts {
             table.extend(SQUASH_KNOTS.iter().map(|&k| (k * 16) as u16));
         }
-        Apm {
-            table,
-            index: 0,
-            rate,
-        }
+        Apm { table, index: 0, rate }
     }
 
     /// Refined 12-bit probability for `st` (stretched probability) in context `cx`.
@@ -99,18 +113,20 @@ impl Apm {
 
 const INPUTS: usize = 6;
 const MIXER_SETS: usize = 8 * 4 * 2;
+/// Order-2 contexts are hashed into groups of 16 counters, one group per nibble.
+const ORDER2_GROUPS_LOG: u32 = 18;
 
 /// The whole per-block model state.
 struct Model {
     tables: &'static Tables,
+    recip: [u16; 1024],
     order0: Vec<u16>,
     order1_fast: Vec<u16>,
-    order1_slow: Vec<u16>,
-    order2: Vec<u16>,
+    order1: Vec<u32>,
+    order2: Vec<u32>,
     run: Vec<u16>,
     weights: Vec<i32>,
-    apm_order1: Apm,
-    apm_run: Apm,
+    apm_order0: Apm,
     // byte history
     c1: usize,
     c2: usize,
@@ -118,6 +134,8 @@ struct Model {
     // per-bit state
     c0: usize,
     bit_pos: usize,
+    nibble: usize,
+    order2_group: usize,
     inputs: [i32; INPUTS],
     mixer_set: usize,
     mixed_p: i32,
@@ -128,25 +146,35 @@ struct Model {
     run_live: bool,
 }
 
-const ORDER2_BITS: usize = 22;
+#[inline(always)]
+fn hash(x: u32) -> u32 {
+    let x = x.wrapping_mul(0x9E37_79B1);
+    x ^ (x >> 15)
+}
 
 impl Model {
     fn new() -> Self {
-        Model {
+        let mut recip = [0u16; 1024];
+        for (n, r) in recip.iter_mut().enumerate() {
+            *r = (131_072 / (2 * n as u32 + 3)).min(65535) as u16;
+        }
+        let mut m = Model {
             tables: tables(),
+            recip,
             order0: vec![32768; 256],
             order1_fast: vec![32768; 256 * 256],
-            order1_slow: vec![32768; 256 * 256],
-            order2: vec![32768; 1 << ORDER2_BITS],
+            order1: vec![FRESH; 256 * 256],
+            order2: vec![FRESH; 16 << ORDER2_GROUPS_LOG],
             run: vec![32768; 2 * 32 * 256],
             weights: vec![1 << 14; MIXER_SETS * INPUTS],
-            apm_order1: Apm::new(256 * 256, 7),
-            apm_run: Apm::new(32 * 256, 7),
+            apm_order0: Apm::new(256, 7),
             c1: 0,
             c2: 0,
             run_len: 0,
             c0: 1,
             bit_pos: 0,
+            nibble: 1,
+            order2_group: 0,
             inputs: [0; INPUTS],
             mixer_set: 0,
             mixed_p: 2048,
@@ -155,7 +183,15 @@ impl Model {
             slot_run: 0,
             expected_bit: 0,
             run_live: true,
-        }
+        };
+        m.set_order2_group();
+        m
+    }
+
+    #[inline(always)]
+    fn set_order2_group(&mut self) {
+        let key = (self.c2 << 16 | self.c1 << 8 | self.c0) as u32;
+        self.order2_group = (hash(key) >> (32 - ORDER2_GROUPS_LOG)) as usize * 16;
     }
 
     #[inline(always)]
@@ -168,42 +204,32 @@ impl Model {
     fn predict(&mut self) -> u32 {
         let c0 = self.c0;
         self.slot_o1 = self.c1 << 8 | c0;
-        self.slot_o2 = ((self.c2 << 16 | self.c1 << 8).wrapping_mul(0x9E37_79B1) >> 8 ^ c0)
-            & ((1 << ORDER2_BITS) - 1);
+        self.slot_o2 = self.order2_group + self.nibble;
         let run_bucket = self.run_len.min(31);
         self.expected_bit = ((self.c1 | 256) >> (7 - self.bit_pos)) as u32 & 1;
         self.slot_run = (usize::from(self.run_live) * 32 + run_bucket) * 256 + c0;
 
         let p_run = self.st(self.run[self.slot_run]);
         let run_input = if self.run_live {
-            if self.expected_bit == 1 {
-                p_run
-            } else {
-                -p_run
-            }
+            if self.expected_bit == 1 { p_run } else { -p_run }
         } else {
             0
         };
         self.inputs = [
             self.st(self.order0[c0]),
             self.st(self.order1_fast[self.slot_o1]),
-            self.st(self.order1_slow[self.slot_o1]),
-            self.st(self.order2[self.slot_o2]),
+            self.st(counted_p(self.order1[self.slot_o1])),
+            self.st(counted_p(self.order2[self.slot_o2])),
             run_input,
             256,
         ];
         self.mixer_set = (self.bit_pos * 4 + run_bucket.min(3)) * 2 + usize::from(self.run_live);
         let w = &self.weights[self.mixer_set * INPUTS..][..INPUTS];
-        let dot: i64 = w
-            .iter()
-            .zip(&self.inputs)
-            .map(|(&w, &x)| i64::from(w) * i64::from(x))
-            .sum();
-        let st = (dot >> 16) as i32;
+        let dot: i32 = w.iter().zip(&self.inputs).map(|(&w, &x)| (w * x) >> 8).sum();
+        let st = (dot >> 8).clamp(-2047, 2047);
         self.mixed_p = squash(st);
-        let p1 = self.apm_order1.refine(st, self.c1 << 8 | c0);
-        let p2 = self.apm_run.refine(st, run_bucket << 8 | c0);
-        let p = (self.mixed_p + p1 + 2 * p2 + 2) >> 2;
+        let p0 = self.apm_order0.refine(st, c0);
+        let p = (self.mixed_p + p0 * 3 + 2) >> 2;
         (p.clamp(1, 4095) as u32) << 4
     }
 
@@ -212,33 +238,34 @@ impl Model {
         let err = ((bit as i32) << 12) - self.mixed_p;
         let w = &mut self.weights[self.mixer_set * INPUTS..][..INPUTS];
         for (w, &x) in w.iter_mut().zip(&self.inputs) {
-            *w += (x * err) >> 6;
+            *w += (x * err) >> 12;
         }
         adapt(&mut self.order0[self.c0], bit, 5);
-        adapt(&mut self.order1_fast[self.slot_o1], bit, 3);
-        adapt(&mut self.order1_slow[self.slot_o1], bit, 6);
-        adapt(&mut self.order2[self.slot_o2], bit, 4);
+        adapt(&mut self.order1_fast[self.slot_o1], bit, 4);
+        adapt_counted(&mut self.order1[self.slot_o1], bit, 255, &self.recip);
+        adapt_counted(&mut self.order2[self.slot_o2], bit, 127, &self.recip);
         if self.run_live {
-            adapt(
-                &mut self.run[self.slot_run],
-                u32::from(bit == self.expected_bit),
-                5,
-            );
+            adapt(&mut self.run[self.slot_run], u32::from(bit == self.expected_bit), 5);
             self.run_live = bit == self.expected_bit;
         }
-        self.apm_order1.update(bit);
-        self.apm_run.update(bit);
+        self.apm_order0.update(bit);
 
         self.c0 = self.c0 << 1 | bit as usize;
+        self.nibble = self.nibble << 1 | bit as usize;
         self.bit_pos += 1;
-        if self.bit_pos == 8 {
+        if self.bit_pos == 4 {
+            self.nibble = 1;
+            self.set_order2_group();
+        } else if self.bit_pos == 8 {
             let byte = self.c0 & 0xff;
             self.run_len = if byte == self.c1 { self.run_len + 1 } else { 0 };
             self.c2 = self.c1;
             self.c1 = byte;
             self.c0 = 1;
+            self.nibble = 1;
             self.bit_pos = 0;
             self.run_live = true;
+            self.set_order2_group();
         }
     }
 }

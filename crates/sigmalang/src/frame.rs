@@ -45,13 +45,22 @@ pub fn max_decoded_size(payload_len: u64) -> u64 {
 /// Tuning of the glyph coder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CodecParams {
-    /// How often an ASCII word must occur in a frame to be put in the Σ-bank.
+    /// How often an ASCII word must occur in a frame of up to 128 KiB to be put in the
+    /// Σ-bank; the threshold grows with the frame (one more per 128 KiB), because rare words
+    /// given multi-byte codes sort worse in the BWT stage than their spelling does.
     pub min_bank_count: u32,
+}
+
+impl CodecParams {
+    /// The bank threshold for a frame of `len` bytes.
+    pub fn bank_threshold(&self, len: usize) -> u32 {
+        self.min_bank_count.max((len >> 17) as u32)
+    }
 }
 
 impl Default for CodecParams {
     fn default() -> Self {
-        CodecParams { min_bank_count: 2 }
+        CodecParams { min_bank_count: 4 }
     }
 }
 
@@ -69,7 +78,7 @@ const MODE_TRANSFORMED: u8 = 1;
 
 /// Encodes one frame.
 pub fn encode(input: &[u8], params: &CodecParams) -> EncodedFrame {
-    let transformed = transform::encode(input, params.min_bank_count);
+    let transformed = transform::encode(input, params.bank_threshold(input.len()));
     if let Some(t) = &transformed {
         let payload = glyph_payload(Some(&t.params), &t.block);
         if (payload.len() as u64) < input.len() as u64
