@@ -27,11 +27,22 @@ pub struct Cli {
     /// Test the integrity of compressed files; write nothing.
     #[arg(short = 't', long = "test", conflicts_with = "decompress")]
     pub test: bool,
+    /// List the frames, sizes and ratio of compressed files (with -v: one row per frame).
+    #[arg(short = 'l', long = "list", conflicts_with_all = ["decompress", "test", "compress"])]
+    pub list: bool,
+    /// Decompress only bytes START..START+LENGTH of the original (e.g. 1000:20, 4MiB:1KiB).
+    #[arg(long = "range", value_name = "START:LENGTH", value_parser = parse_range, requires = "decompress")]
+    pub range: Option<(u64, u64)>,
     /// Write to standard output, keep input files.
     #[arg(short = 'c', long = "stdout", visible_alias = "to-stdout")]
     pub stdout: bool,
     /// Write the output to FILE (one input only).
-    #[arg(short = 'o', long = "output", value_name = "FILE", conflicts_with = "stdout")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        conflicts_with = "stdout"
+    )]
     pub output: Option<PathBuf>,
     /// Overwrite existing output files; read or write compressed data on a terminal.
     #[arg(short = 'f', long = "force")]
@@ -71,6 +82,14 @@ pub struct Cli {
     pub files: Vec<PathBuf>,
 }
 
+/// Parses `START:LENGTH` (sizes may carry suffixes).
+pub fn parse_range(text: &str) -> Result<(u64, u64), String> {
+    let (start, len) = text
+        .split_once(':')
+        .ok_or_else(|| format!("invalid range '{text}': expected START:LENGTH"))?;
+    Ok((parse_size(start)?, parse_size(len)?))
+}
+
 /// Rewrites zstd-style level flags (`-9`, `-9c`, `--fast`, `--best`) into `--level=N`, which
 /// clap understands; everything after `--` is left alone.
 pub fn rewrite_levels(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
@@ -104,12 +123,20 @@ pub fn rewrite_levels(args: impl IntoIterator<Item = OsString>) -> Vec<OsString>
 
 /// `-9`, `-dc9`: a short-flag cluster of value-less flags with one run of digits in it.
 fn is_flag_cluster_with_digits(text: &str) -> bool {
-    let Some(body) = text.strip_prefix('-') else { return false };
+    let Some(body) = text.strip_prefix('-') else {
+        return false;
+    };
     if body.is_empty() || body.starts_with('-') || !body.chars().any(|c| c.is_ascii_digit()) {
         return false;
     }
-    let digit_runs = body.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).count();
-    digit_runs == 1 && body.chars().all(|c| c.is_ascii_digit() || "zdtcfkqvl".contains(c))
+    let digit_runs = body
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .count();
+    digit_runs == 1
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || "zdtcfkqvl".contains(c))
 }
 
 #[cfg(test)]
@@ -117,15 +144,24 @@ mod tests {
     use super::*;
 
     fn rewrite(args: &[&str]) -> Vec<String> {
-        rewrite_levels(args.iter().map(OsString::from)).into_iter().map(|s| s.into_string().unwrap()).collect()
+        rewrite_levels(args.iter().map(OsString::from))
+            .into_iter()
+            .map(|s| s.into_string().unwrap())
+            .collect()
     }
 
     #[test]
     fn level_flags_become_level_options() {
         assert_eq!(rewrite(&["sigma", "-9", "f"]), ["sigma", "--level=9", "f"]);
         assert_eq!(rewrite(&["sigma", "-c3"]), ["sigma", "-c", "--level=3"]);
-        assert_eq!(rewrite(&["sigma", "--fast", "--best"]), ["sigma", "--level=1", "--level=9"]);
-        assert_eq!(rewrite(&["sigma", "-T4", "-M", "64M"]), ["sigma", "-T4", "-M", "64M"]);
+        assert_eq!(
+            rewrite(&["sigma", "--fast", "--best"]),
+            ["sigma", "--level=1", "--level=9"]
+        );
+        assert_eq!(
+            rewrite(&["sigma", "-T4", "-M", "64M"]),
+            ["sigma", "-T4", "-M", "64M"]
+        );
         assert_eq!(rewrite(&["sigma", "--", "-5"]), ["sigma", "--", "-5"]);
         let cli = Cli::try_parse_from(rewrite(&["sigma", "-3", "-dc", "-7", "x"])).unwrap();
         assert_eq!(cli.level, Some(7));

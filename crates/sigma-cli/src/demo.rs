@@ -9,18 +9,27 @@ use std::io::{Read, Write};
 use std::time::Instant;
 
 /// Real prose shipped with the binary, used when no file is given: this project's own docs.
-const SAMPLE: &str = concat!(include_str!("../../../README.md"), "\n", include_str!("../../../docs/FORMAT.md"));
+const SAMPLE: &str = concat!(
+    include_str!("../../../README.md"),
+    "\n",
+    include_str!("../../../docs/FORMAT.md")
+);
 
 pub fn run(args: &[OsString]) -> Result<()> {
     let (name, text) = match args {
-        [] => ("built-in sample (README.md + docs/FORMAT.md)".to_string(), SAMPLE.as_bytes().to_vec()),
+        [] => (
+            "built-in sample (README.md + docs/FORMAT.md)".to_string(),
+            SAMPLE.as_bytes().to_vec(),
+        ),
         [path] => {
             let name = path.to_string_lossy().into_owned();
             (name.clone(), std::fs::read(path).with_context(|| name)?)
         }
         _ => bail!("usage: sigma demo [FILE]"),
     };
-    let options = EncoderOptions::default().threads(0).size_hint(text.len() as u64);
+    let options = EncoderOptions::default()
+        .threads(0)
+        .size_hint(text.len() as u64);
     let started = Instant::now();
     let mut encoder = Encoder::with_options(Vec::new(), &options);
     encoder.write_all(&text)?;
@@ -28,9 +37,12 @@ pub fn run(args: &[OsString]) -> Result<()> {
     let encode_secs = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let mut decoder = Decoder::with_options(stream.as_slice(), DecoderOptions::default().threads(0));
+    let mut decoder =
+        Decoder::with_options(stream.as_slice(), DecoderOptions::default().threads(0));
     let mut back = Vec::with_capacity(text.len());
-    decoder.read_to_end(&mut back).context("decoding the demo stream")?;
+    decoder
+        .read_to_end(&mut back)
+        .context("decoding the demo stream")?;
     let decode_secs = started.elapsed().as_secs_f64();
     if back != text {
         bail!("round trip mismatch: this is a bug");
@@ -39,9 +51,17 @@ pub fn run(args: &[OsString]) -> Result<()> {
     let mb = text.len() as f64 / 1e6;
     println!("ΣLANG demo: {name}");
     println!("  input       {:>12} bytes", text.len());
-    println!("  compressed  {:>12} bytes   ratio {:.3}   ({:.3} bits/byte)", stream.len(), text.len() as f64 / stream.len().max(1) as f64, 8.0 * stream.len() as f64 / text.len().max(1) as f64);
+    println!(
+        "  compressed  {:>12} bytes   ratio {:.3}   ({:.3} bits/byte)",
+        stream.len(),
+        text.len() as f64 / stream.len().max(1) as f64,
+        8.0 * stream.len() as f64 / text.len().max(1) as f64
+    );
     println!("  encode      {:>9.1} MB/s   decode {:.1} MB/s   ({} frames of up to {} bytes, {} threads)", mb / encode_secs, mb / decode_secs, stats.frames, options.effective_frame_size(), options.effective_threads());
-    println!("  glyphs      PRIMITIVE {}  REFERENCE {}  DELTA {}  COMPOSITE {}", stats.glyphs[0], stats.glyphs[1], stats.glyphs[2], stats.glyphs[3]);
+    println!(
+        "  glyphs      PRIMITIVE {}  REFERENCE {}  DELTA {}  COMPOSITE {}",
+        stats.glyphs[0], stats.glyphs[1], stats.glyphs[2], stats.glyphs[3]
+    );
     println!("  round trip  exact ({} bytes compared)", back.len());
     println!("  first glyphs:");
     let head = &text[..text.len().min(4096)];

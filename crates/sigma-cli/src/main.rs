@@ -2,7 +2,9 @@
 
 mod args;
 mod demo;
+mod inspect;
 mod output;
+mod progress;
 mod report;
 mod size;
 
@@ -10,6 +12,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use args::Cli;
 use clap::Parser;
 use output::{AtomicFile, Sink};
+use progress::Progress;
 use sigmalang::{read::Decoder, write::Encoder, DecoderOptions, EncoderOptions, StreamStats};
 use std::ffi::OsString;
 use std::fs::File;
@@ -19,6 +22,9 @@ use std::process::ExitCode;
 
 /// Suffix of compressed files.
 pub const SUFFIX: &str = "sigma";
+
+/// Message of an error that has already been printed.
+pub const SILENT: &str = "(reported above)";
 
 /// Exit statuses.
 const OK: u8 = 0;
@@ -37,7 +43,7 @@ fn main() -> ExitCode {
 fn dispatch(argv: Vec<OsString>) -> u8 {
     match argv.get(1).and_then(|a| a.to_str()) {
         Some("demo") => return report_result(demo::run(&argv[2..])),
-        Some("inspect") | Some("recover") => {}
+        Some("inspect") => return report_result(inspect::run(&argv[2..])),
         _ => {}
     }
     let cli = match Cli::try_parse_from(args::rewrite_levels(argv)) {
@@ -56,7 +62,9 @@ fn report_error(e: &anyhow::Error) -> u8 {
     if is_broken_pipe(e) {
         return OK;
     }
-    eprintln!("sigma: {e:#}");
+    if e.to_string() != SILENT {
+        eprintln!("sigma: {e:#}");
+    }
     ERROR
 }
 
@@ -68,7 +76,10 @@ fn report_result(r: Result<()>) -> u8 {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -79,6 +90,9 @@ enum Mode {
 }
 
 fn run(cli: &Cli) -> u8 {
+    if cli.list {
+        return report_result(inspect::list(&cli.files, cli.verbose > 0, cli.json));
+    }
     let mode = if cli.test {
         Mode::Test
     } else if cli.decompress {
@@ -89,7 +103,10 @@ fn run(cli: &Cli) -> u8 {
     let inputs: Vec<Option<PathBuf>> = if cli.files.is_empty() {
         vec![None]
     } else {
-        cli.files.iter().map(|f| (f.as_os_str() != "-").then(|| f.clone())).collect()
+        cli.files
+            .iter()
+            .map(|f| (f.as_os_str() != "-").then(|| f.clone()))
+            .collect()
     };
     if cli.output.is_some() && inputs.len() > 1 {
         eprintln!("sigma: -o needs exactly one input file");
@@ -163,7 +180,10 @@ fn process(cli: &Cli, mode: Mode, input: Option<&Path>) -> Result<()> {
         if target.exists() && !cli.force {
             bail!("{}: already exists; not overwritten", target.display());
         }
-        if let (Some(src), Ok(dst)) = (input.and_then(|p| p.canonicalize().ok()), target.canonicalize()) {
+        if let (Some(src), Ok(dst)) = (
+            input.and_then(|p| p.canonicalize().ok()),
+            target.canonicalize(),
+        ) {
             if src == dst {
                 bail!("{name}: input and output are the same file");
             }
@@ -178,31 +198,86 @@ fn process(cli: &Cli, mode: Mode, input: Option<&Path>) -> Result<()> {
         (Some(path), _) => Sink::File(AtomicFile::create(path)?),
         (None, _) => Sink::Stdout(io::stdout().lock()),
     };
-    let out_name = target.as_ref().map_or_else(|| "(stdout)".to_string(), |p| p.display().to_string());
+    let out_name = target
+        .as_ref()
+        .map_or_else(|| "(stdout)".to_string(), |p| p.display().to_string());
+    if let (Some((start, len)), Mode::Decompress) = (cli.range, mode) {
+        match input {
+            Some(path) if size.is_some() => {
+                drop(reader);
+                let file = File::open(path).with_context(|| name.clone())?;
+                inspect::range_seekable(file, &name, start, len, &mut sink)?;
+            }
+            _ => {
+                let mut decoder = Decoder::with_options(
+                    BufReader::with_capacity(1 << 20, reader),
+                    decoder_options(cli),
+                );
+                let skipped = io::copy(&mut (&mut decoder).take(start), &mut io::sink())
+                    .map_err(|e| describe_read_error(e, &name))?;
+                if skipped == start {
+                    pump(
+                        &mut decoder.take(len),
+                        &mut sink,
+                        &name,
+                        &out_name,
+                        |_, _, _| {},
+                    )?;
+                }
+            }
+        }
+        return finish_sink(sink, cli.force, permissions, &out_name);
+    }
     let stats = match mode {
         Mode::Compress => compress(cli, reader, size, &mut sink, &name, &out_name)?,
-        Mode::Decompress | Mode::Test => decompress(cli, reader, &mut sink, &name, &out_name)?,
+        Mode::Decompress | Mode::Test => {
+            decompress(cli, reader, size, &mut sink, &name, &out_name)?
+        }
     };
-    match sink {
-        Sink::File(file) => file.commit(cli.force, permissions)?,
-        Sink::Stdout(mut out) => out.flush().with_context(|| out_name.clone())?,
-        Sink::Null => {}
-    }
+    finish_sink(sink, cli.force, permissions, &out_name)?;
     if cli.rm && target.is_some() {
         if let Some(path) = input {
             std::fs::remove_file(path).with_context(|| format!("{name}: cannot remove"))?;
         }
     }
-    report::summary(cli, mode == Mode::Compress, mode == Mode::Test, &name, &out_name, &stats);
+    report::summary(
+        cli,
+        mode == Mode::Compress,
+        mode == Mode::Test,
+        &name,
+        &out_name,
+        &stats,
+    );
     Ok(())
+}
+
+/// Completes the output: renames a finished file into place, or flushes standard output.
+fn finish_sink(
+    sink: Sink,
+    overwrite: bool,
+    permissions: Option<std::fs::Permissions>,
+    out_name: &str,
+) -> Result<()> {
+    match sink {
+        Sink::File(file) => file.commit(overwrite, permissions),
+        Sink::Stdout(mut out) => out.flush().with_context(|| out_name.to_string()),
+        Sink::Null => Ok(()),
+    }
 }
 
 fn threads(cli: &Cli) -> usize {
     cli.threads.unwrap_or(0)
 }
 
-/// Copies `reader` into `writer`, naming the side that failed.
-fn pump(mut reader: impl Read, writer: &mut impl Write, in_name: &str, out_name: &str) -> Result<u64> {
+/// Copies `reader` into `writer`, naming the side that failed; `tick` is called after every
+/// chunk with the bytes copied so far.
+fn pump<R: Read, W: Write>(
+    reader: &mut R,
+    writer: &mut W,
+    in_name: &str,
+    out_name: &str,
+    mut tick: impl FnMut(&R, &W, u64),
+) -> Result<u64> {
     let mut buf = vec![0u8; 1 << 20];
     let mut total = 0;
     loop {
@@ -212,9 +287,16 @@ fn pump(mut reader: impl Read, writer: &mut impl Write, in_name: &str, out_name:
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(describe_read_error(e, in_name)),
         };
-        writer.write_all(&buf[..n]).with_context(|| out_name.to_string())?;
+        writer
+            .write_all(&buf[..n])
+            .with_context(|| out_name.to_string())?;
         total += n as u64;
+        tick(reader, writer, total);
     }
+}
+
+fn show_progress(cli: &Cli) -> bool {
+    cli.quiet == 0 && !cli.no_progress
 }
 
 /// Turns a read error into one line naming the file; codec errors keep their frame and offset.
@@ -225,6 +307,14 @@ fn describe_read_error(e: io::Error, name: &str) -> anyhow::Error {
     }
 }
 
+fn decoder_options(cli: &Cli) -> DecoderOptions {
+    let mut options = DecoderOptions::default().threads(threads(cli));
+    if let Some(memory) = cli.memory {
+        options = options.memory_limit(memory);
+    }
+    options
+}
+
 fn compress(
     cli: &Cli,
     reader: Box<dyn Read>,
@@ -233,7 +323,9 @@ fn compress(
     name: &str,
     out_name: &str,
 ) -> Result<StreamStats> {
-    let mut options = EncoderOptions::default().level(cli.level.unwrap_or(sigmalang::options::DEFAULT_LEVEL)).threads(threads(cli));
+    let mut options = EncoderOptions::default()
+        .level(cli.level.unwrap_or(sigmalang::options::DEFAULT_LEVEL))
+        .threads(threads(cli));
     if let Some(size) = size {
         options = options.size_hint(size);
     }
@@ -243,18 +335,37 @@ fn compress(
     if let Some(memory) = cli.memory {
         options = options.memory_limit(memory);
     }
+    let mut progress = Progress::new(show_progress(cli), name, size);
     let mut encoder = Encoder::with_options(&mut *sink, &options);
-    pump(reader, &mut encoder, name, out_name)?;
-    let (_, stats) = encoder.finish_with_stats().with_context(|| out_name.to_string())?;
+    let mut reader = reader;
+    pump(
+        &mut reader,
+        &mut encoder,
+        name,
+        out_name,
+        |_, enc, total| progress.update(total, enc.stats().bytes_out, true),
+    )?;
+    progress.finish();
+    let (_, stats) = encoder
+        .finish_with_stats()
+        .with_context(|| out_name.to_string())?;
     Ok(stats)
 }
 
-fn decompress(cli: &Cli, reader: Box<dyn Read>, sink: &mut Sink, name: &str, out_name: &str) -> Result<StreamStats> {
-    let mut options = DecoderOptions::default().threads(threads(cli));
-    if let Some(memory) = cli.memory {
-        options = options.memory_limit(memory);
-    }
+fn decompress(
+    cli: &Cli,
+    reader: Box<dyn Read>,
+    size: Option<u64>,
+    sink: &mut Sink,
+    name: &str,
+    out_name: &str,
+) -> Result<StreamStats> {
+    let options = decoder_options(cli);
+    let mut progress = Progress::new(show_progress(cli), name, size);
     let mut decoder = Decoder::with_options(BufReader::with_capacity(1 << 20, reader), options);
-    pump(&mut decoder, sink, name, out_name)?;
+    pump(&mut decoder, sink, name, out_name, |dec, _, total| {
+        progress.update(dec.position(), total, false)
+    })?;
+    progress.finish();
     Ok(decoder.stats().clone())
 }

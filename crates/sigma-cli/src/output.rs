@@ -39,26 +39,49 @@ impl AtomicFile {
             .prefix(".sigma-partial-")
             .tempfile_in(dir)
             .with_context(|| format!("{}: cannot create output", target.display()))?;
-        PENDING.lock().expect("cleanup list").push(temp.path().to_path_buf());
-        Ok(AtomicFile { temp: Some(temp), target: target.to_path_buf() })
+        PENDING
+            .lock()
+            .expect("cleanup list")
+            .push(temp.path().to_path_buf());
+        Ok(AtomicFile {
+            temp: Some(temp),
+            target: target.to_path_buf(),
+        })
     }
 
     /// The open temporary file.
     pub fn file(&mut self) -> &mut File {
-        self.temp.as_mut().expect("open until committed").as_file_mut()
+        self.temp
+            .as_mut()
+            .expect("open until committed")
+            .as_file_mut()
     }
 
     /// Flushes to disk, gives the file `permissions` (the input's, or the usual 0644) and renames
     /// it over the target (replacing an existing file only if `overwrite`).
-    pub fn commit(mut self, overwrite: bool, permissions: Option<std::fs::Permissions>) -> Result<()> {
+    pub fn commit(
+        mut self,
+        overwrite: bool,
+        permissions: Option<std::fs::Permissions>,
+    ) -> Result<()> {
         let temp = self.temp.take().expect("open until committed");
         let permissions = permissions.unwrap_or_else(default_permissions);
-        temp.as_file().set_permissions(permissions).with_context(|| format!("{}: cannot set permissions", self.target.display()))?;
-        temp.as_file().sync_all().with_context(|| format!("{}: cannot write output", self.target.display()))?;
+        temp.as_file()
+            .set_permissions(permissions)
+            .with_context(|| format!("{}: cannot set permissions", self.target.display()))?;
+        temp.as_file()
+            .sync_all()
+            .with_context(|| format!("{}: cannot write output", self.target.display()))?;
         let temp_path = temp.path().to_path_buf();
-        let result = if overwrite { temp.persist(&self.target) } else { temp.persist_noclobber(&self.target) };
+        let result = if overwrite {
+            temp.persist(&self.target)
+        } else {
+            temp.persist_noclobber(&self.target)
+        };
         forget(&temp_path);
-        result.map_err(|e| e.error).with_context(|| format!("{}: cannot create output", self.target.display()))?;
+        result
+            .map_err(|e| e.error)
+            .with_context(|| format!("{}: cannot create output", self.target.display()))?;
         Ok(())
     }
 }
@@ -81,7 +104,9 @@ fn default_permissions() -> std::fs::Permissions {
 
 #[cfg(not(unix))]
 fn default_permissions() -> std::fs::Permissions {
-    std::fs::metadata(".").map(|m| m.permissions()).expect("current directory is readable")
+    std::fs::metadata(".")
+        .map(|m| m.permissions())
+        .expect("current directory is readable")
 }
 
 fn forget(path: &Path) {

@@ -5,16 +5,35 @@ use crate::size::human;
 use sigmalang::StreamStats;
 
 /// Prints the per-file summary asked for by `-v` and/or `--json` (both on standard error).
-pub fn summary(cli: &Cli, encoding: bool, testing: bool, name: &str, out_name: &str, stats: &StreamStats) {
+pub fn summary(
+    cli: &Cli,
+    encoding: bool,
+    testing: bool,
+    name: &str,
+    out_name: &str,
+    stats: &StreamStats,
+) {
     if cli.json {
         eprintln!("{}", json(encoding, name, out_name, stats));
     }
     if cli.verbose == 0 || cli.quiet > 0 {
         return;
     }
-    let (plain, packed) = if encoding { (stats.bytes_in, stats.bytes_out) } else { (stats.bytes_out, stats.bytes_in) };
-    let rss = stats.peak_rss.map_or_else(String::new, |r| format!(", peak RSS {}", human(r)));
-    let verb = if testing { "OK" } else if encoding { "compressed" } else { "decompressed" };
+    let (plain, packed) = if encoding {
+        (stats.bytes_in, stats.bytes_out)
+    } else {
+        (stats.bytes_out, stats.bytes_in)
+    };
+    let rss = stats
+        .peak_rss
+        .map_or_else(String::new, |r| format!(", peak RSS {}", human(r)));
+    let verb = if testing {
+        "OK"
+    } else if encoding {
+        "compressed"
+    } else {
+        "decompressed"
+    };
     eprintln!(
         "{name}: {verb}: {} -> {} (ratio {:.3}), {:.1} MB/s, {} frames{rss}",
         human(if encoding { plain } else { packed }),
@@ -25,7 +44,7 @@ pub fn summary(cli: &Cli, encoding: bool, testing: bool, name: &str, out_name: &
     );
 }
 
-fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     for c in s.chars() {
         match c {
@@ -43,7 +62,14 @@ pub fn json(encoding: bool, name: &str, out_name: &str, stats: &StreamStats) -> 
     let frames: Vec<String> = stats
         .frame_stats
         .iter()
-        .map(|f| format!("{{\"decoded\":{},\"encoded\":{},\"seconds\":{:.6}}}", f.decoded, f.encoded, f.time.as_secs_f64()))
+        .map(|f| {
+            format!(
+                "{{\"decoded\":{},\"encoded\":{},\"seconds\":{:.6}}}",
+                f.decoded,
+                f.encoded,
+                f.time.as_secs_f64()
+            )
+        })
         .collect();
     format!(
         "{{\"input\":\"{}\",\"output\":\"{}\",\"mode\":\"{}\",\"bytes_in\":{},\"bytes_out\":{},\"frames\":{},\

@@ -6,18 +6,28 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, suffix) = t.split_at(split);
     if digits.is_empty() {
-        return Err(format!("invalid size '{text}': expected a number such as 512KiB or 4MiB"));
+        return Err(format!(
+            "invalid size '{text}': expected a number such as 512KiB or 4MiB"
+        ));
     }
-    let value: u64 = digits.parse().map_err(|_| format!("invalid size '{text}': number too large"))?;
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| format!("invalid size '{text}': number too large"))?;
     let shift = match suffix.trim() {
         "" | "B" => 0,
         "K" | "k" | "KB" | "kB" | "KiB" | "Ki" => 10,
         "M" | "MB" | "MiB" | "Mi" => 20,
         "G" | "GB" | "GiB" | "Gi" => 30,
         "T" | "TB" | "TiB" | "Ti" => 40,
-        other => return Err(format!("invalid size '{text}': unknown suffix '{other}' (use K, M, G, KiB, MiB, GiB)")),
+        other => {
+            return Err(format!(
+                "invalid size '{text}': unknown suffix '{other}' (use K, M, G, KiB, MiB, GiB)"
+            ))
+        }
     };
-    value.checked_mul(1 << shift).ok_or_else(|| format!("invalid size '{text}': too large"))
+    value
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("invalid size '{text}': too large"))
 }
 
 /// Formats a byte count with a binary unit, e.g. `12.3 MiB`.

@@ -91,7 +91,11 @@ impl Apm {
         for _ in 0..contexts {
             table.extend(SQUASH_KNOTS.iter().map(|&k| (k * 16) as u16));
         }
-        Apm { table, index: 0, rate }
+        Apm {
+            table,
+            index: 0,
+            rate,
+        }
     }
 
     /// Refined 12-bit probability for `st` (stretched probability) in context `cx`.
@@ -114,7 +118,7 @@ impl Apm {
 const INPUTS: usize = 6;
 const MIXER_SETS: usize = 8 * 4 * 2;
 /// Order-2 contexts are hashed into groups of 16 counters, one group per nibble.
-const ORDER2_GROUPS_LOG: u32 = 18;
+const ORDER2_GROUPS_LOG: u32 = 16;
 
 /// The whole per-block model state.
 struct Model {
@@ -211,7 +215,11 @@ impl Model {
 
         let p_run = self.st(self.run[self.slot_run]);
         let run_input = if self.run_live {
-            if self.expected_bit == 1 { p_run } else { -p_run }
+            if self.expected_bit == 1 {
+                p_run
+            } else {
+                -p_run
+            }
         } else {
             0
         };
@@ -225,7 +233,11 @@ impl Model {
         ];
         self.mixer_set = (self.bit_pos * 4 + run_bucket.min(3)) * 2 + usize::from(self.run_live);
         let w = &self.weights[self.mixer_set * INPUTS..][..INPUTS];
-        let dot: i32 = w.iter().zip(&self.inputs).map(|(&w, &x)| (w * x) >> 8).sum();
+        let dot: i32 = w
+            .iter()
+            .zip(&self.inputs)
+            .map(|(&w, &x)| (w * x) >> 8)
+            .sum();
         let st = (dot >> 8).clamp(-2047, 2047);
         self.mixed_p = squash(st);
         let p0 = self.apm_order0.refine(st, c0);
@@ -245,7 +257,11 @@ impl Model {
         adapt_counted(&mut self.order1[self.slot_o1], bit, 255, &self.recip);
         adapt_counted(&mut self.order2[self.slot_o2], bit, 127, &self.recip);
         if self.run_live {
-            adapt(&mut self.run[self.slot_run], u32::from(bit == self.expected_bit), 5);
+            adapt(
+                &mut self.run[self.slot_run],
+                u32::from(bit == self.expected_bit),
+                5,
+            );
             self.run_live = bit == self.expected_bit;
         }
         self.apm_order0.update(bit);

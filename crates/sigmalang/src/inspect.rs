@@ -96,7 +96,11 @@ fn visit_tokens(text: &[u8], visit: &mut dyn FnMut(GlyphLine, &Bank<'_>)) {
 }
 
 /// The glyphs `text` becomes when encoded as one frame (what `sigma inspect -` shows).
-pub fn glyphs_of_text(text: &[u8], params: &CodecParams, visit: &mut dyn FnMut(GlyphLine, &Bank<'_>)) {
+pub fn glyphs_of_text(
+    text: &[u8],
+    params: &CodecParams,
+    visit: &mut dyn FnMut(GlyphLine, &Bank<'_>),
+) {
     match transform::encode(text, params.bank_threshold(text.len())) {
         Some(t) => visit_transformed(&t.params, &t.block, text.len(), visit)
             .expect("the encoder's own block parses"),

@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod primitive;
 pub mod rangecoder;
 pub mod read;
+pub mod seekable;
 pub mod stats;
 pub mod token;
 pub mod transform;
@@ -29,6 +30,7 @@ pub mod write;
 
 pub use error::{Error, Result};
 pub use options::{DecoderOptions, EncoderOptions};
+pub use seekable::{SeekIndex, SeekableDecoder};
 pub use stats::StreamStats;
 
 use std::io::{Read, Write};

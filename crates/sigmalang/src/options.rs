@@ -29,7 +29,13 @@ pub struct EncoderOptions {
 
 impl Default for EncoderOptions {
     fn default() -> Self {
-        EncoderOptions { level: DEFAULT_LEVEL, frame_size: None, threads: 1, size_hint: None, memory_limit: None }
+        EncoderOptions {
+            level: DEFAULT_LEVEL,
+            frame_size: None,
+            threads: 1,
+            size_hint: None,
+            memory_limit: None,
+        }
     }
 }
 

@@ -1,0 +1,315 @@
+//! `sigma inspect`: the glyph view of a `.sigma` file (or of plain text on standard input), and
+//! `sigma -l`: the frame listing.
+
+use crate::args::parse_range;
+use crate::report::escape;
+use crate::size::human;
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use sigmalang::format::FrameHeader;
+use sigmalang::glyph::GlyphType;
+use sigmalang::inspect::{glyphs_of_payload, glyphs_of_text, GlyphLine};
+use sigmalang::primitive::Tier;
+use sigmalang::{SeekIndex, SeekableDecoder};
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+
+/// Show the glyph stream of a ΣLANG file, or of plain text read from standard input (`-`).
+#[derive(Parser, Debug)]
+#[command(name = "sigma inspect")]
+struct InspectArgs {
+    /// A .sigma file, or - for plain text on standard input.
+    file: PathBuf,
+    /// Only glyphs covering bytes START..START+LENGTH of the original.
+    #[arg(long, value_name = "START:LENGTH", value_parser = parse_range)]
+    range: Option<(u64, u64)>,
+    /// Only frame N (default: frame 0 unless --range is given).
+    #[arg(long, value_name = "N")]
+    frame: Option<usize>,
+    /// Print counts and bytes per glyph type and tier, and the most used Σ-bank entries.
+    #[arg(long)]
+    stats: bool,
+    /// Print glyphs on one line each as `TYPE ΣID NAME #bank "text"` (the default) or compactly.
+    #[arg(long)]
+    compact: bool,
+}
+
+#[derive(Default)]
+struct Tally {
+    count: [u64; 4],
+    bytes: [u64; 4],
+    tiers: [u64; 3],
+    bank_use: HashMap<(u32, Vec<u8>), u64>,
+}
+
+impl Tally {
+    fn add(&mut self, g: &GlyphLine) {
+        self.count[g.kind as usize] += 1;
+        self.bytes[g.kind as usize] += g.text.len() as u64;
+        let tier = match g.primitive.tier() {
+            Tier::Existential => 0,
+            Tier::Domain => 1,
+            Tier::Learned => 2,
+        };
+        self.tiers[tier] += 1;
+        if let Some(i) = g.bank_index {
+            let word = g.text.trim_ascii_start().to_ascii_lowercase();
+            *self.bank_use.entry((i, word)).or_default() += 1;
+        }
+    }
+
+    fn print(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let total: u64 = self.count.iter().sum();
+        writeln!(out, "glyphs: {total}")?;
+        for t in GlyphType::ALL {
+            let i = t as usize;
+            writeln!(
+                out,
+                "  {:<9} {:>10} glyphs  {:>12} bytes of text",
+                t.name(),
+                self.count[i],
+                self.bytes[i]
+            )?;
+        }
+        writeln!(
+            out,
+            "tiers: existential {}  domain {}  learned {}",
+            self.tiers[0], self.tiers[1], self.tiers[2]
+        )?;
+        let mut top: Vec<_> = self.bank_use.iter().collect();
+        top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        writeln!(out, "top Σ-bank entries:")?;
+        for ((index, word), uses) in top.into_iter().take(20) {
+            writeln!(
+                out,
+                "  #{index:<6} {uses:>9}  {:?}",
+                String::from_utf8_lossy(word)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+pub fn run(args: &[OsString]) -> Result<()> {
+    let args = InspectArgs::try_parse_from(
+        std::iter::once(OsString::from("sigma inspect")).chain(args.iter().cloned()),
+    )
+    .map_err(|e| {
+        let _ = e.print();
+        anyhow::anyhow!("invalid arguments")
+    })?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut tally = Tally::default();
+    let (lo, hi) = args
+        .range
+        .map_or((0, u64::MAX), |(s, l)| (s, s.saturating_add(l)));
+    let mut show = |offset: u64, line: &GlyphLine, out: &mut dyn Write| -> std::io::Result<()> {
+        let end = offset + line.text.len() as u64;
+        if end <= lo || offset >= hi && !(line.text.is_empty() && offset == lo) {
+            return Ok(());
+        }
+        tally.add(line);
+        if args.stats {
+            return Ok(());
+        }
+        if args.compact {
+            write!(out, "[{}{}]", &line.kind.name()[..1], line.primitive.0)
+        } else {
+            writeln!(out, "{offset:>10}  {line}")
+        }
+    };
+
+    if args.file.as_os_str() == "-" {
+        let mut text = Vec::new();
+        std::io::stdin().read_to_end(&mut text).context("(stdin)")?;
+        let mut offset = 0u64;
+        let mut result = Ok(());
+        glyphs_of_text(&text, &Default::default(), &mut |line, _| {
+            if result.is_ok() {
+                result = show(offset, &line, &mut out);
+            }
+            offset += line.text.len() as u64;
+        });
+        result?;
+    } else {
+        let name = args.file.display().to_string();
+        let mut file = File::open(&args.file).with_context(|| name.clone())?;
+        let index = SeekIndex::read(&mut file).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let frames: Vec<usize> = match (args.frame, args.range) {
+            (Some(n), _) if n >= index.frames.len() => {
+                bail!("{name}: no frame {n} (the file has {})", index.frames.len())
+            }
+            (Some(n), _) => vec![n],
+            (None, Some(_)) => (0..index.frames.len())
+                .filter(|&i| {
+                    let f = index.frames[i];
+                    f.content_offset < hi && f.content_offset + f.decoded_size > lo
+                })
+                .collect(),
+            (None, None) if index.frames.is_empty() => vec![],
+            (None, None) => vec![0],
+        };
+        for n in frames {
+            let loc = index.frames[n];
+            let max_frame = index.streams[loc.stream].header.max_frame_size;
+            let mut bytes = vec![0u8; loc.frame_bytes as usize];
+            file.seek(SeekFrom::Start(loc.file_offset))?;
+            file.read_exact(&mut bytes).with_context(|| name.clone())?;
+            let (header, used) = FrameHeader::parse(&bytes, max_frame)
+                .ok()
+                .flatten()
+                .with_context(|| format!("{name}: frame {n}: corrupt frame header"))?;
+            if !args.stats {
+                writeln!(
+                    out,
+                    "# frame {n}: {} -> {} bytes, method {:?}, content offset {}",
+                    loc.decoded_size, loc.frame_bytes, header.method, loc.content_offset
+                )?;
+            }
+            let mut offset = loc.content_offset;
+            let mut result = Ok(());
+            glyphs_of_payload(
+                header.method,
+                &bytes[used..],
+                header.decoded_size as usize,
+                &mut |line, _| {
+                    if result.is_ok() {
+                        result = show(offset, &line, &mut out);
+                    }
+                    offset += line.text.len() as u64;
+                },
+            )
+            .map_err(|e| anyhow::anyhow!("{name}: frame {n}: {e}"))?;
+            result?;
+        }
+    }
+    if args.compact && !args.stats {
+        writeln!(out)?;
+    }
+    if args.stats {
+        tally.print(&mut out)?;
+    }
+    Ok(())
+}
+
+/// `sigma -l`: a table of what each file holds, read from headers and the index only.
+pub fn list(files: &[PathBuf], verbose: bool, json: bool) -> Result<()> {
+    if files.is_empty() {
+        bail!("-l needs file names (it reads the index at the end of each file)");
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if !json {
+        writeln!(
+            out,
+            "{:>8} {:>8} {:>12} {:>14} {:>7} {:>6} {:>9} {:>7}  Filename",
+            "Streams",
+            "Frames",
+            "Compressed",
+            "Uncompressed",
+            "Ratio",
+            "Check",
+            "Codebook",
+            "Version"
+        )?;
+    }
+    let mut failed = None;
+    for path in files {
+        let name = path.display().to_string();
+        let result = (|| -> Result<()> {
+            let mut file = File::open(path).with_context(|| name.clone())?;
+            let compressed = file.metadata()?.len();
+            let index = SeekIndex::read(&mut file).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            let decoded = index.total_size();
+            let ratio = if compressed == 0 {
+                0.0
+            } else {
+                decoded as f64 / compressed as f64
+            };
+            let codebook = match index.streams.first().map(|s| s.header.codebook_id) {
+                Some(id) if id != 0 => format!("{id:08x}"),
+                _ => "none".to_string(),
+            };
+            if json {
+                let frames: Vec<String> = index
+                    .frames
+                    .iter()
+                    .map(|f| format!("{{\"stream\":{},\"index\":{},\"offset\":{},\"compressed\":{},\"content_offset\":{},\"decoded\":{}}}", f.stream, f.index, f.file_offset, f.frame_bytes, f.content_offset, f.decoded_size))
+                    .collect();
+                writeln!(out, "{{\"file\":\"{}\",\"streams\":{},\"frames\":{},\"compressed\":{compressed},\"decoded\":{decoded},\"ratio\":{ratio:.4},\"check\":\"XXH64\",\"codebook\":\"{codebook}\",\"version\":{},\"frame_list\":[{}]}}", escape(&name), index.streams.len(), index.frames.len(), sigmalang::format::VERSION, if verbose { frames.join(",") } else { String::new() })?;
+                return Ok(());
+            }
+            writeln!(
+                out,
+                "{:>8} {:>8} {:>12} {:>14} {:>7.3} {:>6} {:>9} {:>7}  {name}",
+                index.streams.len(),
+                index.frames.len(),
+                human(compressed),
+                human(decoded),
+                ratio,
+                "XXH64",
+                codebook,
+                sigmalang::format::VERSION
+            )?;
+            if verbose {
+                writeln!(
+                    out,
+                    "    {:>6} {:>6} {:>14} {:>12} {:>14} {:>12} {:>7}",
+                    "stream",
+                    "frame",
+                    "file offset",
+                    "compressed",
+                    "content offset",
+                    "decoded",
+                    "ratio"
+                )?;
+                for f in &index.frames {
+                    writeln!(
+                        out,
+                        "    {:>6} {:>6} {:>14} {:>12} {:>14} {:>12} {:>7.3}",
+                        f.stream,
+                        f.index,
+                        f.file_offset,
+                        f.frame_bytes,
+                        f.content_offset,
+                        f.decoded_size,
+                        f.decoded_size as f64 / f.frame_bytes as f64
+                    )?;
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            eprintln!("sigma: {e:#}");
+            failed = Some(e);
+        }
+    }
+    match failed {
+        Some(_) => Err(anyhow::anyhow!(crate::SILENT)),
+        None => Ok(()),
+    }
+}
+
+/// Writes content bytes `start..start+len` of a seekable `.sigma` file to `out`, decoding only
+/// the frames that hold them.
+pub fn range_seekable(
+    file: File,
+    name: &str,
+    start: u64,
+    len: u64,
+    out: &mut impl Write,
+) -> Result<()> {
+    let mut dec = SeekableDecoder::new(file, &Default::default())
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    dec.seek(SeekFrom::Start(start))?;
+    let mut taken = dec.take(len);
+    std::io::copy(&mut taken, out).map_err(|e| match sigmalang::into_error(e) {
+        sigmalang::Error::Io(io) => anyhow::Error::new(io),
+        codec => anyhow::anyhow!("{name}: {codec}"),
+    })?;
+    Ok(())
+}
