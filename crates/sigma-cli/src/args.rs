@@ -14,7 +14,7 @@ use std::path::PathBuf;
     after_help = "With no FILE, or when FILE is -, read standard input and write standard output.\n\
                   Compressing FILE writes FILE.sigma and keeps FILE; -d turns FILE.sigma back into FILE.\n\
                   Levels: -1 (fastest) .. -9 (smallest), default -6; --fast = -1, --best = -9.\n\
-                  Other commands: sigma demo [FILE], sigma inspect FILE, sigma recover FILE.\n\
+                  Other commands: sigma demo [FILE], sigma inspect FILE, sigma recover FILE (= sigma -d --recover).\n\
                   Exit status: 0 success, 1 error, 2 warning (e.g. data lost by --recover)."
 )]
 pub struct Cli {
@@ -33,6 +33,10 @@ pub struct Cli {
     /// Decompress only bytes START..START+LENGTH of the original (e.g. 1000:20, 4MiB:1KiB).
     #[arg(long = "range", value_name = "START:LENGTH", value_parser = parse_range, requires = "decompress")]
     pub range: Option<(u64, u64)>,
+    /// Decode every intact frame of a damaged file, report each lost byte range on standard
+    /// error (`lost START..END` in offsets of the original), exit with status 2 if any was lost.
+    #[arg(long = "recover", requires = "decompress", conflicts_with = "range")]
+    pub recover: bool,
     /// Write to standard output, keep input files.
     #[arg(short = 'c', long = "stdout", visible_alias = "to-stdout")]
     pub stdout: bool,

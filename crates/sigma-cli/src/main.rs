@@ -29,6 +29,19 @@ pub const SILENT: &str = "(reported above)";
 /// Exit statuses.
 const OK: u8 = 0;
 const ERROR: u8 = 1;
+const WARNING: u8 = 2;
+
+/// An outcome that is not an error but must change the exit status (data lost by --recover).
+#[derive(Debug)]
+struct Warned;
+
+impl std::fmt::Display for Warned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(SILENT)
+    }
+}
+
+impl std::error::Error for Warned {}
 
 fn main() -> ExitCode {
     output::install_interrupt_cleanup();
@@ -46,6 +59,13 @@ fn dispatch(argv: Vec<OsString>) -> u8 {
         Some("inspect") => return report_result(inspect::run(&argv[2..])),
         _ => {}
     }
+    let argv = match argv.get(1).and_then(|a| a.to_str()) {
+        Some("recover") => [OsString::from("sigma"), "-d".into(), "--recover".into()]
+            .into_iter()
+            .chain(argv[2..].iter().cloned())
+            .collect(),
+        _ => argv,
+    };
     let cli = match Cli::try_parse_from(args::rewrite_levels(argv)) {
         Ok(cli) => cli,
         Err(e) => {
@@ -61,6 +81,9 @@ fn dispatch(argv: Vec<OsString>) -> u8 {
 fn report_error(e: &anyhow::Error) -> u8 {
     if is_broken_pipe(e) {
         return OK;
+    }
+    if e.downcast_ref::<Warned>().is_some() {
+        return WARNING;
     }
     if e.to_string() != SILENT {
         eprintln!("sigma: {e:#}");
@@ -201,6 +224,30 @@ fn process(cli: &Cli, mode: Mode, input: Option<&Path>) -> Result<()> {
     let out_name = target
         .as_ref()
         .map_or_else(|| "(stdout)".to_string(), |p| p.display().to_string());
+    if cli.recover {
+        let summary = sigmalang::recover::recover(reader, &mut sink, |lost| {
+            let end = lost.end.map_or_else(|| "?".to_string(), |e| e.to_string());
+            eprintln!(
+                "sigma: {name}: lost {}..{end} ({})",
+                lost.start, lost.reason
+            );
+        })
+        .map_err(|e| anyhow!("{name}: {e}"))?;
+        finish_sink(sink, cli.force, permissions, &out_name)?;
+        if cli.verbose > 0 && cli.quiet == 0 {
+            eprintln!(
+                "{name}: recovered {} frames, {} bytes; {} damaged ranges",
+                summary.frames_recovered,
+                summary.bytes_recovered,
+                summary.lost.len()
+            );
+        }
+        return if summary.lost.is_empty() {
+            Ok(())
+        } else {
+            Err(Warned.into())
+        };
+    }
     if let (Some((start, len)), Mode::Decompress) = (cli.range, mode) {
         match input {
             Some(path) if size.is_some() => {

@@ -20,15 +20,30 @@ fn main() {
     if std::env::var_os("RAW").is_some() {
         tr.block = input.to_vec();
     }
-    println!("transform  {n} -> {} ({:.1}%), bank {} / {} B   {}", tr.block.len(), 100.0 * tr.block.len() as f64 / n as f64, tr.params.bank_entries, tr.params.bank_bytes, mbps(n, t));
+    println!(
+        "transform  {n} -> {} ({:.1}%), bank {} / {} B   {}",
+        tr.block.len(),
+        100.0 * tr.block.len() as f64 / n as f64,
+        tr.params.bank_entries,
+        tr.params.bank_bytes,
+        mbps(n, t)
+    );
     let t = Instant::now();
     let (b, primary) = bwt::forward(&tr.block);
     println!("bwt        {}", mbps(n, t));
     let repeats = b.windows(2).filter(|w| w[0] == w[1]).count();
-    println!("           P(byte == previous) = {:.3}", repeats as f64 / b.len() as f64);
+    println!(
+        "           P(byte == previous) = {:.3}",
+        repeats as f64 / b.len() as f64
+    );
     let t = Instant::now();
     let code = cm::encode(&b, Vec::new());
-    println!("cm encode  {}   -> {} bytes, ratio {:.4}", mbps(n, t), code.len(), n as f64 / code.len() as f64);
+    println!(
+        "cm encode  {}   -> {} bytes, ratio {:.4}",
+        mbps(n, t),
+        code.len(),
+        n as f64 / code.len() as f64
+    );
     let t = Instant::now();
     let mut back = Vec::new();
     assert!(cm::decode(&code, b.len(), &mut back));

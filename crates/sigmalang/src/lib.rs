@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod primitive;
 pub mod rangecoder;
 pub mod read;
+pub mod recover;
 pub mod seekable;
 pub mod stats;
 pub mod token;
