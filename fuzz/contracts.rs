@@ -1,0 +1,110 @@
+//! The contracts the fuzz targets check, shared with the replay test
+//! (`crates/sigmalang/tests/fuzz_replay.rs`) so that every saved crash input is re-checked by
+//! `cargo test` without cargo-fuzz.
+
+#![allow(dead_code)]
+
+use sigmalang::recover::{recover, LostRange};
+use sigmalang::{decode_all, encode_all, DecoderOptions, EncoderOptions, SeekIndex};
+use std::io::Cursor;
+
+/// Memory the decoder may use on fuzz input (bounds what a hostile header can make it allocate).
+const FUZZ_MEMORY: u64 = 64 << 20;
+
+/// Arbitrary bytes into every decoding entry point: never a panic, never unbounded memory.
+pub fn decode_arbitrary(data: &[u8]) {
+    let _ = decode_all(data, DecoderOptions::default().memory_limit(FUZZ_MEMORY));
+    let _ = SeekIndex::read(&mut Cursor::new(data));
+}
+
+fn options_from(selector: u8) -> EncoderOptions {
+    EncoderOptions::default()
+        .frame_size(1024 << (selector % 6))
+        .threads(1 + usize::from(selector >> 7))
+        .level(1 + selector % 9)
+}
+
+/// Any bytes survive encode → decode exactly. The first byte picks frame size and threads.
+pub fn round_trip_bytes(data: &[u8]) {
+    let Some((&selector, body)) = data.split_first() else { return };
+    let stream = encode_all(body, &options_from(selector));
+    let back = decode_all(&stream, DecoderOptions::default()).expect("a fresh stream decodes");
+    assert!(back == body, "round trip changed the data");
+}
+
+/// Builds text-like input (words in all cases, spaces, punctuation, Unicode, control bytes) from
+/// fuzz bytes, so the word transform's paths are exercised far more than by random bytes.
+pub fn text_from(data: &[u8]) -> Vec<u8> {
+    const PIECES: [&str; 32] = [
+        "the", "The", "THE", "of", "and", "a", "I", "naïve", "Zoë", "ÉTÉ", "McDonald", "x", " ", " ", "  ", "\n",
+        "\r\n", "\t", ",", ".", "—", "“", "”", "’", "42", "1999", "\u{0}", "\u{1}", "\u{4}", "\u{7f}", "日本", "q",
+    ];
+    let mut out = Vec::new();
+    for &b in data {
+        match b >> 5 {
+            0..=5 => out.extend_from_slice(PIECES[(b & 31) as usize].as_bytes()),
+            6 => out.push(b'a' + (b & 15)),
+            _ => out.push(b.wrapping_mul(37)),
+        }
+    }
+    out
+}
+
+/// Text-like input survives encode → decode exactly.
+pub fn round_trip_text(data: &[u8]) {
+    let Some((&selector, body)) = data.split_first() else { return };
+    let text = text_from(body);
+    let stream = encode_all(&text, &options_from(selector));
+    let back = decode_all(&stream, DecoderOptions::default()).expect("a fresh stream decodes");
+    assert!(back == text, "round trip changed the text");
+}
+
+/// Splits fuzz input into content and a list of (position, xor) mutations.
+fn content_and_mutations(data: &[u8]) -> (Vec<u8>, Vec<(usize, u8)>) {
+    let split = data.first().map_or(0, |&b| b as usize).min(data.len());
+    let (mutations, content) = data.split_at(split);
+    let mutations = mutations.chunks_exact(3).map(|m| (usize::from(u16::from_le_bytes([m[0], m[1]])), m[2] | 1)).collect();
+    (text_from(content), mutations)
+}
+
+/// A valid stream with bytes changed decodes to the exact original or fails: never different
+/// bytes with success.
+pub fn decode_mutated(data: &[u8]) {
+    let (text, mutations) = content_and_mutations(data);
+    let mut stream = encode_all(&text, &EncoderOptions::default().frame_size(1024));
+    for &(pos, xor) in &mutations {
+        let len = stream.len();
+        stream[pos % len] ^= xor;
+    }
+    if let Ok(back) = decode_all(&stream, DecoderOptions::default().memory_limit(FUZZ_MEMORY)) {
+        assert!(back == text, "a damaged stream decoded to different bytes without an error");
+    }
+}
+
+/// The original with the reported ranges cut out.
+pub fn original_minus(original: &[u8], lost: &[LostRange]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    for r in lost {
+        let start = (r.start as usize).min(original.len());
+        out.extend_from_slice(&original[at.min(start)..start]);
+        at = r.end.map_or(original.len(), |e| e as usize);
+    }
+    out.extend_from_slice(&original[at.min(original.len())..]);
+    out
+}
+
+/// The recovery scanner never panics on arbitrary bytes, and on a damaged valid stream returns
+/// the original minus exactly the ranges it reports lost.
+pub fn recover_scanner(data: &[u8]) {
+    let _ = recover(data, std::io::sink(), |_| {});
+    let (text, mutations) = content_and_mutations(data);
+    let mut stream = encode_all(&text, &EncoderOptions::default().frame_size(1024));
+    for &(pos, xor) in &mutations {
+        let len = stream.len();
+        stream[pos % len] ^= xor;
+    }
+    let mut out = Vec::new();
+    let summary = recover(&stream[..], &mut out, |_| {}).expect("writing to a Vec cannot fail");
+    assert!(out == original_minus(&text, &summary.lost), "recovered bytes differ from the original minus the lost ranges");
+}
