@@ -117,8 +117,15 @@ impl Apm {
 
 const INPUTS: usize = 6;
 const MIXER_SETS: usize = 8 * 4 * 2;
-/// Order-2 contexts are hashed into groups of 16 counters, one group per nibble.
-const ORDER2_GROUPS_LOG: u32 = 16;
+/// Order-2 contexts are hashed into groups of 16 counters, one group per nibble; the table
+/// grows with the block (a block of n bytes visits at most 2n groups) up to 2^16 groups.
+const MAX_ORDER2_GROUPS_LOG: u32 = 16;
+const MIN_ORDER2_GROUPS_LOG: u32 = 8;
+
+fn order2_groups_log(block_len: usize) -> u32 {
+    let wanted = (2 * block_len).max(1).next_power_of_two().trailing_zeros();
+    wanted.clamp(MIN_ORDER2_GROUPS_LOG, MAX_ORDER2_GROUPS_LOG)
+}
 
 /// The whole per-block model state.
 struct Model {
@@ -128,6 +135,7 @@ struct Model {
     order1_fast: Vec<u16>,
     order1: Vec<u32>,
     order2: Vec<u32>,
+    order2_shift: u32,
     run: Vec<u16>,
     weights: Vec<i32>,
     apm_order0: Apm,
@@ -157,7 +165,8 @@ fn hash(x: u32) -> u32 {
 }
 
 impl Model {
-    fn new() -> Self {
+    fn new(block_len: usize) -> Self {
+        let groups_log = order2_groups_log(block_len);
         let mut recip = [0u16; 1024];
         for (n, r) in recip.iter_mut().enumerate() {
             *r = (131_072 / (2 * n as u32 + 3)).min(65535) as u16;
@@ -168,7 +177,8 @@ impl Model {
             order0: vec![32768; 256],
             order1_fast: vec![32768; 256 * 256],
             order1: vec![FRESH; 256 * 256],
-            order2: vec![FRESH; 16 << ORDER2_GROUPS_LOG],
+            order2: vec![FRESH; 16 << groups_log],
+            order2_shift: 32 - groups_log,
             run: vec![32768; 2 * 32 * 256],
             weights: vec![1 << 14; MIXER_SETS * INPUTS],
             apm_order0: Apm::new(256, 7),
@@ -195,7 +205,7 @@ impl Model {
     #[inline(always)]
     fn set_order2_group(&mut self) {
         let key = (self.c2 << 16 | self.c1 << 8 | self.c0) as u32;
-        self.order2_group = (hash(key) >> (32 - ORDER2_GROUPS_LOG)) as usize * 16;
+        self.order2_group = (hash(key) >> self.order2_shift) as usize * 16;
     }
 
     #[inline(always)]
@@ -288,7 +298,7 @@ impl Model {
 
 /// Entropy codes `block`, appending the code to `out`.
 pub fn encode(block: &[u8], out: Vec<u8>) -> Vec<u8> {
-    let mut model = Model::new();
+    let mut model = Model::new(block.len());
     let mut coder = rangecoder::Encoder::new(out);
     for &byte in block {
         for i in (0..8).rev() {
@@ -305,7 +315,7 @@ pub fn encode(block: &[u8], out: Vec<u8>) -> Vec<u8> {
 /// Returns `false` if decoding had to read past the end of `code`, which a well-formed
 /// payload never does.
 pub fn decode(code: &[u8], len: usize, out: &mut Vec<u8>) -> bool {
-    let mut model = Model::new();
+    let mut model = Model::new(len);
     let mut coder = rangecoder::Decoder::new(code);
     out.reserve(len);
     for _ in 0..len {
