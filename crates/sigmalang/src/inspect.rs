@@ -101,7 +101,7 @@ pub fn glyphs_of_text(
     params: &CodecParams,
     visit: &mut dyn FnMut(GlyphLine, &Bank<'_>),
 ) {
-    match transform::encode(text, params.bank_threshold(text.len())) {
+    match transform::encode(text, params.bank_threshold(text.len()), params.delta_glyphs) {
         Some(t) => visit_transformed(&t.params, &t.block, text.len(), visit)
             .expect("the encoder's own block parses"),
         None => visit_tokens(text, visit),

@@ -21,6 +21,8 @@ pub const CAP: u8 = 0x02;
 pub const UPPER: u8 = 0x03;
 /// The next word inverts the implicit-space default.
 pub const TOGGLE: u8 = 0x04;
+/// DELTA: the banked word that followed the previous banked word last time.
+pub const DELTA: u8 = 0x05;
 /// Control bytes reserved for future glyph flags; literal occurrences are escaped.
 const LAST_FLAG: u8 = 0x07;
 /// First code byte; every byte from here to 0xFF is part of a Σ-bank code.
@@ -113,8 +115,9 @@ fn split_cost(prefix: &[u64], n1: usize, n2: usize) -> Option<u64> {
 
 /// Applies the word transform to `input`. Returns `None` when it would not make the block smaller.
 ///
-/// `min_count` is how often an ASCII word must occur in the frame to be banked.
-pub fn encode(input: &[u8], min_count: u32) -> Option<Transformed> {
+/// `min_count` is how often an ASCII word must occur in the frame to be banked; `deltas`
+/// turns on DELTA glyphs for words their predecessor predicts.
+pub fn encode(input: &[u8], min_count: u32, deltas: bool) -> Option<Transformed> {
     // Pass 1: count words and symbols, and vote on the implicit space per preceding byte.
     let mut counts: FxHashMap<Box<[u8]>, u32> = FxHashMap::default();
     let mut votes = [[0u32; 2]; 256];
@@ -201,6 +204,7 @@ pub fn encode(input: &[u8], min_count: u32) -> Option<Transformed> {
 
     // Pass 2: emit the glyph stream.
     let mut glyphs = [0u64; 4];
+    let mut context = Successors::new(if deltas { bank.len() } else { 0 });
     let mut tokens = Tokenizer::new(input).peekable();
     while let Some((kind, range)) = tokens.next() {
         match kind {
@@ -224,19 +228,45 @@ pub fn encode(input: &[u8], min_count: u32) -> Option<Transformed> {
                     block.push(b' ');
                 }
                 let toggle = !implied && implied_space[b' ' as usize];
-                push_word(&mut block, &mut glyphs, &folded, case, rank, toggle, n1, n2);
+                push_word(
+                    &mut block,
+                    &mut glyphs,
+                    &mut context,
+                    &folded,
+                    case,
+                    rank,
+                    toggle,
+                    n1,
+                    n2,
+                );
             }
             TokenKind::Word => {
                 let case = fold_into(&input[range.clone()], &mut folded);
                 let rank = ranks.get(folded.as_slice()).copied();
                 let toggle = implied_space[byte_before(input, range.start) as usize];
-                push_word(&mut block, &mut glyphs, &folded, case, rank, toggle, n1, n2);
+                push_word(
+                    &mut block,
+                    &mut glyphs,
+                    &mut context,
+                    &folded,
+                    case,
+                    rank,
+                    toggle,
+                    n1,
+                    n2,
+                );
+            }
+            TokenKind::Space => {
+                glyphs[GlyphType::Primitive as usize] += 1;
+                block.extend_from_slice(&input[range]);
             }
             TokenKind::Symbol => {
+                context.other();
                 glyphs[GlyphType::Reference as usize] += 1;
                 push_code(&mut block, ranks[&input[range]], n1, n2)
             }
             _ => {
+                context.other();
                 glyphs[GlyphType::Primitive as usize] += 1;
                 for &b in &input[range] {
                     if needs_escape(b) {
@@ -269,6 +299,7 @@ pub fn encode(input: &[u8], min_count: u32) -> Option<Transformed> {
 fn push_word(
     block: &mut Vec<u8>,
     glyphs: &mut [u64; 4],
+    context: &mut Successors,
     folded: &[u8],
     case: Case,
     rank: Option<u32>,
@@ -285,13 +316,20 @@ fn push_word(
         Case::Upper => block.push(UPPER),
     }
     match rank {
+        Some(rank) if context.predicted() == Some(rank) => {
+            glyphs[GlyphType::Delta as usize] += 1;
+            block.push(DELTA);
+            context.word(rank);
+        }
         Some(rank) => {
             glyphs[GlyphType::Reference as usize] += 1;
-            push_code(block, rank, n1, n2)
+            push_code(block, rank, n1, n2);
+            context.word(rank);
         }
         None => {
             glyphs[GlyphType::Primitive as usize] += 1;
-            block.extend_from_slice(folded)
+            block.extend_from_slice(folded);
+            context.other();
         }
     }
 }
@@ -374,6 +412,46 @@ pub struct GlyphReader<'a, 'b> {
     pos: usize,
     n1: usize,
     n2: usize,
+    context: Successors,
+}
+
+/// What DELTA glyphs predict: for each banked word, the banked word that last followed it
+/// (with only whitespace between). Encoder and decoder update it identically. An encoder
+/// without DELTA glyphs keeps an empty table, which never predicts.
+struct Successors {
+    next: Vec<u32>,
+    previous: Option<u32>,
+}
+
+impl Successors {
+    fn new(bank_len: usize) -> Self {
+        Successors {
+            next: vec![0; bank_len],
+            previous: None,
+        }
+    }
+
+    /// The word DELTA stands for now.
+    #[inline]
+    fn predicted(&self) -> Option<u32> {
+        let p = self.previous?;
+        self.next.get(p as usize)?.checked_sub(1)
+    }
+
+    /// Records a banked word.
+    #[inline]
+    fn word(&mut self, rank: u32) {
+        if let Some(slot) = self.previous.and_then(|p| self.next.get_mut(p as usize)) {
+            *slot = rank + 1;
+        }
+        self.previous = Some(rank);
+    }
+
+    /// Records anything else that is not whitespace.
+    #[inline]
+    fn other(&mut self) {
+        self.previous = None;
+    }
 }
 
 impl<'a, 'b> GlyphReader<'a, 'b> {
@@ -385,6 +463,7 @@ impl<'a, 'b> GlyphReader<'a, 'b> {
             pos: 0,
             n1: params.one_byte_codes as usize,
             n2: params.two_byte_prefixes as usize,
+            context: Successors::new(bank.entries.len()),
         }
     }
 
@@ -453,7 +532,24 @@ impl<'a, 'b> GlyphReader<'a, 'b> {
                         ..primitive(Primitive::BUFFER, start)
                     }
                 }
-                0x05..=LAST_FLAG => return Err(TransformError::BadFlag),
+                DELTA => {
+                    let rank = self.context.predicted().ok_or(TransformError::BadCode)?;
+                    let text = *self
+                        .bank
+                        .entries
+                        .get(rank as usize)
+                        .ok_or(TransformError::BadCode)?;
+                    self.pos = start + 1;
+                    Glyph {
+                        kind: GlyphType::Delta,
+                        primitive: Primitive::STRING,
+                        bank_index: Some(rank),
+                        is_word: true,
+                        text,
+                        ..primitive(Primitive::STRING, start)
+                    }
+                }
+                0x06..=LAST_FLAG => return Err(TransformError::BadFlag),
                 FIRST_CODE.. => {
                     let lead = usize::from(b - FIRST_CODE);
                     let (rank, len) = if lead < self.n1 {
@@ -511,6 +607,11 @@ impl<'a, 'b> GlyphReader<'a, 'b> {
             };
             if flagged && !glyph.is_word {
                 return Err(TransformError::BadFlag);
+            }
+            match (glyph.is_word, glyph.bank_index) {
+                (true, Some(rank)) => self.context.word(rank),
+                _ if glyph.primitive == Primitive::BOUNDARY => {}
+                _ => self.context.other(),
             }
             return Ok(Some(glyph));
         }
@@ -581,7 +682,11 @@ mod tests {
     use super::*;
 
     fn round_trip(text: &[u8]) -> Option<usize> {
-        let t = encode(text, 2)?;
+        let t = encode(text, 2, false)?;
+        let d = encode(text, 2, true)?;
+        let mut back = Vec::new();
+        decode(&d.params, &d.block, text.len(), &mut back).unwrap();
+        assert_eq!(back, text, "with DELTA glyphs");
         let mut out = Vec::new();
         decode(&t.params, &t.block, text.len(), &mut out).unwrap();
         assert_eq!(out, text, "{:?}", String::from_utf8_lossy(text));
@@ -610,9 +715,18 @@ mod tests {
     }
 
     #[test]
+    fn predicted_words_become_delta_glyphs() {
+        let text = "of the house, of the garden; of the sea and of the sky ".repeat(30);
+        let t = encode(text.as_bytes(), 2, true).unwrap();
+        assert!(t.glyphs[GlyphType::Delta as usize] > 60, "{:?}", t.glyphs);
+        let plain = encode(text.as_bytes(), 2, false).unwrap();
+        assert_eq!(plain.glyphs[GlyphType::Delta as usize], 0);
+    }
+
+    #[test]
     fn frequent_words_get_short_codes() {
         let text = "alpha beta alpha gamma alpha beta delta ".repeat(50);
-        let t = encode(text.as_bytes(), 2).unwrap();
+        let t = encode(text.as_bytes(), 2, false).unwrap();
         let bank = Bank::parse(
             &t.block[..t.params.bank_bytes as usize],
             t.params.bank_entries,

@@ -1,0 +1,760 @@
+//! Regenerates the golden test vectors in `tests/vectors/` (like xz's `tests/files`):
+//! `cargo run --release -p sigmalang --example make_vectors [-- DIR]`.
+//!
+//! `good-*.sigma` decode to the matching `good-*.txt`; every `bad-*.sigma` is a good stream with
+//! one defect. It also writes `tests/vectors/README.md`, whose table gives each file's expected
+//! result; `crates/sigmalang/tests/vectors.rs` checks the files against its own table and that
+//! table against the README. The output depends only on the library
+//! version: the texts are fixed or come from a fixed pseudo-random generator, and encoding is
+//! deterministic. Regenerate after a change to the encoder only if the format version changes;
+//! the vectors of an old version stay (see "Versioning" in `docs/FORMAT.md`).
+
+use sigmalang::checksum::header_crc;
+use sigmalang::format::{self, FrameHeader, StreamHeader, FOOTER_MAGIC, TRAILER_LEN};
+use sigmalang::frame::Method;
+use sigmalang::varint;
+use sigmalang::{decode_all, encode_all, DecoderOptions, EncoderOptions, Error};
+use std::path::{Path, PathBuf};
+
+/// Appended to a good stream to make `bad-trailing-garbage.sigma`.
+const GARBAGE: &[u8] = b"This is not a stream.\n";
+
+/// A small xorshift generator, so that the vectors never depend on a crate's RNG.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() >> 33) as usize % n
+    }
+}
+
+/// About `len` bytes of plain English-like prose from a fixed vocabulary.
+fn prose(len: usize, seed: u64) -> Vec<u8> {
+    const WORDS: [&str; 40] = [
+        "the", "of", "and", "a", "to", "in", "is", "was", "that", "it", "river", "stone", "light",
+        "over", "under", "quietly", "morning", "village", "old", "bridge", "water", "carried",
+        "through", "long", "winter", "children", "laughed", "when", "their", "boat", "drifted",
+        "past", "mill", "keeper", "watched", "from", "window", "every", "day", "night",
+    ];
+    let mut rng = Rng(seed);
+    let mut out = Vec::with_capacity(len + 16);
+    let mut sentence_start = true;
+    while out.len() < len {
+        // A skewed choice, so that some words are frequent and some rare.
+        let i = rng.below(WORDS.len()).min(rng.below(WORDS.len()));
+        let word = WORDS[i];
+        if sentence_start {
+            out.push(word.as_bytes()[0].to_ascii_uppercase());
+            out.extend_from_slice(&word.as_bytes()[1..]);
+        } else {
+            out.extend_from_slice(word.as_bytes());
+        }
+        sentence_start = false;
+        match rng.below(24) {
+            0 => out.extend_from_slice(b", "),
+            1 | 2 => {
+                out.extend_from_slice(if rng.below(3) == 0 { b".\n" } else { b". " });
+                sentence_start = true;
+            }
+            _ => out.push(b' '),
+        }
+    }
+    out.truncate(len);
+    out.push(b'\n');
+    out
+}
+
+/// Text with a vocabulary of a few hundred words, each with an accented letter (non-ASCII words
+/// are always banked), so that the Σ-bank outgrows the one-byte codes and needs two-byte ones.
+fn large_vocabulary(len: usize, seed: u64) -> Vec<u8> {
+    const SYLLABLES: [&str; 16] = [
+        "ka", "lo", "mi", "ne", "ru", "ta", "so", "vi", "de", "gar", "pen", "tol", "bri", "can",
+        "dus", "fel",
+    ];
+    const ACCENTED: [&str; 8] = ["é", "ö", "ñ", "å", "ü", "ø", "ç", "í"];
+    let mut rng = Rng(seed);
+    let words: Vec<String> = (0..400)
+        .map(|_| {
+            let mut w = String::new();
+            w.push_str(SYLLABLES[rng.below(SYLLABLES.len())]);
+            w.push_str(ACCENTED[rng.below(ACCENTED.len())]);
+            w.push_str(SYLLABLES[rng.below(SYLLABLES.len())]);
+            w
+        })
+        .collect();
+    let mut out = Vec::with_capacity(len + 16);
+    while out.len() < len {
+        // Skewed towards the first words, but every word has a fair chance.
+        let i = rng.below(words.len()).min(rng.below(words.len()));
+        out.extend_from_slice(words[i].as_bytes());
+        out.push(if rng.below(14) == 0 { b'\n' } else { b' ' });
+    }
+    out.truncate(len);
+    out
+}
+
+/// A text that exercises escapes, case flags, the Σ-bank's non-ASCII entries and raw bytes.
+fn awkward_text() -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in 0..6 {
+        out.extend_from_slice(
+            "The café serves crème brûlée — “naïve” customers say it’s THE BEST in Zürich.\r\n"
+                .as_bytes(),
+        );
+        out.extend_from_slice(
+            "Ünïcödé wörds: Ελληνικά, русский, 日本語, emoji 🙂 and € 12.50\r\n".as_bytes(),
+        );
+        out.extend_from_slice(
+            b"Controls:\x00\x01\x02\x03\x04\x05\x06\x07\x08\x1b[0m\x7f and bytes \xff\xfe\xc3(\r\n",
+        );
+        out.extend_from_slice(
+            b"\tIndented\tby tabs;  two  spaces,\x0bvertical tab,\x0cform feed.\r\n",
+        );
+        out.extend_from_slice(
+            format!(
+                "McDonald and NASA and I met at {}:{:02} -- ok?\n",
+                9 + i,
+                7 * i
+            )
+            .as_bytes(),
+        );
+    }
+    out.extend_from_slice(b"no newline at the end");
+    out
+}
+
+/// Pseudo-random bytes: nothing compresses them, so the frame is stored.
+fn binary(len: usize, seed: u64) -> Vec<u8> {
+    let mut rng = Rng(seed);
+    (0..len).map(|_| (rng.next() >> 40) as u8).collect()
+}
+
+/// Where the parts of a valid stream are (the first one, if several are concatenated).
+struct Layout {
+    header_len: usize,
+    /// Start offset, header length and header of each frame.
+    frames: Vec<(usize, usize, FrameHeader)>,
+    footer: usize,
+    /// Start of the seek index entries.
+    entries: usize,
+    /// Where the stream ends.
+    end: usize,
+}
+
+fn layout(stream: &[u8]) -> Layout {
+    let (header, header_len) = StreamHeader::parse(stream).unwrap().unwrap();
+    let mut pos = header_len;
+    let mut frames = Vec::new();
+    while stream[pos..pos + 4] != FOOTER_MAGIC {
+        let (h, n) = FrameHeader::parse(&stream[pos..], header.max_frame_size)
+            .unwrap()
+            .unwrap();
+        frames.push((pos, n, h));
+        pos += n + h.payload_size as usize;
+    }
+    let (_, n) = format::parse_footer_head(&stream[pos..]).unwrap().unwrap();
+    let mut end = pos + n;
+    for _ in &frames {
+        end += format::parse_index_entry(&stream[end..])
+            .unwrap()
+            .unwrap()
+            .1;
+    }
+    Layout {
+        header_len,
+        frames,
+        footer: pos,
+        entries: pos + n,
+        end: end + TRAILER_LEN,
+    }
+}
+
+fn fix_stream_header_crc(s: &mut [u8], header_len: usize) {
+    let crc = header_crc(&s[..header_len - 4]);
+    s[header_len - 4..header_len].copy_from_slice(&crc.to_le_bytes());
+}
+
+fn fix_frame_crc(s: &mut [u8], start: usize, len: usize) {
+    let crc = header_crc(&s[start..start + len - 4]);
+    s[start + len - 4..start + len].copy_from_slice(&crc.to_le_bytes());
+}
+
+fn fix_footer_crc(s: &mut [u8], footer: usize) {
+    let end = s.len();
+    let crc = header_crc(&s[footer..end - 8]);
+    s[end - 8..end - 4].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Replaces the varint at `pos` by `value`, which must encode to the same length.
+fn patch_varint(s: &mut [u8], pos: usize, value: u64) {
+    let (_, old) = varint::get(&s[pos..]).unwrap();
+    let mut new = Vec::new();
+    varint::put(&mut new, value);
+    assert_eq!(new.len(), old, "the patched varint keeps its length");
+    s[pos..pos + old].copy_from_slice(&new);
+}
+
+/// How each frame of a (possibly concatenated) stream is coded, e.g. `Glyph/1 ×5`.
+fn summary(mut stream: &[u8]) -> String {
+    let mut kinds: Vec<String> = Vec::new();
+    let mut streams = 0;
+    while !stream.is_empty() {
+        let l = layout(stream);
+        for &(start, len, h) in &l.frames {
+            kinds.push(match h.method {
+                Method::Stored => "Stored".to_string(),
+                Method::Glyph if stream[start + len] == 1 && l.frames.len() == 1 => {
+                    let p = &stream[start + len..];
+                    let (entries, _) = varint::get(&p[35..]).unwrap();
+                    format!(
+                        "Glyph/1 (n1 {}, n2 {}, {entries} bank entries)",
+                        p[33], p[34]
+                    )
+                }
+                Method::Glyph => format!("Glyph/{}", stream[start + len]),
+            });
+        }
+        stream = &stream[l.end..];
+        streams += 1;
+    }
+    let mut runs: Vec<(String, usize)> = Vec::new();
+    for k in kinds {
+        match runs.last_mut() {
+            Some((last, n)) if *last == k => *n += 1,
+            _ => runs.push((k, 1)),
+        }
+    }
+    let frames: Vec<String> = runs
+        .into_iter()
+        .map(|(k, n)| if n == 1 { k } else { format!("{k} ×{n}") })
+        .collect();
+    let frames = if frames.is_empty() {
+        "no frames".to_string()
+    } else {
+        frames.join(", ")
+    };
+    if streams > 1 {
+        format!("{streams} streams; {frames}")
+    } else {
+        frames
+    }
+}
+
+/// The fields of a data error, for the README.
+fn details(err: &Error) -> String {
+    match err {
+        Error::NotSigma { offset } => format!("offset {offset}"),
+        Error::UnsupportedVersion { version, offset } => {
+            format!("version {version}, offset {offset}")
+        }
+        Error::ReservedFlags { flags, offset } => format!("flags {flags:#04x}, offset {offset}"),
+        Error::StreamHeader { what, offset } => format!("\"{what}\", offset {offset}"),
+        Error::FrameHeader {
+            frame,
+            offset,
+            what,
+        } => format!("frame {frame}, \"{what}\", offset {offset}"),
+        Error::Payload {
+            frame,
+            offset,
+            source,
+        } => format!("frame {frame}, `PayloadError::{source:?}`, offset {offset}"),
+        Error::ContentChecksum { frame, offset } => format!("frame {frame}, offset {offset}"),
+        Error::Truncated { offset, inside } => format!("\"{inside}\", offset {offset}"),
+        Error::Footer { offset, what } => format!("\"{what}\", offset {offset}"),
+        Error::TrailingData { offset } => format!("offset {offset}"),
+        other => panic!("not a data error: {other:?}"),
+    }
+}
+
+struct Writer {
+    dir: PathBuf,
+    rows: Vec<String>,
+}
+
+impl Writer {
+    fn write(&self, name: &str, bytes: &[u8]) {
+        assert!(bytes.len() < 20 << 10, "{name} is {} bytes", bytes.len());
+        std::fs::write(self.dir.join(name), bytes).unwrap();
+    }
+
+    fn good(&mut self, name: &str, stream: &[u8], text: &[u8], how: &str) {
+        let decoded = decode_all(stream, DecoderOptions::default());
+        assert!(decoded.unwrap() == text, "good-{name}.sigma round-trips");
+        self.write(&format!("good-{name}.sigma"), stream);
+        self.write(&format!("good-{name}.txt"), text);
+        self.rows.push(format!(
+            "| `good-{name}.sigma` | decodes to `good-{name}.txt` | {} bytes from {} bytes; {} | {how} |",
+            text.len(),
+            stream.len(),
+            summary(stream)
+        ));
+    }
+
+    /// Writes a bad vector after checking that it fails with `variant` (and `what`, if given).
+    fn bad(&mut self, name: &str, stream: &[u8], variant: &str, what: Option<&str>, how: &str) {
+        let err = match decode_all(stream, DecoderOptions::default()) {
+            Ok(_) => panic!("bad-{name}.sigma decodes"),
+            Err(err) => err,
+        };
+        let debug = format!("{err:?}");
+        assert!(
+            debug.starts_with(&format!("{variant} ")),
+            "bad-{name}.sigma: {debug}, expected {variant}"
+        );
+        if let Some(what) = what {
+            assert!(
+                debug.contains(&format!("\"{what}\"")),
+                "bad-{name}.sigma: {debug}"
+            );
+        }
+        self.write(&format!("bad-{name}.sigma"), stream);
+        self.rows.push(format!(
+            "| `bad-{name}.sigma` | `{variant}` | {} | {how} |",
+            details(&err)
+        ));
+    }
+
+    fn readme(&self, multi: &[u8]) {
+        let l = layout(multi);
+        let text = README
+            .replace("{HEADER}", &l.header_len.to_string())
+            .replace("{FRAMES}", &l.frames.len().to_string())
+            .replace("{FOOTER}", &(multi.len() - l.footer).to_string())
+            .replace("{LEN}", &multi.len().to_string())
+            .replace("{ROWS}", &self.rows.join("\n"));
+        std::fs::write(self.dir.join("README.md"), text).unwrap();
+    }
+}
+
+const README: &str = "# ΣLANG test vectors
+
+Golden files for the stream format of `docs/FORMAT.md`, in the spirit of xz's `tests/files`:
+`good-*.sigma` must decode to the `good-*.txt` with the same stem, and every `bad-*.sigma` must
+be rejected with the error given below. All are version 1 streams (or damaged ones).
+
+- Regenerate (files and this README): `cargo run --release -p sigmalang --example make_vectors`
+  (optionally `-- DIR`). The output is deterministic: fixed texts, a fixed pseudo-random
+  generator, one thread.
+- Check: `cargo test --release -p sigmalang --test vectors` decodes every file with
+  `sigmalang::decode_all` and compares the result with its own table of expected errors, in
+  `crates/sigmalang/tests/vectors.rs`; it also checks that this README names the same files,
+  variants and strings.
+- Versioning: a format change bumps `VERSION` and regenerates these files; the files of the old
+  version are kept in a subdirectory named after it (`v1/`, …), so that decoders are checked
+  against every version they read, and against the old streams they must refuse with
+  `UnsupportedVersion`.
+
+Unless stated otherwise, a bad file is `good-multi-frame.sigma` ({LEN} bytes: a {HEADER}-byte
+stream header, {FRAMES} glyph-coded frames and a {FOOTER}-byte footer) with one defect. \"CRC
+recomputed\" means the defect was made with the covering CRC32C fixed up, so that the check
+behind the CRC is exercised. The second column is the `sigmalang::Error` variant; the third
+gives its fields (`what` or `inside` in quotes; offsets are byte positions in the file). In the
+third column of good files, `Glyph/0` is a glyph-coded frame without the word transform and
+`Glyph/1` one with it.
+
+| File | Expected result | Details | How it was made |
+|---|---|---|---|
+{ROWS}
+";
+
+fn main() {
+    let dir = std::env::args_os().nth(1).map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if (name.starts_with("good-") || name.starts_with("bad-"))
+            && (name.ends_with(".sigma") || name.ends_with(".txt"))
+        {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+    let mut w = Writer {
+        dir,
+        rows: Vec::new(),
+    };
+    let one = EncoderOptions::default().threads(1);
+    let small_frames = one.clone().frame_size(1024);
+
+    // Good streams.
+    let empty = encode_all(b"", &one);
+    w.good(
+        "empty",
+        &empty,
+        b"",
+        "empty input: stream header and footer only",
+    );
+
+    let short_text = b"The river carried the old stone bridge's light; the river carried the \
+morning, and the morning carried the river.\n"
+        .to_vec();
+    let short = encode_all(&short_text, &one);
+    w.good("short", &short, &short_text, "one line of text");
+
+    let multi_text = prose(4800, 1);
+    let multi = encode_all(&multi_text, &small_frames);
+    w.good(
+        "multi-frame",
+        &multi,
+        &multi_text,
+        "prose, `EncoderOptions::frame_size(1024)`",
+    );
+
+    let binary_text = binary(300, 7);
+    let stored = encode_all(&binary_text, &one);
+    w.good(
+        "stored-binary",
+        &stored,
+        &binary_text,
+        "pseudo-random bytes, which nothing compresses",
+    );
+
+    let second_text = prose(700, 2);
+    let mut concatenated = short.clone();
+    concatenated.extend_from_slice(&encode_all(&second_text, &one));
+    let mut concatenated_text = short_text.clone();
+    concatenated_text.extend_from_slice(&second_text);
+    w.good(
+        "concatenated",
+        &concatenated,
+        &concatenated_text,
+        "`good-short.sigma` followed by a second complete stream",
+    );
+
+    let awkward = awkward_text();
+    let awkward_stream = encode_all(&awkward, &one);
+    w.good(
+        "crlf-unicode-control",
+        &awkward_stream,
+        &awkward,
+        "CRLF lines, tabs, VT, FF, accented and non-Latin words, symbols, an emoji, control \
+bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no final newline",
+    );
+
+    let digits: Vec<u8> = (0..3000u32)
+        .flat_map(|i| format!("{:04},", i * 7 % 1000).into_bytes())
+        .take(3000)
+        .collect();
+    let untransformed = encode_all(&digits, &one);
+    w.good(
+        "glyph-untransformed",
+        &untransformed,
+        &digits,
+        "digits and commas: no words, so no word transform",
+    );
+
+    let vocabulary = large_vocabulary(12000, 3);
+    let large_bank = encode_all(&vocabulary, &one);
+    w.good(
+        "large-bank",
+        &large_bank,
+        &vocabulary,
+        "a vocabulary of accented words (always banked): one- and two-byte Σ-bank codes",
+    );
+
+    let mut flagged = short.clone();
+    let l = layout(&flagged);
+    flagged[5] = 0xF0;
+    fix_stream_header_crc(&mut flagged, l.header_len);
+    w.good(
+        "ignorable-flags",
+        &flagged,
+        &short_text,
+        "`good-short.sigma` with flags 0xF0 (the four ignorable bits), header CRC recomputed",
+    );
+
+    // Bad streams, each a good one with one defect.
+    let l = layout(&multi);
+    let frame = |i: usize| l.frames[i];
+    w.bad("empty-file", b"", "NotSigma", None, "zero bytes");
+
+    let mut s = multi.clone();
+    s[0] = b'P';
+    w.bad(
+        "magic",
+        &s,
+        "NotSigma",
+        None,
+        "first byte 0xFE replaced by `P`",
+    );
+
+    let mut s = multi.clone();
+    s[4] = 2;
+    fix_stream_header_crc(&mut s, l.header_len);
+    w.bad(
+        "version-2",
+        &s,
+        "UnsupportedVersion",
+        None,
+        "version byte 2, header CRC recomputed",
+    );
+
+    let mut s = multi.clone();
+    s[5] = 0x01;
+    fix_stream_header_crc(&mut s, l.header_len);
+    w.bad(
+        "reserved-flag",
+        &s,
+        "ReservedFlags",
+        None,
+        "flags 0x01 (a must-be-zero bit), header CRC recomputed",
+    );
+
+    let mut s = multi.clone();
+    s[l.header_len - 5] ^= 0x40; // last byte of the codebook hash
+    w.bad(
+        "stream-header-crc",
+        &s,
+        "StreamHeader",
+        Some("checksum mismatch"),
+        "one bit of the codebook hash flipped",
+    );
+
+    let mut s = multi.clone();
+    s[6] = 0; // max frame size 1024 = 80 08 becomes 00 and the header is one byte shorter
+    s.remove(7);
+    fix_stream_header_crc(&mut s, l.header_len - 1);
+    w.bad(
+        "max-frame-size-zero",
+        &s,
+        "StreamHeader",
+        Some("max frame size"),
+        "max frame size 0 (the header is one byte shorter), header CRC recomputed",
+    );
+
+    let mut s = multi.clone();
+    let first = frame(0).2.decoded_size;
+    patch_varint(&mut s, 6, first - 1);
+    fix_stream_header_crc(&mut s, l.header_len);
+    w.bad(
+        "frame-too-large",
+        &s,
+        "FrameHeader",
+        Some("decoded size"),
+        &format!(
+            "max frame size {}, one below frame 0's decoded size, header CRC recomputed",
+            first - 1
+        ),
+    );
+
+    let (start, hlen, _) = frame(1);
+    let mut s = multi.clone();
+    s[start + hlen - 6] ^= 0x01; // in the content hash
+    w.bad(
+        "frame-header-crc",
+        &s,
+        "FrameHeader",
+        Some("checksum mismatch"),
+        "one bit of frame 1's content hash flipped",
+    );
+
+    let mut s = multi.clone();
+    s[start + 3] = b'G';
+    w.bad(
+        "frame-magic",
+        &s,
+        "FrameHeader",
+        Some("bad magic"),
+        "frame 1's magic `FE CE A3 46` changed to `FE CE A3 47`",
+    );
+
+    let (start0, hlen0, _) = frame(0);
+    let mut s = multi.clone();
+    s[start0 + 4] = 2;
+    fix_frame_crc(&mut s, start0, hlen0);
+    w.bad(
+        "frame-method",
+        &s,
+        "FrameHeader",
+        Some("method"),
+        "frame 0's method byte 2, frame CRC recomputed",
+    );
+
+    let (s1, h1, f1) = frame(1);
+    let (s2, h2, f2) = frame(2);
+    let (e1, e2) = (
+        s1 + h1 + f1.payload_size as usize,
+        s2 + h2 + f2.payload_size as usize,
+    );
+    let mut s = multi[..s1].to_vec();
+    s.extend_from_slice(&multi[s2..e2]);
+    s.extend_from_slice(&multi[e1..s2]);
+    s.extend_from_slice(&multi[e2..]);
+    w.bad(
+        "frame-out-of-sequence",
+        &s,
+        "FrameHeader",
+        Some("frame out of sequence"),
+        "frames 1 and 2 swapped",
+    );
+
+    let mut s = multi.clone();
+    s[start0 + hlen0] = 7; // the glyph payload's mode byte
+    w.bad(
+        "payload-mode",
+        &s,
+        "Payload",
+        None,
+        "frame 0's glyph payload mode byte set to 7",
+    );
+
+    let mut s = multi.clone();
+    let (start2, hlen2, _) = frame(2);
+    s[start2 + hlen2 - 12] ^= 0x80; // content hash, with the header CRC recomputed
+    fix_frame_crc(&mut s, start2, hlen2);
+    w.bad(
+        "content-checksum-hash",
+        &s,
+        "ContentChecksum",
+        None,
+        "one bit of frame 2's content hash flipped, frame CRC recomputed",
+    );
+
+    let mut s = stored.clone();
+    let ls = layout(&stored);
+    let (start, hlen, _) = ls.frames[0];
+    s[start + hlen + 100] ^= 0x10; // a bit of the stored bytes
+    w.bad(
+        "content-checksum-stored",
+        &s,
+        "ContentChecksum",
+        None,
+        "`good-stored-binary.sigma` with one bit of the stored bytes flipped (same size)",
+    );
+
+    let (start, hlen, h) = frame(2);
+    w.bad(
+        "truncated-mid-frame",
+        &multi[..start + hlen + h.payload_size as usize / 2],
+        "Truncated",
+        Some("in a frame payload"),
+        "cut in the middle of frame 2's payload",
+    );
+    w.bad(
+        "truncated-frame-boundary",
+        &multi[..l.footer],
+        "Truncated",
+        Some("before the stream footer"),
+        "cut after the last frame: the footer is missing",
+    );
+    w.bad(
+        "truncated-seek-index",
+        &multi[..l.entries + 1],
+        "Truncated",
+        Some("in the seek index"),
+        "cut one byte into the seek index",
+    );
+    w.bad(
+        "truncated-trailer",
+        &multi[..multi.len() - TRAILER_LEN / 2],
+        "Truncated",
+        Some("in the stream trailer"),
+        "the last 8 bytes (footer CRC and end magic) cut off",
+    );
+
+    let mut s = multi.clone();
+    s.extend_from_slice(GARBAGE);
+    w.bad(
+        "trailing-garbage",
+        &s,
+        "TrailingData",
+        None,
+        "`This is not a stream.\\n` appended",
+    );
+
+    let count_at = l.footer + 4;
+    let total_at = count_at + varint::len(l.frames.len() as u64);
+    let mut s = multi.clone();
+    patch_varint(&mut s, count_at, l.frames.len() as u64 - 1);
+    fix_footer_crc(&mut s, l.footer);
+    w.bad(
+        "footer-frame-count",
+        &s,
+        "Footer",
+        Some("frame count differs from the frames read"),
+        "footer frame count one less, footer CRC recomputed",
+    );
+
+    let mut s = multi.clone();
+    patch_varint(&mut s, total_at, multi_text.len() as u64 + 1);
+    fix_footer_crc(&mut s, l.footer);
+    w.bad(
+        "footer-total-size",
+        &s,
+        "Footer",
+        Some("total size differs from the frames read"),
+        "footer total size one more, footer CRC recomputed",
+    );
+
+    let mut s = multi.clone();
+    let entry = l.entries + varint::len(l.frames[0].1 as u64 + l.frames[0].2.payload_size);
+    let decoded0 = l.frames[0].2.decoded_size;
+    patch_varint(&mut s, entry, decoded0 - 1);
+    fix_footer_crc(&mut s, l.footer);
+    w.bad(
+        "seek-index",
+        &s,
+        "Footer",
+        Some("seek index differs from the frames read"),
+        "seek-index entry 0's decoded size one less, footer CRC recomputed",
+    );
+
+    let mut s = multi.clone();
+    let hash_at = total_at + varint::len(multi_text.len() as u64);
+    s[hash_at] ^= 0x01;
+    w.bad(
+        "footer-crc",
+        &s,
+        "Footer",
+        Some("checksum mismatch"),
+        "one bit of the footer's content hash flipped",
+    );
+
+    let mut s = multi.clone();
+    s[hash_at] ^= 0x01;
+    fix_footer_crc(&mut s, l.footer);
+    w.bad(
+        "whole-content-hash",
+        &s,
+        "Footer",
+        Some("whole-content checksum mismatch"),
+        "one bit of the footer's content hash flipped, footer CRC recomputed",
+    );
+
+    let mut s = multi.clone();
+    let len_at = s.len() - TRAILER_LEN;
+    s[len_at] += 1;
+    fix_footer_crc(&mut s, l.footer);
+    w.bad(
+        "footer-length",
+        &s,
+        "Footer",
+        Some("footer length mismatch"),
+        "trailer's footer length one more, footer CRC recomputed",
+    );
+
+    let mut s = multi.clone();
+    let end = s.len();
+    s[end - 1] = b'X';
+    w.bad(
+        "end-magic",
+        &s,
+        "Footer",
+        Some("bad end magic"),
+        "last byte `Z` of the end magic replaced by `X`",
+    );
+
+    w.readme(&multi);
+    println!("{} vectors and README.md written", w.rows.len());
+}
