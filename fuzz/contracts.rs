@@ -26,7 +26,9 @@ fn options_from(selector: u8) -> EncoderOptions {
 
 /// Any bytes survive encode → decode exactly. The first byte picks frame size and threads.
 pub fn round_trip_bytes(data: &[u8]) {
-    let Some((&selector, body)) = data.split_first() else { return };
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
     let stream = encode_all(body, &options_from(selector));
     let back = decode_all(&stream, DecoderOptions::default()).expect("a fresh stream decodes");
     assert!(back == body, "round trip changed the data");
@@ -36,8 +38,9 @@ pub fn round_trip_bytes(data: &[u8]) {
 /// fuzz bytes, so the word transform's paths are exercised far more than by random bytes.
 pub fn text_from(data: &[u8]) -> Vec<u8> {
     const PIECES: [&str; 32] = [
-        "the", "The", "THE", "of", "and", "a", "I", "naïve", "Zoë", "ÉTÉ", "McDonald", "x", " ", " ", "  ", "\n",
-        "\r\n", "\t", ",", ".", "—", "“", "”", "’", "42", "1999", "\u{0}", "\u{1}", "\u{4}", "\u{7f}", "日本", "q",
+        "the", "The", "THE", "of", "and", "a", "I", "naïve", "Zoë", "ÉTÉ", "McDonald", "x", " ",
+        " ", "  ", "\n", "\r\n", "\t", ",", ".", "—", "“", "”", "’", "42", "1999", "\u{0}",
+        "\u{1}", "\u{4}", "\u{7f}", "日本", "q",
     ];
     let mut out = Vec::new();
     for &b in data {
@@ -52,7 +55,9 @@ pub fn text_from(data: &[u8]) -> Vec<u8> {
 
 /// Text-like input survives encode → decode exactly.
 pub fn round_trip_text(data: &[u8]) {
-    let Some((&selector, body)) = data.split_first() else { return };
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
     let text = text_from(body);
     let stream = encode_all(&text, &options_from(selector));
     let back = decode_all(&stream, DecoderOptions::default()).expect("a fresh stream decodes");
@@ -63,7 +68,10 @@ pub fn round_trip_text(data: &[u8]) {
 fn content_and_mutations(data: &[u8]) -> (Vec<u8>, Vec<(usize, u8)>) {
     let split = data.first().map_or(0, |&b| b as usize).min(data.len());
     let (mutations, content) = data.split_at(split);
-    let mutations = mutations.chunks_exact(3).map(|m| (usize::from(u16::from_le_bytes([m[0], m[1]])), m[2] | 1)).collect();
+    let mutations = mutations
+        .chunks_exact(3)
+        .map(|m| (usize::from(u16::from_le_bytes([m[0], m[1]])), m[2] | 1))
+        .collect();
     (text_from(content), mutations)
 }
 
@@ -77,7 +85,10 @@ pub fn decode_mutated(data: &[u8]) {
         stream[pos % len] ^= xor;
     }
     if let Ok(back) = decode_all(&stream, DecoderOptions::default().memory_limit(FUZZ_MEMORY)) {
-        assert!(back == text, "a damaged stream decoded to different bytes without an error");
+        assert!(
+            back == text,
+            "a damaged stream decoded to different bytes without an error"
+        );
     }
 }
 
@@ -106,5 +117,8 @@ pub fn recover_scanner(data: &[u8]) {
     }
     let mut out = Vec::new();
     let summary = recover(&stream[..], &mut out, |_| {}).expect("writing to a Vec cannot fail");
-    assert!(out == original_minus(&text, &summary.lost), "recovered bytes differ from the original minus the lost ranges");
+    assert!(
+        out == original_minus(&text, &summary.lost),
+        "recovered bytes differ from the original minus the lost ranges"
+    );
 }
