@@ -182,6 +182,17 @@ fn process(cli: &Cli, mode: Mode, input: Option<&Path>) -> Result<()> {
             (Box::new(io::stdin().lock()), None)
         }
         Some(path) => {
+            let to_derived_file = mode != Mode::Test && cli.output.is_none() && !cli.stdout;
+            if to_derived_file && !cli.force {
+                // Like gzip, xz and zstd: only regular files are turned into files, unless forced.
+                let link = std::fs::symlink_metadata(path).with_context(|| name.clone())?;
+                if link.file_type().is_symlink() {
+                    bail!("{name}: is a symbolic link -- ignored (use -f to follow it)");
+                }
+                if !link.is_file() && !link.is_dir() {
+                    bail!("{name}: not a regular file -- ignored (use -f or -c)");
+                }
+            }
             let file = File::open(path).with_context(|| name.clone())?;
             let meta = file.metadata().with_context(|| name.clone())?;
             if meta.is_dir() {

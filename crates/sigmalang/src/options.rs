@@ -87,7 +87,12 @@ impl EncoderOptions {
     /// frames below 1 MiB. It depends on the input size, never on the thread count.
     pub fn effective_frame_size(&self) -> u64 {
         if let Some(size) = self.frame_size {
-            return size;
+            // A frame never needs to be larger than the input; the stream header records the
+            // frame size, and decoders size their memory by it.
+            return match self.size_hint {
+                Some(hint) => size.min(hint.max(MIN_FRAME_SIZE)),
+                None => size,
+            };
         }
         let level_max = Self::level_frame_size(self.level);
         match self.size_hint {

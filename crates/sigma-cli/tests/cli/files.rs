@@ -596,7 +596,7 @@ fn fifo_to_stdout_is_fine() {
 }
 
 #[test]
-#[ignore = "bug: `sigma FIFO` (or /dev/null, a device) writes FIFO.sigma; gzip/xz/zstd skip non-regular files without -f"]
+
 fn non_regular_files_are_skipped_in_file_mode() {
     let dir = tempdir();
     make_fifo(dir.path());
@@ -612,7 +612,7 @@ fn non_regular_files_are_skipped_in_file_mode() {
 }
 
 #[test]
-#[ignore = "bug: `sigma LINK` follows a symbolic link and writes LINK.sigma; gzip/xz/zstd skip symlinks without -f"]
+
 fn symbolic_links_are_skipped_in_file_mode() {
     let dir = tempdir();
     write_file(dir.path(), "target", &sample());

@@ -413,7 +413,6 @@ fn frame_size_option() {
 }
 
 #[test]
-#[ignore = "bug: a known input size does not bound the header's max frame size, so `sigma --frame-size 128MiB small.txt` writes a stream `sigma -d` refuses without -M"]
 fn large_frame_size_on_a_small_file_decodes_with_default_memory() {
     let dir = tempdir();
     let data = prose(20_000, 49);
