@@ -4,15 +4,20 @@
 //! `good-*.sigma` decode to the matching `good-*.txt`; every `bad-*.sigma` is a good stream with
 //! one defect. It also writes `tests/vectors/README.md`, whose table gives each file's expected
 //! result; `crates/sigmalang/tests/vectors.rs` checks the files against its own table and that
-//! table against the README. The output depends only on the library
-//! version: the texts are fixed or come from a fixed pseudo-random generator, and encoding is
-//! deterministic. Regenerate after a change to the encoder only if the format version changes;
-//! the vectors of an old version stay (see "Versioning" in `docs/FORMAT.md`).
+//! table against the README.
+//!
+//! The output depends only on the library version: the texts are fixed or come from a fixed
+//! pseudo-random generator, and encoding is deterministic. A format change bumps `VERSION`;
+//! the vectors of the old version are then kept (see "Versioning" in `docs/FORMAT.md`).
 
 use sigmalang::checksum::header_crc;
+use sigmalang::checksum::{content_hash, content_hasher};
 use sigmalang::format::{self, FrameHeader, StreamHeader, FOOTER_MAGIC, TRAILER_LEN};
-use sigmalang::frame::Method;
+use sigmalang::format::{FooterHead, IndexEntry};
+use sigmalang::frame::{self, CodecParams, Method};
+use sigmalang::glyph::GlyphType;
 use sigmalang::varint;
+use sigmalang::{bwt, cm};
 use sigmalang::{decode_all, encode_all, DecoderOptions, EncoderOptions, Error};
 use std::path::{Path, PathBuf};
 
@@ -199,6 +204,67 @@ fn patch_varint(s: &mut [u8], pos: usize, value: u64) {
     varint::put(&mut new, value);
     assert_eq!(new.len(), old, "the patched varint keeps its length");
     s[pos..pos + old].copy_from_slice(&new);
+}
+
+/// A complete stream around frames that were encoded by hand: `(method, payload, content)`.
+fn assemble(frames: &[(Method, Vec<u8>, Vec<u8>)], max_frame_size: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    StreamHeader {
+        flags: 0,
+        max_frame_size,
+        codebook_id: 0,
+        codebook_hash: 0,
+    }
+    .write(&mut out);
+    let mut entries = Vec::new();
+    let mut offset = 0;
+    let mut whole = content_hasher();
+    for (index, (method, payload, content)) in frames.iter().enumerate() {
+        let start = out.len();
+        FrameHeader {
+            method: *method,
+            index: index as u64,
+            offset,
+            decoded_size: content.len() as u64,
+            payload_size: payload.len() as u64,
+            content_hash: content_hash(content),
+        }
+        .write(&mut out);
+        out.extend_from_slice(payload);
+        entries.push(IndexEntry {
+            frame_bytes: (out.len() - start) as u64,
+            decoded_size: content.len() as u64,
+        });
+        offset += content.len() as u64;
+        whole.update(content);
+    }
+    let head = FooterHead {
+        frame_count: frames.len() as u64,
+        total_size: offset,
+        content_hash: whole.digest(),
+    };
+    format::write_footer(&head, &entries, &mut out);
+    out
+}
+
+/// A mode-1 glyph payload for a hand-made transformed block (no implicit spaces).
+fn transformed_payload(n1: u8, bank: &[&[u8]], glyphs: &[u8]) -> Vec<u8> {
+    let mut block = Vec::new();
+    for entry in bank {
+        block.extend_from_slice(entry);
+        block.push(0);
+    }
+    let bank_bytes = block.len() as u64;
+    block.extend_from_slice(glyphs);
+    let mut out = vec![1];
+    out.extend_from_slice(&[0; 32]);
+    out.extend_from_slice(&[n1, 0]);
+    varint::put(&mut out, bank.len() as u64);
+    varint::put(&mut out, bank_bytes);
+    let (bwt, primary) = bwt::forward(&block);
+    varint::put(&mut out, block.len() as u64);
+    varint::put(&mut out, u64::from(primary));
+    cm::encode(&bwt, out)
 }
 
 /// How each frame of a (possibly concatenated) stream is coded, e.g. `Glyph/1 ×5`.
@@ -461,6 +527,33 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         &large_bank,
         &vocabulary,
         "a vocabulary of accented words (always banked): one- and two-byte Σ-bank codes",
+    );
+
+    // DELTA glyphs: the library's encoder does not emit them by default, but decoders must
+    // read them, so this frame is encoded with them turned on and put in a stream by hand.
+    let phrases = "of the house, of the garden; of the sea and of the sky. ".repeat(24);
+    let params = CodecParams {
+        delta_glyphs: true,
+        ..CodecParams::default()
+    };
+    let encoded = frame::encode(phrases.as_bytes(), &params);
+    assert_eq!(encoded.method, Method::Glyph);
+    assert!(
+        encoded.glyphs[GlyphType::Delta as usize] > 0,
+        "DELTA glyphs used"
+    );
+    let delta = assemble(
+        &[(Method::Glyph, encoded.payload, phrases.clone().into_bytes())],
+        phrases.len() as u64,
+    );
+    w.good(
+        "delta-glyphs",
+        &delta,
+        phrases.as_bytes(),
+        &format!(
+            "repeated phrases, encoded with `CodecParams::delta_glyphs` on: {} DELTA glyphs",
+            encoded.glyphs[GlyphType::Delta as usize]
+        ),
     );
 
     let mut flagged = short.clone();
@@ -753,6 +846,17 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         "Footer",
         Some("bad end magic"),
         "last byte `Z` of the end magic replaced by `X`",
+    );
+
+    // A DELTA byte with no word before it predicts nothing.
+    let payload = transformed_payload(1, &[b"sea"], b"\x05 and sea");
+    let claimed = vec![b'x'; payload.len() + 10];
+    w.bad(
+        "delta-unpredicted",
+        &assemble(&[(Method::Glyph, payload, claimed)], 1024),
+        "Payload",
+        None,
+        "a hand-made transformed frame whose glyph stream starts with a DELTA byte",
     );
 
     w.readme(&multi);

@@ -131,6 +131,7 @@ pub fn recover<R: Read, W: Write>(
             summary.lost.push(range);
         };
     let mut payload_out = Vec::new();
+    let mut seen_structure = false;
     loop {
         let window = scan.fill(4)?;
         if window.len() < 4 {
@@ -155,6 +156,7 @@ pub fn recover<R: Read, W: Write>(
                 cur.max_frame = header.max_frame_size;
                 cur.expected = 0;
                 cur.in_stream = true;
+                seen_structure = true;
                 scan.advance(used);
                 continue;
             }
@@ -162,6 +164,7 @@ pub fn recover<R: Read, W: Write>(
             let head = scan.fill(format::MAX_FRAME_HEADER_LEN)?;
             if let Ok(Some((header, used))) = FrameHeader::parse(head, cur.max_frame) {
                 cur.in_stream = true;
+                seen_structure = true;
                 if header.offset < cur.expected {
                     scan.advance(1); // a stale or duplicated frame: ignore it
                     continue;
@@ -216,6 +219,7 @@ pub fn recover<R: Read, W: Write>(
             }
         } else if magic == FOOTER_MAGIC {
             if let Some((total_size, used)) = parse_footer(&mut scan)? {
+                seen_structure = true;
                 if cur.in_stream || total_size > 0 {
                     lose(
                         &mut summary,
@@ -245,6 +249,13 @@ pub fn recover<R: Read, W: Write>(
             cur.absolute(cur.expected),
             None,
             "the stream's end (footer) is missing".to_string(),
+        );
+    } else if !seen_structure && scan.file_pos > 0 {
+        lose(
+            &mut summary,
+            Some(0),
+            None,
+            "no intact stream header, frame or footer found".to_string(),
         );
     }
     output.flush()?;

@@ -59,7 +59,7 @@ fn every_damaged_byte_costs_at_most_its_frame() {
             .filter_map(|r| r.end.map(|e| e - r.start))
             .sum();
         assert!(
-            known <= frame as u64,
+            known <= frame,
             "damage at {at} lost {known} bytes: {:?}",
             summary.lost
         );

@@ -1,0 +1,305 @@
+//! The golden vectors in `tests/vectors/` (made by `examples/make_vectors.rs`, described in
+//! `tests/vectors/README.md`): every `good-*.sigma` decodes to its `good-*.txt`, and every
+//! `bad-*.sigma` fails with exactly the error in [`BAD`], which the README's table repeats.
+
+use sigmalang::format::{FOOTER_MAGIC, FRAME_MAGIC};
+use sigmalang::frame::PayloadError;
+use sigmalang::{decode_all, DecoderOptions, Error};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// What `bad-trailing-garbage.sigma` has after its stream (see `make_vectors.rs`).
+const GARBAGE: &[u8] = b"This is not a stream.\n";
+
+/// The error a bad vector must produce, without the offsets (checked separately, by structure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    NotSigma,
+    UnsupportedVersion(u8),
+    ReservedFlags(u8),
+    StreamHeader(&'static str),
+    FrameHeader(u64, &'static str),
+    Payload(u64, PayloadError),
+    ContentChecksum(u64),
+    Truncated(&'static str),
+    Footer(&'static str),
+    TrailingData,
+}
+
+impl Expect {
+    fn variant(self) -> &'static str {
+        match self {
+            Expect::NotSigma => "NotSigma",
+            Expect::UnsupportedVersion(_) => "UnsupportedVersion",
+            Expect::ReservedFlags(_) => "ReservedFlags",
+            Expect::StreamHeader(_) => "StreamHeader",
+            Expect::FrameHeader(..) => "FrameHeader",
+            Expect::Payload(..) => "Payload",
+            Expect::ContentChecksum(_) => "ContentChecksum",
+            Expect::Truncated(_) => "Truncated",
+            Expect::Footer(_) => "Footer",
+            Expect::TrailingData => "TrailingData",
+        }
+    }
+
+    /// The string field (`what` or `inside`), if the variant has one.
+    fn text(self) -> Option<&'static str> {
+        match self {
+            Expect::StreamHeader(s)
+            | Expect::FrameHeader(_, s)
+            | Expect::Truncated(s)
+            | Expect::Footer(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+use Expect::*;
+
+/// Every bad vector and the error it must produce.
+const BAD: &[(&str, Expect)] = &[
+    ("bad-empty-file.sigma", NotSigma),
+    ("bad-magic.sigma", NotSigma),
+    ("bad-version-2.sigma", UnsupportedVersion(2)),
+    ("bad-reserved-flag.sigma", ReservedFlags(0x01)),
+    (
+        "bad-stream-header-crc.sigma",
+        StreamHeader("checksum mismatch"),
+    ),
+    (
+        "bad-max-frame-size-zero.sigma",
+        StreamHeader("max frame size"),
+    ),
+    ("bad-frame-too-large.sigma", FrameHeader(0, "decoded size")),
+    (
+        "bad-frame-header-crc.sigma",
+        FrameHeader(1, "checksum mismatch"),
+    ),
+    ("bad-frame-magic.sigma", FrameHeader(1, "bad magic")),
+    ("bad-frame-method.sigma", FrameHeader(0, "method")),
+    (
+        "bad-frame-out-of-sequence.sigma",
+        FrameHeader(1, "frame out of sequence"),
+    ),
+    ("bad-payload-mode.sigma", Payload(0, PayloadError::Header)),
+    (
+        "bad-delta-unpredicted.sigma",
+        Payload(0, PayloadError::Glyphs),
+    ),
+    ("bad-content-checksum-hash.sigma", ContentChecksum(2)),
+    ("bad-content-checksum-stored.sigma", ContentChecksum(0)),
+    (
+        "bad-truncated-mid-frame.sigma",
+        Truncated("in a frame payload"),
+    ),
+    (
+        "bad-truncated-frame-boundary.sigma",
+        Truncated("before the stream footer"),
+    ),
+    (
+        "bad-truncated-seek-index.sigma",
+        Truncated("in the seek index"),
+    ),
+    (
+        "bad-truncated-trailer.sigma",
+        Truncated("in the stream trailer"),
+    ),
+    ("bad-trailing-garbage.sigma", TrailingData),
+    (
+        "bad-footer-frame-count.sigma",
+        Footer("frame count differs from the frames read"),
+    ),
+    (
+        "bad-footer-total-size.sigma",
+        Footer("total size differs from the frames read"),
+    ),
+    (
+        "bad-seek-index.sigma",
+        Footer("seek index differs from the frames read"),
+    ),
+    ("bad-footer-crc.sigma", Footer("checksum mismatch")),
+    (
+        "bad-whole-content-hash.sigma",
+        Footer("whole-content checksum mismatch"),
+    ),
+    ("bad-footer-length.sigma", Footer("footer length mismatch")),
+    ("bad-end-magic.sigma", Footer("bad end magic")),
+];
+
+/// Every good vector (its `.txt` has the same stem).
+const GOOD: &[&str] = &[
+    "good-empty.sigma",
+    "good-short.sigma",
+    "good-multi-frame.sigma",
+    "good-stored-binary.sigma",
+    "good-concatenated.sigma",
+    "good-crlf-unicode-control.sigma",
+    "good-glyph-untransformed.sigma",
+    "good-large-bank.sigma",
+    "good-delta-glyphs.sigma",
+    "good-ignorable-flags.sigma",
+];
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
+}
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Small vectors need little memory: refuse anything that asks for more than this.
+fn options(threads: usize) -> DecoderOptions {
+    DecoderOptions::default()
+        .threads(threads)
+        .memory_limit(64 << 20)
+}
+
+/// Checks `err` against `expect`, and its offset against the vector's structure.
+fn check(name: &str, data: &[u8], err: &Error, expect: Expect) -> Result<(), String> {
+    let at = |offset: u64| data.get(offset as usize..).unwrap_or_default();
+    let ok = match (err, expect) {
+        (&Error::NotSigma { offset }, NotSigma) => offset == 0,
+        (&Error::UnsupportedVersion { version, offset }, UnsupportedVersion(v)) => {
+            version == v && offset == 0
+        }
+        (&Error::ReservedFlags { flags, offset }, ReservedFlags(f)) => flags == f && offset == 0,
+        (&Error::StreamHeader { what, offset }, StreamHeader(w)) => what == w && offset == 0,
+        // Frame errors name the frame header's offset, which starts with (a damaged) magic.
+        (
+            &Error::FrameHeader {
+                frame,
+                offset,
+                what,
+            },
+            FrameHeader(k, w),
+        ) => frame == k && what == w && at(offset).starts_with(&FRAME_MAGIC[..3]),
+        (
+            &Error::Payload {
+                frame,
+                offset,
+                source,
+            },
+            Payload(k, s),
+        ) => frame == k && source == s && at(offset).starts_with(&FRAME_MAGIC),
+        (&Error::ContentChecksum { frame, offset }, ContentChecksum(k)) => {
+            frame == k && at(offset).starts_with(&FRAME_MAGIC)
+        }
+        (&Error::Truncated { offset, inside }, Truncated(i)) => {
+            inside == i && offset == data.len() as u64
+        }
+        (&Error::Footer { offset, what }, Footer(w)) => {
+            what == w && at(offset).starts_with(&FOOTER_MAGIC)
+        }
+        (&Error::TrailingData { offset }, TrailingData) => at(offset) == GARBAGE,
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{name}: got {err:?}, expected {expect:?}"))
+    }
+}
+
+#[test]
+fn good_vectors_decode_to_their_text() {
+    for name in GOOD {
+        let stream = read(name);
+        let text = read(&name.replace(".sigma", ".txt"));
+        for threads in [1, 3] {
+            match decode_all(&stream, options(threads)) {
+                Ok(out) => assert!(out == text, "{name} (threads {threads}): wrong content"),
+                Err(e) => panic!("{name} (threads {threads}): {e:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_vectors_fail_with_exactly_their_error() {
+    let mut failures = Vec::new();
+    for &(name, expect) in BAD {
+        let data = read(name);
+        for threads in [1, 3] {
+            match decode_all(&data, options(threads)) {
+                Ok(out) => failures.push(format!("{name}: decoded {} bytes", out.len())),
+                Err(e) => {
+                    if let Err(msg) = check(name, &data, &e, expect) {
+                        failures.push(format!("{msg} (threads {threads})"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_tables_cover_every_file_and_every_file_is_small() {
+    let mut on_disk = BTreeSet::new();
+    for entry in std::fs::read_dir(dir()).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // Subdirectories hold the vectors of older format versions.
+        if name != "README.md" && !entry.file_type().unwrap().is_dir() {
+            assert!(
+                entry.metadata().unwrap().len() < 20 << 10,
+                "{name} is large"
+            );
+            on_disk.insert(name);
+        }
+    }
+    let mut listed: BTreeSet<String> = BAD.iter().map(|(n, _)| n.to_string()).collect();
+    for name in GOOD {
+        listed.insert(name.to_string());
+        listed.insert(name.replace(".sigma", ".txt"));
+    }
+    assert_eq!(on_disk, listed);
+}
+
+/// The README's table rows: file name (in backticks) and the rest of the row.
+fn readme_rows() -> Vec<(String, String)> {
+    let readme = std::fs::read_to_string(dir().join("README.md")).unwrap();
+    readme
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let file = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            (file.ends_with(".sigma")).then(|| (file.to_string(), cells[2..].join("|")))
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_table_matches_the_test_table() {
+    let rows = readme_rows();
+    let names: BTreeSet<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
+    let expected: BTreeSet<&str> = BAD
+        .iter()
+        .map(|(n, _)| *n)
+        .chain(GOOD.iter().copied())
+        .collect();
+    assert_eq!(names, expected, "README rows vs. the test's tables");
+    assert_eq!(names.len(), rows.len(), "a file is listed twice");
+    for (name, rest) in &rows {
+        match BAD.iter().find(|(n, _)| n == name) {
+            Some((_, expect)) => {
+                assert!(
+                    rest.contains(&format!("`{}`", expect.variant())),
+                    "README row for {name} does not name `{}`",
+                    expect.variant()
+                );
+                if let Some(text) = expect.text() {
+                    assert!(
+                        rest.contains(&format!("\"{text}\"")),
+                        "README row for {name} does not quote \"{text}\""
+                    );
+                }
+            }
+            None => assert!(
+                rest.contains(&format!("`{}`", name.replace(".sigma", ".txt"))),
+                "README row for {name} does not name its text"
+            ),
+        }
+    }
+}
