@@ -38,7 +38,7 @@ fn main() {
         repeats as f64 / b.len() as f64
     );
     let t = Instant::now();
-    let code = cm::encode(&b, Vec::new());
+    let code = cm::encode(&b, cm::ModelParams::default(), Vec::new());
     println!(
         "cm encode  {}   -> {} bytes, ratio {:.4}",
         mbps(n, t),
@@ -47,7 +47,12 @@ fn main() {
     );
     let t = Instant::now();
     let mut back = Vec::new();
-    assert!(cm::decode(&code, b.len(), &mut back));
+    assert!(cm::decode(
+        &code,
+        b.len(),
+        cm::ModelParams::default(),
+        &mut back
+    ));
     println!("cm decode  {}", mbps(n, t));
     let t = Instant::now();
     let mut block = Vec::new();

@@ -17,7 +17,7 @@ use sigmalang::format::{FooterHead, IndexEntry};
 use sigmalang::frame::{self, CodecParams, Method};
 use sigmalang::glyph::GlyphType;
 use sigmalang::varint;
-use sigmalang::{bwt, cm};
+use sigmalang::{bwt, cm, transform};
 use sigmalang::{decode_all, encode_all, DecoderOptions, EncoderOptions, Error};
 use std::path::{Path, PathBuf};
 
@@ -191,6 +191,15 @@ fn fix_frame_crc(s: &mut [u8], start: usize, len: usize) {
     s[start + len - 4..start + len].copy_from_slice(&crc.to_le_bytes());
 }
 
+/// Recomputes the payload CRC of the frame whose header is `len` bytes at `start` (and then the
+/// header CRC), so that a deliberately changed payload reaches the payload decoder.
+fn fix_payload_crc(s: &mut [u8], start: usize, len: usize, payload_size: u64) {
+    let payload = start + len..start + len + payload_size as usize;
+    let crc = header_crc(&s[payload]);
+    s[start + len - 8..start + len - 4].copy_from_slice(&crc.to_le_bytes());
+    fix_frame_crc(s, start, len);
+}
+
 fn fix_footer_crc(s: &mut [u8], footer: usize) {
     let end = s.len();
     let crc = header_crc(&s[footer..end - 8]);
@@ -228,6 +237,7 @@ fn assemble(frames: &[(Method, Vec<u8>, Vec<u8>)], max_frame_size: u64) -> Vec<u
             decoded_size: content.len() as u64,
             payload_size: payload.len() as u64,
             content_hash: content_hash(content),
+            payload_crc: header_crc(payload),
         }
         .write(&mut out);
         out.extend_from_slice(payload);
@@ -252,11 +262,12 @@ fn transformed_payload(n1: u8, bank: &[&[u8]], glyphs: &[u8]) -> Vec<u8> {
     let mut block = Vec::new();
     for entry in bank {
         block.extend_from_slice(entry);
-        block.push(0);
+        block.push(transform::WORD_END);
     }
     let bank_bytes = block.len() as u64;
     block.extend_from_slice(glyphs);
     let mut out = vec![1];
+    cm::ModelParams::default().write(&mut out);
     out.extend_from_slice(&[0; 32]);
     out.extend_from_slice(&[n1, 0]);
     varint::put(&mut out, bank.len() as u64);
@@ -264,7 +275,7 @@ fn transformed_payload(n1: u8, bank: &[&[u8]], glyphs: &[u8]) -> Vec<u8> {
     let (bwt, primary) = bwt::forward(&block);
     varint::put(&mut out, block.len() as u64);
     varint::put(&mut out, u64::from(primary));
-    cm::encode(&bwt, out)
+    cm::encode(&bwt, cm::ModelParams::default(), out)
 }
 
 /// How each frame of a (possibly concatenated) stream is coded, e.g. `Glyph/1 ×5`.
@@ -332,7 +343,9 @@ fn details(err: &Error) -> String {
             offset,
             source,
         } => format!("frame {frame}, `PayloadError::{source:?}`, offset {offset}"),
-        Error::ContentChecksum { frame, offset } => format!("frame {frame}, offset {offset}"),
+        Error::ContentChecksum { frame, offset } | Error::PayloadChecksum { frame, offset } => {
+            format!("frame {frame}, offset {offset}")
+        }
         Error::Truncated { offset, inside } => format!("\"{inside}\", offset {offset}"),
         Error::Footer { offset, what } => format!("\"{what}\", offset {offset}"),
         Error::TrailingData { offset } => format!("offset {offset}"),
@@ -693,7 +706,18 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
     );
 
     let mut s = multi.clone();
+    s[start0 + hlen0 + 40] ^= 0x08; // a payload byte, payload CRC left as it was
+    w.bad(
+        "payload-checksum",
+        &s,
+        "PayloadChecksum",
+        None,
+        "one bit of frame 0's payload flipped",
+    );
+
+    let mut s = multi.clone();
     s[start0 + hlen0] = 7; // the glyph payload's mode byte
+    fix_payload_crc(&mut s, start0, hlen0, frame(0).2.payload_size);
     w.bad(
         "payload-mode",
         &s,
@@ -718,6 +742,7 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
     let ls = layout(&stored);
     let (start, hlen, _) = ls.frames[0];
     s[start + hlen + 100] ^= 0x10; // a bit of the stored bytes
+    fix_payload_crc(&mut s, start, hlen, ls.frames[0].2.payload_size);
     w.bad(
         "content-checksum-stored",
         &s,

@@ -63,6 +63,24 @@ pub enum Error {
         /// What is wrong.
         source: PayloadError,
     },
+    /// A frame's payload is damaged (its CRC32C does not match the header's).
+    #[error("frame {frame}: payload checksum mismatch (frame at byte {offset})")]
+    PayloadChecksum {
+        /// Index of the frame.
+        frame: u64,
+        /// Offset of the frame header.
+        offset: u64,
+    },
+    /// The stream was encoded with a trained codebook this decoder does not have.
+    #[error("the stream at byte {offset} needs codebook {id:08x} (hash {hash:016x}), which this decoder does not have")]
+    Codebook {
+        /// Codebook id from the stream header.
+        id: u32,
+        /// Codebook hash from the stream header.
+        hash: u64,
+        /// Offset of the stream header.
+        offset: u64,
+    },
     /// A frame decoded, but not to the bytes that were encoded.
     #[error("frame {frame}: content checksum mismatch (frame at byte {offset})")]
     ContentChecksum {

@@ -23,7 +23,7 @@ pub const RESERVED_FLAGS: u8 = 0x0F;
 /// Size of the trailer at the very end of a stream: footer length, footer CRC, end magic.
 pub const TRAILER_LEN: usize = 16;
 /// Longest possible frame header.
-pub const MAX_FRAME_HEADER_LEN: usize = 4 + 1 + 4 * varint::MAX_VARINT_LEN + 8 + 4;
+pub const MAX_FRAME_HEADER_LEN: usize = 4 + 1 + 4 * varint::MAX_VARINT_LEN + 8 + 4 + 4;
 /// Largest frame the format allows (the BWT stage indexes blocks with 32-bit integers).
 pub const MAX_FRAME_SIZE: u64 = 1 << 30;
 
@@ -153,6 +153,9 @@ pub struct FrameHeader {
     pub payload_size: u64,
     /// XXH64 of the decoded bytes.
     pub content_hash: u64,
+    /// CRC32C of the payload bytes, so that damage to them is caught even where it would not
+    /// change the decoded bytes.
+    pub payload_crc: u32,
 }
 
 impl FrameHeader {
@@ -166,6 +169,7 @@ impl FrameHeader {
         varint::put(out, self.decoded_size);
         varint::put(out, self.payload_size);
         out.extend_from_slice(&self.content_hash.to_le_bytes());
+        out.extend_from_slice(&self.payload_crc.to_le_bytes());
         let crc = header_crc(&out[start..]);
         out.extend_from_slice(&crc.to_le_bytes());
     }
@@ -185,6 +189,7 @@ impl FrameHeader {
         let decoded_size = need!(field(buf, &mut pos, "decoded size")?);
         let payload_size = need!(field(buf, &mut pos, "payload size")?);
         let content_hash = u64::from_le_bytes(need!(fixed(buf, &mut pos)));
+        let payload_crc = u32::from_le_bytes(need!(fixed(buf, &mut pos)));
         let crc = u32::from_le_bytes(need!(fixed(buf, &mut pos)));
         if crc != header_crc(&buf[..pos - 4]) {
             return Err(HeaderError::Checksum);
@@ -210,6 +215,7 @@ impl FrameHeader {
                 decoded_size,
                 payload_size,
                 content_hash,
+                payload_crc,
             },
             pos,
         )))
@@ -375,6 +381,7 @@ mod tests {
             decoded_size: 1000,
             payload_size: 300,
             content_hash: 0x0123_4567_89ab_cdef,
+            payload_crc: 0x89ab_cdef,
         };
         let mut buf = Vec::new();
         h.write(&mut buf);

@@ -4,6 +4,7 @@
 //! ΣLANG glyph coding (`Glyph`): word transform, Burrows–Wheeler transform, context-mixing
 //! entropy coder. The container (`format`) records which, and the decoded size.
 
+use crate::cm::ModelParams;
 use crate::token::Tokenizer;
 use crate::transform::{self, Params, TransformError};
 use crate::{bwt, cm, varint};
@@ -49,6 +50,8 @@ pub struct CodecParams {
     /// Σ-bank; the threshold grows with the frame (one more per 128 KiB), because rare words
     /// given multi-byte codes sort worse in the BWT stage than their spelling does.
     pub min_bank_count: u32,
+    /// The entropy model's tuning, recorded in every payload.
+    pub model: ModelParams,
     /// Whether to emit DELTA glyphs (words predicted by their predecessor). Off by default:
     /// with the BWT stage they cost 1.3 % on English prose, because the one DELTA byte stands
     /// for many different words and blurs the contexts the BWT sorts by.
@@ -66,6 +69,7 @@ impl Default for CodecParams {
     fn default() -> Self {
         CodecParams {
             min_bank_count: 4,
+            model: ModelParams::default(),
             delta_glyphs: false,
         }
     }
@@ -81,6 +85,7 @@ pub struct EncodedFrame {
     pub glyphs: [u64; 4],
 }
 
+const MODE_PLAIN: u8 = 0;
 const MODE_TRANSFORMED: u8 = 1;
 
 /// Encodes one frame.
@@ -91,7 +96,7 @@ pub fn encode(input: &[u8], params: &CodecParams) -> EncodedFrame {
         params.delta_glyphs,
     );
     if let Some(t) = &transformed {
-        let payload = glyph_payload(Some(&t.params), &t.block);
+        let payload = glyph_payload(Some(&t.params), &params.model, &t.block);
         if (payload.len() as u64) < input.len() as u64
             && input.len() as u64 <= max_decoded_size(payload.len() as u64)
         {
@@ -103,7 +108,7 @@ pub fn encode(input: &[u8], params: &CodecParams) -> EncodedFrame {
         }
     }
     let glyphs = [Tokenizer::new(input).count() as u64, 0, 0, 0];
-    let payload = glyph_payload(None, input);
+    let payload = glyph_payload(None, &params.model, input);
     if payload.len() < input.len() {
         EncodedFrame {
             method: Method::Glyph,
@@ -119,12 +124,17 @@ pub fn encode(input: &[u8], params: &CodecParams) -> EncodedFrame {
     }
 }
 
-fn glyph_payload(params: Option<&Params>, block: &[u8]) -> Vec<u8> {
+fn glyph_payload(params: Option<&Params>, model: &ModelParams, block: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(block.len() / 3 + 64);
+    out.push(if params.is_some() {
+        MODE_TRANSFORMED
+    } else {
+        MODE_PLAIN
+    });
+    model.write(&mut out);
     match params {
-        None => out.push(0),
+        None => {}
         Some(p) => {
-            out.push(MODE_TRANSFORMED);
             let mut bits = [0u8; 32];
             for (i, &on) in p.implied_space.iter().enumerate() {
                 bits[i / 8] |= u8::from(on) << (i % 8);
@@ -139,7 +149,7 @@ fn glyph_payload(params: Option<&Params>, block: &[u8]) -> Vec<u8> {
     let (bwt, primary) = bwt::forward(block);
     varint::put(&mut out, block.len() as u64);
     varint::put(&mut out, u64::from(primary));
-    cm::encode(&bwt, out)
+    cm::encode(&bwt, *model, out)
 }
 
 /// Why a payload could not be decoded.
@@ -198,29 +208,10 @@ pub fn decode(
             out.extend_from_slice(payload);
         }
         Method::Glyph => {
-            let params = parse_glyph_header(payload)?;
-            let (params, block_len, primary, code) = params;
-            // The transformed block is never longer than the text (the encoder falls back to
-            // the untransformed block otherwise), so this bounds every allocation below.
-            if block_len > decoded_size as u64
-                || (params.is_none() && block_len != decoded_size as u64)
-            {
-                return Err(PayloadError::Header);
-            }
-            let block_len = block_len as usize;
-            let mut bwt = Vec::new();
-            if !cm::decode(code, block_len, &mut bwt) {
-                return Err(PayloadError::Truncated);
-            }
-            match params {
-                None => bwt::inverse(&bwt, primary, out).map_err(|_| PayloadError::PrimaryIndex)?,
-                Some(params) => {
-                    let mut block = Vec::new();
-                    bwt::inverse(&bwt, primary, &mut block)
-                        .map_err(|_| PayloadError::PrimaryIndex)?;
-                    drop(bwt);
-                    transform::decode(&params, &block, decoded_size, out)?;
-                }
+            let mut block = Vec::new();
+            match decode_block(payload, decoded_size, &mut block)? {
+                None => out.append(&mut block),
+                Some(params) => transform::decode(&params, &block, decoded_size, out)?,
             }
         }
     }
@@ -230,17 +221,23 @@ pub fn decode(
     Ok(())
 }
 
-/// A glyph payload's header: transform parameters (if transformed), block length, BWT
-/// primary index, and the entropy-coded rest.
-pub(crate) type GlyphHeader<'a> = (Option<Params>, u64, u32, &'a [u8]);
+/// A glyph payload's header and the entropy-coded rest.
+struct GlyphHeader<'a> {
+    transform: Option<Params>,
+    model: ModelParams,
+    block_len: u64,
+    primary: u32,
+    code: &'a [u8],
+}
 
-pub(crate) fn parse_glyph_header(payload: &[u8]) -> Result<GlyphHeader<'_>, PayloadError> {
+fn parse_glyph_header(payload: &[u8]) -> Result<GlyphHeader<'_>, PayloadError> {
     let mode = *payload.first().ok_or(PayloadError::Header)?;
-    let mut pos = 1;
-    let params = match mode {
-        0 => None,
+    let model = ModelParams::parse(&payload[1..]).ok_or(PayloadError::Header)?;
+    let mut pos = 1 + ModelParams::LEN;
+    let transform = match mode {
+        MODE_PLAIN => None,
         MODE_TRANSFORMED => {
-            let fixed = payload.get(1..35).ok_or(PayloadError::Header)?;
+            let fixed = payload.get(pos..pos + 34).ok_or(PayloadError::Header)?;
             let mut implied_space = [false; 256];
             for (i, slot) in implied_space.iter_mut().enumerate() {
                 *slot = fixed[i / 8] >> (i % 8) & 1 == 1;
@@ -249,7 +246,7 @@ pub(crate) fn parse_glyph_header(payload: &[u8]) -> Result<GlyphHeader<'_>, Payl
             if u16::from(n1) + u16::from(n2) > 128 {
                 return Err(PayloadError::Header);
             }
-            pos = 35;
+            pos += 34;
             let bank_entries = take_varint(payload, &mut pos)?;
             let bank_bytes = take_varint(payload, &mut pos)?;
             Some(Params {
@@ -265,7 +262,37 @@ pub(crate) fn parse_glyph_header(payload: &[u8]) -> Result<GlyphHeader<'_>, Payl
     let block_len = take_varint(payload, &mut pos)?;
     let primary =
         u32::try_from(take_varint(payload, &mut pos)?).map_err(|_| PayloadError::Header)?;
-    Ok((params, block_len, primary, &payload[pos..]))
+    Ok(GlyphHeader {
+        transform,
+        model,
+        block_len,
+        primary,
+        code: &payload[pos..],
+    })
+}
+
+/// Undoes the entropy coding and the BWT of a glyph payload that decodes to `decoded_size`
+/// bytes: writes the block to `block` and returns the transform parameters, if the block is
+/// word-transformed (otherwise the block is the text).
+pub(crate) fn decode_block(
+    payload: &[u8],
+    decoded_size: usize,
+    block: &mut Vec<u8>,
+) -> Result<Option<Params>, PayloadError> {
+    let h = parse_glyph_header(payload)?;
+    // The transformed block is never longer than the text (the encoder falls back to the
+    // untransformed block otherwise), so this bounds every allocation below.
+    if h.block_len > decoded_size as u64
+        || (h.transform.is_none() && h.block_len != decoded_size as u64)
+    {
+        return Err(PayloadError::Header);
+    }
+    let mut bwt = Vec::new();
+    if !cm::decode(h.code, h.block_len as usize, h.model, &mut bwt) {
+        return Err(PayloadError::Truncated);
+    }
+    bwt::inverse(&bwt, h.primary, block).map_err(|_| PayloadError::PrimaryIndex)?;
+    Ok(h.transform)
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@ use crate::frame::{self, CodecParams, Method, PayloadError};
 use crate::glyph::{Case, Glyph, GlyphType};
 use crate::token::Tokenizer;
 use crate::transform::{self, Bank, GlyphReader, Params, Renderer};
-use crate::{bwt, cm};
 
 /// One glyph with the exact text it stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,19 +114,13 @@ pub fn glyphs_of_payload(
     decoded_size: usize,
     visit: &mut dyn FnMut(GlyphLine, &Bank<'_>),
 ) -> Result<(), PayloadError> {
-    if let (Method::Glyph, Some((Some(params), block_len, primary, code))) =
-        (method, frame::parse_glyph_header(payload).ok())
-    {
-        if block_len > decoded_size as u64 {
-            return Err(PayloadError::Header);
-        }
-        let mut bwt_block = Vec::new();
-        if !cm::decode(code, block_len as usize, &mut bwt_block) {
-            return Err(PayloadError::Truncated);
-        }
+    if method == Method::Glyph {
         let mut block = Vec::new();
-        bwt::inverse(&bwt_block, primary, &mut block).map_err(|_| PayloadError::PrimaryIndex)?;
-        return visit_transformed(&params, &block, decoded_size, visit);
+        if let Some(params) = frame::decode_block(payload, decoded_size, &mut block)? {
+            return visit_transformed(&params, &block, decoded_size, visit);
+        }
+        visit_tokens(&block, visit);
+        return Ok(());
     }
     let mut text = Vec::new();
     frame::decode(method, payload, decoded_size, &mut text)?;

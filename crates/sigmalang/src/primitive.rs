@@ -1,6 +1,6 @@
 //! The 256 Σ-primitive ids and their names, in the three tiers of the ΣLANG design.
 //!
-//! Ids 0–15 are existential, 16–127 domain primitives (eight families of sixteen) and
+//! Ids 0–15 are existential, 16–127 domain primitives (seven families of sixteen) and
 //! 128–255 are learned ids that a trained codebook allocates to phrases.
 
 use std::fmt;
@@ -172,8 +172,6 @@ impl Primitive {
     pub const LITERAL: Primitive = Primitive(0x1A);
     /// Bytes that are not valid UTF-8 text, or control characters.
     pub const BUFFER: Primitive = Primitive(0x7D);
-    /// A glyph that stands for the token predicted by context.
-    pub const TRANSFORM: Primitive = Primitive(0x0C);
 
     /// The primitive's name, e.g. `STRING` or `LEARNED_5`.
     pub fn name(self) -> std::borrow::Cow<'static, str> {

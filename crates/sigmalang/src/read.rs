@@ -6,7 +6,7 @@
 //! total size, the whole-content checksum and the seek index against what it decoded.
 //! Concatenated streams decode to the concatenation of their contents.
 
-use crate::checksum::{content_hash, content_hasher, ContentHasher};
+use crate::checksum::{content_hash, content_hasher, header_crc, ContentHasher};
 use crate::error::{Error, Result};
 use crate::format::{self, FrameHeader, HeaderError, StreamHeader, FOOTER_MAGIC, TRAILER_LEN};
 use crate::frame;
@@ -32,6 +32,12 @@ struct DecodedFrame {
 fn decode_job(job: DecodeJob) -> Result<DecodedFrame> {
     let started = Instant::now();
     let h = job.header;
+    if header_crc(&job.payload) != h.payload_crc {
+        return Err(Error::PayloadChecksum {
+            frame: h.index,
+            offset: job.stream_offset,
+        });
+    }
     let mut data = Vec::new();
     frame::decode(h.method, &job.payload, h.decoded_size as usize, &mut data).map_err(
         |source| Error::Payload {
@@ -62,6 +68,9 @@ enum Phase {
     Frames,
     /// The footer magic was read; it is checked once every frame has been collected.
     Footer,
+    /// Reading ahead hit an error; it is reported once the frames before it are delivered, so
+    /// the first defect in stream order is the one reported, whatever the thread count.
+    Failed,
     /// All streams ended.
     Done,
 }
@@ -87,6 +96,7 @@ pub struct Decoder<R: BufRead> {
     out_pos: usize,
     pos: u64,
     footer_offset: u64,
+    deferred: Option<Error>,
     failed: bool,
     stats: StreamStats,
     started: Option<Instant>,
@@ -112,6 +122,7 @@ impl<R: BufRead> Decoder<R> {
             out_pos: 0,
             pos: 0,
             footer_offset: 0,
+            deferred: None,
             failed: false,
             stats: StreamStats::default(),
             started: None,
@@ -205,6 +216,13 @@ impl<R: BufRead> Decoder<R> {
                 })
             }
         };
+        if header.codebook_id != 0 || header.codebook_hash != 0 {
+            return Err(Error::Codebook {
+                id: header.codebook_id,
+                hash: header.codebook_hash,
+                offset,
+            });
+        }
         let per_thread = decode_memory_per_thread(header.max_frame_size);
         if per_thread > self.options.memory_limit {
             return Err(Error::MemoryLimit {
@@ -380,10 +398,13 @@ impl<R: BufRead> Decoder<R> {
                     while matches!(self.phase, Phase::Frames)
                         && self.pool.as_ref().is_some_and(|p| p.has_room())
                     {
-                        self.read_frame()?;
+                        if let Err(e) = self.read_frame() {
+                            self.deferred = Some(e);
+                            self.phase = Phase::Failed;
+                        }
                     }
                 }
-                Phase::Footer => {}
+                Phase::Footer | Phase::Failed => {}
             }
             let pool = self.pool.as_mut().expect("pool exists inside a stream");
             match pool.collect_next() {
@@ -399,6 +420,12 @@ impl<R: BufRead> Decoder<R> {
                     return Ok(true);
                 }
                 None if matches!(self.phase, Phase::Footer) => self.read_footer()?,
+                None if matches!(self.phase, Phase::Failed) => {
+                    return Err(self
+                        .deferred
+                        .take()
+                        .expect("a failed phase holds its error"));
+                }
                 None => {}
             }
         }

@@ -192,13 +192,14 @@ pub fn recover<R: Read, W: Write>(
                     continue;
                 }
                 payload_out.clear();
-                let ok = frame::decode(
-                    header.method,
-                    &frame[used..total],
-                    header.decoded_size as usize,
-                    &mut payload_out,
-                )
-                .is_ok()
+                let ok = crate::checksum::header_crc(&frame[used..total]) == header.payload_crc
+                    && frame::decode(
+                        header.method,
+                        &frame[used..total],
+                        header.decoded_size as usize,
+                        &mut payload_out,
+                    )
+                    .is_ok()
                     && content_hash(&payload_out) == header.content_hash;
                 if ok {
                     output.write_all(&payload_out)?;

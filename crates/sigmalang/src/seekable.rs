@@ -262,6 +262,12 @@ pub fn decode_frame_at<R: Read + Seek>(
     }
     let mut payload = vec![0u8; header.payload_size as usize];
     read_exact_at(r, loc.file_offset + used as u64, &mut payload)?;
+    if crate::checksum::header_crc(&payload) != header.payload_crc {
+        return Err(Error::PayloadChecksum {
+            frame: loc.index,
+            offset: loc.file_offset,
+        });
+    }
     let start = out.len();
     frame::decode(header.method, &payload, header.decoded_size as usize, out).map_err(
         |source| Error::Payload {
@@ -293,6 +299,13 @@ impl<R: Read + Seek> SeekableDecoder<R> {
     pub fn new(mut inner: R, options: &DecoderOptions) -> Result<Self> {
         let index = SeekIndex::read(&mut inner)?;
         for s in &index.streams {
+            if s.header.codebook_id != 0 || s.header.codebook_hash != 0 {
+                return Err(Error::Codebook {
+                    id: s.header.codebook_id,
+                    hash: s.header.codebook_hash,
+                    offset: s.file_offset,
+                });
+            }
             let needed = decode_memory_per_thread(s.header.max_frame_size);
             if needed > options.memory_limit {
                 return Err(Error::MemoryLimit {

@@ -13,6 +13,11 @@ use crate::primitive::Primitive;
 use crate::token::{is_ascii_letter, starts_with_letter, TokenKind, Tokenizer};
 use rustc_hash::FxHashMap;
 
+/// Ends a Σ-bank entry that is a word (the implicit-space rule applies to it).
+pub const WORD_END: u8 = 0x00;
+/// Ends a Σ-bank entry that is a symbol. Recording the kind keeps decoders independent of
+/// the Unicode tables the encoder used to tell letters from symbols.
+pub const SYMBOL_END: u8 = 0x01;
 /// Escape: the next byte is literal.
 pub const ESC: u8 = 0x01;
 /// The next word is capitalised.
@@ -197,7 +202,11 @@ pub fn encode(input: &[u8], min_count: u32, deltas: bool) -> Option<Transformed>
     ranks.reserve(bank.len());
     for (rank, (key, _)) in bank.iter().enumerate() {
         block.extend_from_slice(key);
-        block.push(0);
+        block.push(if starts_with_letter(key) {
+            WORD_END
+        } else {
+            SYMBOL_END
+        });
         ranks.insert(key, rank as u32);
     }
     let bank_bytes = block.len();
@@ -371,32 +380,44 @@ pub enum TransformError {
 /// The Σ-bank of a frame, as parsed from its block.
 pub struct Bank<'a> {
     entries: Vec<&'a [u8]>,
+    words: Vec<bool>,
 }
 
 impl<'a> Bank<'a> {
-    /// Parses the bank section (`entries` entries, each followed by a zero byte).
+    /// Parses the bank section (`entries` entries, each followed by [`WORD_END`] or
+    /// [`SYMBOL_END`]).
     pub fn parse(section: &'a [u8], entries: u64) -> Result<Self, TransformError> {
         // Every entry takes at least two bytes, so a count beyond that is a lie, not an allocation.
         if entries > section.len() as u64 / 2 {
             return Err(TransformError::BadBank);
         }
         let mut list = Vec::with_capacity(entries as usize);
+        let mut words = Vec::with_capacity(entries as usize);
         let mut rest = section;
         while !rest.is_empty() {
             let end = rest
                 .iter()
-                .position(|&b| b == 0)
+                .position(|&b| b == WORD_END || b == SYMBOL_END)
                 .ok_or(TransformError::BadBank)?;
             if end == 0 {
                 return Err(TransformError::BadBank);
             }
             list.push(&rest[..end]);
+            words.push(rest[end] == WORD_END);
             rest = &rest[end + 1..];
         }
         if list.len() as u64 != entries {
             return Err(TransformError::BadBank);
         }
-        Ok(Bank { entries: list })
+        Ok(Bank {
+            entries: list,
+            words,
+        })
+    }
+
+    /// Whether entry `rank` is a word (rather than a symbol).
+    pub fn is_word(&self, rank: usize) -> bool {
+        self.words.get(rank).copied().unwrap_or(false)
     }
 
     /// The entries, in code order.
@@ -567,7 +588,7 @@ impl<'a, 'b> GlyphReader<'a, 'b> {
                     };
                     let text = *self.bank.entries.get(rank).ok_or(TransformError::BadCode)?;
                     self.pos = start + len;
-                    let is_word = starts_with_letter(text);
+                    let is_word = self.bank.is_word(rank);
                     Glyph {
                         kind: GlyphType::Reference,
                         primitive: if is_word {

@@ -6,7 +6,7 @@
 //! on the content and the frame size, so the output is the same for every thread count and
 //! every pattern of `write` calls.
 
-use crate::checksum::{content_hash, content_hasher, ContentHasher};
+use crate::checksum::{content_hash, content_hasher, header_crc, ContentHasher};
 use crate::error::Error;
 use crate::format::{self, FooterHead, FrameHeader, IndexEntry, StreamHeader};
 use crate::frame::{self, CodecParams};
@@ -39,6 +39,7 @@ fn encode_job(params: &CodecParams, job: FrameJob) -> EncodedFrame {
         decoded_size: job.data.len() as u64,
         payload_size: encoded.payload.len() as u64,
         content_hash: content_hash(&job.data),
+        payload_crc: header_crc(&encoded.payload),
     };
     let mut bytes = Vec::with_capacity(format::MAX_FRAME_HEADER_LEN + encoded.payload.len());
     header.write(&mut bytes);

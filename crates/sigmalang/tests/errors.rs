@@ -452,12 +452,20 @@ fn stream_header_fields_with_a_correct_crc() {
         },
         "max frame size below the largest frame",
     );
-    // Version 1 readers neither interpret nor check the codebook fields.
+    // A stream that needs a codebook this decoder does not have is refused, naming it.
     let s = patched(&|s| {
         s[CODEBOOK_ID].copy_from_slice(&7u32.to_le_bytes());
         s[CODEBOOK_HASH].copy_from_slice(&0x0123_4567_89AB_CDEFu64.to_le_bytes());
     });
-    assert_eq!(decode(&s).unwrap(), f.text);
+    assert_error(
+        &s,
+        Error::Codebook {
+            id: 7,
+            hash: 0x0123_4567_89AB_CDEF,
+            offset: 0,
+        },
+        "unknown codebook",
+    );
 }
 
 #[test]
@@ -546,11 +554,12 @@ fn trailing_garbage_is_reported_at_the_end_of_the_stream() {
     );
 }
 
-/// The fields of a frame header: magic, method, four varints, content hash, CRC.
+/// The fields of a frame header: magic, method, four varints, content hash, payload CRC, CRC.
 fn frame_fields(stream: &[u8], frame: &Frame) -> Vec<(&'static str, Range<usize>)> {
     let [index, offset, decoded, payload] = frame.varints(stream);
     let hash = payload.end..payload.end + 8;
-    let crc = hash.end..hash.end + 4;
+    let payload_crc = hash.end..hash.end + 4;
+    let crc = payload_crc.end..payload_crc.end + 4;
     assert_eq!(crc.end, frame.start + frame.header_len);
     vec![
         ("magic", frame.start..frame.start + 4),
@@ -560,6 +569,7 @@ fn frame_fields(stream: &[u8], frame: &Frame) -> Vec<(&'static str, Range<usize>
         ("decoded size", decoded),
         ("payload size", payload),
         ("content hash", hash),
+        ("payload crc", payload_crc),
         ("crc", crc),
     ]
 }
@@ -834,7 +844,6 @@ fn a_flipped_byte_outside_the_unprotected_payload_bytes_always_fails() {
 }
 
 #[test]
-#[ignore = "bug: a changed byte in a glyph payload's implicit-space table or in the last bytes of its arithmetic code can decode to the same content and go undetected (no checksum covers payload bytes)"]
 fn every_flipped_byte_fails() {
     let f = fixture();
     let mut undetected = Vec::new();
@@ -854,7 +863,6 @@ fn every_flipped_byte_fails() {
 }
 
 #[test]
-#[ignore = "bug: with two damaged frames the error reported depends on the thread count (frames are read ahead of decoding), so it is not always the first defect in stream order"]
 fn the_first_defect_in_stream_order_is_reported_for_every_thread_count() {
     let f = fixture();
     let mut s = f.stream.clone();

@@ -21,6 +21,7 @@ enum Expect {
     FrameHeader(u64, &'static str),
     Payload(u64, PayloadError),
     ContentChecksum(u64),
+    PayloadChecksum(u64),
     Truncated(&'static str),
     Footer(&'static str),
     TrailingData,
@@ -36,6 +37,7 @@ impl Expect {
             Expect::FrameHeader(..) => "FrameHeader",
             Expect::Payload(..) => "Payload",
             Expect::ContentChecksum(_) => "ContentChecksum",
+            Expect::PayloadChecksum(_) => "PayloadChecksum",
             Expect::Truncated(_) => "Truncated",
             Expect::Footer(_) => "Footer",
             Expect::TrailingData => "TrailingData",
@@ -81,6 +83,7 @@ const BAD: &[(&str, Expect)] = &[
         "bad-frame-out-of-sequence.sigma",
         FrameHeader(1, "frame out of sequence"),
     ),
+    ("bad-payload-checksum.sigma", PayloadChecksum(0)),
     ("bad-payload-mode.sigma", Payload(0, PayloadError::Header)),
     (
         "bad-delta-unpredicted.sigma",
@@ -182,7 +185,8 @@ fn check(name: &str, data: &[u8], err: &Error, expect: Expect) -> Result<(), Str
             },
             Payload(k, s),
         ) => frame == k && source == s && at(offset).starts_with(&FRAME_MAGIC),
-        (&Error::ContentChecksum { frame, offset }, ContentChecksum(k)) => {
+        (&Error::ContentChecksum { frame, offset }, ContentChecksum(k))
+        | (&Error::PayloadChecksum { frame, offset }, PayloadChecksum(k)) => {
             frame == k && at(offset).starts_with(&FRAME_MAGIC)
         }
         (&Error::Truncated { offset, inside }, Truncated(i)) => {
