@@ -1,4 +1,5 @@
-//! Replays every saved fuzz input (`fuzz/artifacts/<target>/*` crashes and `fuzz/seeds/<target>/*`)
+//! Replays every saved fuzz input (crashes copied to `fuzz/regressions/<target>/`, any fresh
+//! `fuzz/artifacts/<target>/*`, and the seeds in `fuzz/seeds/<target>/`)
 //! through the same contract as its fuzz target, so `cargo test` keeps them fixed without
 //! needing cargo-fuzz.
 
@@ -10,7 +11,7 @@ use std::path::Path;
 fn replay(target: &str, contract: fn(&[u8])) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
     let mut count = 0;
-    for dir in ["artifacts", "seeds"] {
+    for dir in ["regressions", "artifacts", "seeds"] {
         let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else {
             continue;
         };
