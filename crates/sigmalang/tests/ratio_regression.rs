@@ -1,0 +1,67 @@
+//! Ratio regression guard: compressed sizes of fixed corpus slices at several levels must not
+//! grow by more than 0.5 % over the committed `ratio_results.csv`.
+//!
+//! After a change that makes output smaller (or a deliberate trade), regenerate the file with
+//! `SIGMA_UPDATE_RATIOS=1 cargo test --release -p sigmalang --test ratio_regression`.
+
+use sigmalang::{encode_all, EncoderOptions};
+use std::path::{Path, PathBuf};
+
+const TOLERANCE: f64 = 1.005;
+
+fn corpora() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora")
+}
+
+fn results_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ratio_results.csv")
+}
+
+/// (name, file, offset, length) of each measured slice.
+const SLICES: [(&str, &str, usize, usize); 5] = [
+    ("text-8m", "text-100m.txt", 0, 8 << 20),
+    ("mixed-8m", "mixed-100m.txt", 40 << 20, 8 << 20),
+    ("alice29", "canterbury/cantrbry/alice29.txt", 0, usize::MAX),
+    ("kennedy", "canterbury/cantrbry/kennedy.xls", 0, usize::MAX),
+    ("bible", "canterbury/large/bible.txt", 0, usize::MAX),
+];
+
+const LEVELS: [u8; 3] = [1, 6, 9];
+
+#[test]
+fn compressed_sizes_do_not_grow() {
+    let mut rows = Vec::new();
+    for (name, file, offset, len) in SLICES {
+        let data = std::fs::read(corpora().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let slice = &data[offset.min(data.len())..offset.saturating_add(len).min(data.len())];
+        for level in LEVELS {
+            let options = EncoderOptions::default().level(level).threads(2);
+            rows.push((format!("{name},{level}"), slice.len(), encode_all(slice, &options).len()));
+        }
+    }
+    if std::env::var_os("SIGMA_UPDATE_RATIOS").is_some() {
+        let mut csv = String::from("slice,level,input_bytes,compressed_bytes\n");
+        for (key, input, packed) in &rows {
+            csv += &format!("{key},{input},{packed}\n");
+        }
+        std::fs::write(results_file(), csv).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(results_file()).expect("tests/ratio_results.csv");
+    let mut failures = Vec::new();
+    for (key, input, packed) in &rows {
+        let line = committed
+            .lines()
+            .find(|l| l.starts_with(&format!("{key},")))
+            .unwrap_or_else(|| panic!("{key} missing from ratio_results.csv"));
+        let fields: Vec<&str> = line.split(',').collect();
+        let (want_input, want): (usize, usize) = (fields[2].parse().unwrap(), fields[3].parse().unwrap());
+        assert_eq!(*input, want_input, "{key}: the slice changed size");
+        if *packed as f64 > want as f64 * TOLERANCE {
+            failures.push(format!("{key}: {packed} bytes, was {want} (+{:.2} %)", 100.0 * (*packed as f64 / want as f64 - 1.0)));
+        } else if *packed < want {
+            eprintln!("{key}: {packed} bytes, smaller than the recorded {want}: consider updating the file");
+        }
+    }
+    assert!(failures.is_empty(), "compressed sizes grew:\n{}", failures.join("\n"));
+}
