@@ -28,7 +28,7 @@ run() { # label bytes
   start=$(date +%s.%N)
   generate "$bytes" | tee >(sha256sum | cut -d' ' -f1 > "$work/$label.in") \
     | /usr/bin/time -f %M -o "$work/$label.enc" "$sigma" -c -T2 -q \
-    | tee >(wc -c > "$work/$label.size") \
+    | tee "$work/$label.sigma" \
     | /usr/bin/time -f %M -o "$work/$label.dec" "$sigma" -dc -T2 -q \
     | sha256sum | cut -d' ' -f1 > "$work/$label.out"
   end=$(date +%s.%N)
@@ -39,7 +39,7 @@ run() { # label bytes
     echo "FAIL $label: output differs from input ($in vs $out)"; exit 1
   fi
   local size enc dec
-  size=$(cat "$work/$label.size"); enc=$(cat "$work/$label.enc"); dec=$(cat "$work/$label.dec")
+  size=$(stat -c %s "$work/$label.sigma"); enc=$(cat "$work/$label.enc"); dec=$(cat "$work/$label.dec")
   printf '%-6s %14d bytes -> %13d  ratio %.3f  exact  enc peak RSS %7.1f MiB  dec peak RSS %7.1f MiB  %6.1f s (%.1f MB/s through both)\n' \
     "$label" "$bytes" "$size" "$(calc "$bytes / $size")" "$(calc "$enc / 1024")" "$(calc "$dec / 1024")" \
     "$(calc "$end - $start")" "$(calc "$bytes / ($end - $start) / 1000000")"
@@ -48,6 +48,10 @@ run() { # label bytes
 echo "== constant memory: $big and $small bytes through sigma -c -T2 | sigma -dc -T2"
 run small "$small"
 run big "$big"
+ls_start=$(date +%s.%N)
+"$sigma" -l "$work/big.sigma"
+echo "sigma -l on the $big-byte stream took $(calc "$(date +%s.%N) - $ls_start") s"
+rm -f "$work"/*.sigma
 status=0
 for side in enc dec; do
   s=$(cat "$work/small.$side"); b=$(cat "$work/big.$side")

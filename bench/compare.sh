@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of sigma against the anchors of issue #4 (PPMd via 7z, bzip3, xz, zstd,
+# brotli, bzip2) on the shared corpora. Every round trip is checked byte for byte; the table gives
+# ratio, encode and decode MB/s, peak RSS, and each anchor's speed relative to sigma's default
+# level, all measured in this one run.
+#
+#   bench/compare.sh [--quick] [--tools "sigma sigma-1 ppmd ..."] [FILE...]
+#
+# Default files: ../shared/corpora/text-100m.txt and mixed-100m.txt. --quick uses their first
+# 16 MB. Missing anchors are installed with apt-get when running as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+corpora=${SIGMA_CORPORA:-../shared/corpora}
+quick=0
+tools="sigma sigma-1 sigma-9 ppmd bzip3 xz zstd brotli bzip2"
+files=()
+while (($#)); do
+  case $1 in
+    --quick) quick=1 ;;
+    --tools) tools=$2; shift ;;
+    *) files+=("$1") ;;
+  esac
+  shift
+done
+((${#files[@]})) || files=("$corpora/text-100m.txt" "$corpora/mixed-100m.txt")
+
+cargo build --release --quiet
+sigma=$PWD/target/release/sigma
+need=()
+command -v 7z >/dev/null || need+=(p7zip-full)
+command -v bzip3 >/dev/null || need+=(bzip3)
+command -v brotli >/dev/null || need+=(brotli)
+if ((${#need[@]})) && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# name: compress command (reads $in, writes $out); decompress command (reads $out, writes $back)
+enc() {
+  case $1 in
+    sigma) "$sigma" -q -T2 -c "$in" > "$out" ;;
+    sigma-1) "$sigma" -q -1 -T2 -c "$in" > "$out" ;;
+    sigma-9) "$sigma" -q -9 -T2 -c "$in" > "$out" ;;
+    ppmd) rm -f "$out.7z"; 7z a -bd -bso0 -bsp0 -t7z -m0=PPMd:mem=256m:o=8 "$out.7z" "$in" && mv "$out.7z" "$out" ;;
+    bzip3) bzip3 -j 2 -c "$in" > "$out" ;;
+    xz) xz -9e -T1 -c "$in" > "$out" ;;
+    zstd) zstd -q --ultra -22 --long=27 -T2 -c "$in" > "$out" ;;
+    brotli) brotli -q 11 -w 24 -c "$in" > "$out" ;;
+    bzip2) bzip2 -9 -c "$in" > "$out" ;;
+  esac
+}
+dec() {
+  case $1 in
+    sigma | sigma-1 | sigma-9) "$sigma" -q -T2 -dc "$out" > "$back" ;;
+    ppmd) 7z e -bd -bso0 -bsp0 -so "$out" > "$back" ;;
+    bzip3) bzip3 -d -j 2 -c "$out" > "$back" ;;
+    xz) xz -dc "$out" > "$back" ;;
+    zstd) zstd -q -d --long=27 -c "$out" > "$back" ;;
+    brotli) brotli -dc "$out" > "$back" ;;
+    bzip2) bzip2 -dc "$out" > "$back" ;;
+  esac
+}
+available() {
+  case $1 in
+    sigma*) true ;;
+    ppmd) command -v 7z >/dev/null ;;
+    *) command -v "$1" >/dev/null ;;
+  esac
+}
+timed() { # label -> sets $secs $rss
+  local t=$work/time
+  /usr/bin/time -f "%e %M" -o "$t" bash -c "$(declare -f enc dec); sigma='$sigma' in='$in' out='$out' back='$back'; $1 $2"
+  read -r secs rss < "$t"
+}
+
+for file in "${files[@]}"; do
+  in=$work/input
+  if ((quick)); then head -c 16000000 "$file" > "$in"; else cp "$file" "$in"; fi
+  size=$(stat -c %s "$in")
+  echo
+  echo "## $(basename "$file")$( ((quick)) && echo " (first 16 MB)"): $size bytes, $(nproc) cores"
+  printf '| %-8s | %7s | %9s | %9s | %8s | %16s | %16s | %s |\n' tool ratio "enc MB/s" "dec MB/s" "RSS MiB" "sigma enc speed" "sigma dec speed" "round trip"
+  printf '|%s|\n' "----------|---------|-----------|-----------|----------|------------------|------------------|-----------"
+  ref_enc=""
+  for tool in $tools; do
+    available "$tool" || { printf '| %-8s | not installed |\n' "$tool"; continue; }
+    out=$work/out.$tool back=$work/back
+    timed enc "$tool"; e_secs=$secs; e_rss=$rss
+    timed dec "$tool"; d_secs=$secs; d_rss=$rss
+    csize=$(stat -c %s "$out")
+    cmp -s "$in" "$back" && ok=exact || ok=MISMATCH
+    rm -f "$out" "$back"
+    e_mbs=$(awk "BEGIN { printf \"%.1f\", $size / ($e_secs + 0.001) / 1e6 }")
+    d_mbs=$(awk "BEGIN { printf \"%.1f\", $size / ($d_secs + 0.001) / 1e6 }")
+    if [ -z "$ref_enc" ]; then ref_enc=$e_mbs; ref_dec=$d_mbs; fi
+    printf '| %-8s | %7.3f | %9s | %9s | %8.0f | %15.2fx | %15.2fx | %s |\n' "$tool" \
+      "$(awk "BEGIN { print $size / $csize }")" "$e_mbs" "$d_mbs" \
+      "$(awk "BEGIN { print ($e_rss > $d_rss ? $e_rss : $d_rss) / 1024 }")" \
+      "$(awk "BEGIN { print $ref_enc / $e_mbs }")" "$(awk "BEGIN { print $ref_dec / $d_mbs }")" "$ok"
+    [ "$ok" = exact ] || status=1
+  done
+done
+exit "${status:-0}"
