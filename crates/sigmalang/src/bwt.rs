@@ -4,6 +4,9 @@
 //! smaller than every byte; the marker's row is left out of the output and its position is
 //! returned as the *primary index* (always in `1..=n` for a non-empty block).
 
+/// Blocks up to this size are suffix-sorted by direct comparison.
+const SMALL_BLOCK: usize = 1024;
+
 /// Forward BWT of `block`: returns the transformed bytes and the primary index.
 pub fn forward(block: &[u8]) -> (Vec<u8>, u32) {
     let n = block.len();
@@ -15,7 +18,17 @@ pub fn forward(block: &[u8]) -> (Vec<u8>, u32) {
         "BWT blocks are limited to 2 GiB by the frame size limit"
     );
     let mut sa = vec![0i32; n];
-    divsufsort::sort_in_place(block, &mut sa);
+    if n <= SMALL_BLOCK {
+        // divsufsort sets up 256 KiB of buckets per call; comparing suffixes directly is far
+        // cheaper for tiny blocks (and sorts the same way: a suffix that is a prefix of
+        // another comes first, as with the implicit end marker).
+        for (i, slot) in sa.iter_mut().enumerate() {
+            *slot = i as i32;
+        }
+        sa.sort_unstable_by(|&a, &b| block[a as usize..].cmp(&block[b as usize..]));
+    } else {
+        divsufsort::sort_in_place(block, &mut sa);
+    }
     let mut out = Vec::with_capacity(n);
     out.push(block[n - 1]);
     let mut primary = 0;
@@ -139,6 +152,25 @@ mod tests {
     #[test]
     fn known_transform() {
         assert_eq!(forward(b"banana"), (b"annbaa".to_vec(), 4));
+    }
+
+    #[test]
+    fn small_and_large_block_sorts_agree() {
+        let mut state = 1u32;
+        for len in [1000, 1024, 1025, 3000] {
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    b"ab"[(state >> 30) as usize % 2]
+                })
+                .collect();
+            round_trip(&data);
+            let mut sa = vec![0i32; data.len()];
+            divsufsort::sort_in_place(&data, &mut sa);
+            let mut direct: Vec<i32> = (0..data.len() as i32).collect();
+            direct.sort_unstable_by(|&a, &b| data[a as usize..].cmp(&data[b as usize..]));
+            assert_eq!(sa, direct);
+        }
     }
 
     #[test]

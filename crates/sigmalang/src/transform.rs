@@ -185,8 +185,14 @@ pub fn encode(input: &[u8], min_count: u32, deltas: bool) -> Option<Transformed>
     for (_, count) in &bank {
         prefix.push(prefix.last().unwrap() + u64::from(*count));
     }
-    let mut best = (u64::MAX, 0, 0);
-    for n1 in 0..=128 {
+    // With at most 128 entries every word gets a one-byte code: the search below would find
+    // exactly that split first.
+    let mut best = if bank.len() <= 128 {
+        (0, bank.len(), 0)
+    } else {
+        (u64::MAX, 0, 0)
+    };
+    for n1 in (0..=128).filter(|_| bank.len() > 128) {
         for n2 in 0..=128 - n1 {
             if let Some(cost) = split_cost(&prefix, n1, n2) {
                 if cost < best.0 {

@@ -36,7 +36,11 @@ fn compressed_sizes_do_not_grow() {
         let slice = &data[offset.min(data.len())..offset.saturating_add(len).min(data.len())];
         for level in LEVELS {
             let options = EncoderOptions::default().level(level).threads(2);
-            rows.push((format!("{name},{level}"), slice.len(), encode_all(slice, &options).len()));
+            rows.push((
+                format!("{name},{level}"),
+                slice.len(),
+                encode_all(slice, &options).len(),
+            ));
         }
     }
     if std::env::var_os("SIGMA_UPDATE_RATIOS").is_some() {
@@ -55,13 +59,21 @@ fn compressed_sizes_do_not_grow() {
             .find(|l| l.starts_with(&format!("{key},")))
             .unwrap_or_else(|| panic!("{key} missing from ratio_results.csv"));
         let fields: Vec<&str> = line.split(',').collect();
-        let (want_input, want): (usize, usize) = (fields[2].parse().unwrap(), fields[3].parse().unwrap());
+        let (want_input, want): (usize, usize) =
+            (fields[2].parse().unwrap(), fields[3].parse().unwrap());
         assert_eq!(*input, want_input, "{key}: the slice changed size");
         if *packed as f64 > want as f64 * TOLERANCE {
-            failures.push(format!("{key}: {packed} bytes, was {want} (+{:.2} %)", 100.0 * (*packed as f64 / want as f64 - 1.0)));
+            failures.push(format!(
+                "{key}: {packed} bytes, was {want} (+{:.2} %)",
+                100.0 * (*packed as f64 / want as f64 - 1.0)
+            ));
         } else if *packed < want {
             eprintln!("{key}: {packed} bytes, smaller than the recorded {want}: consider updating the file");
         }
     }
-    assert!(failures.is_empty(), "compressed sizes grew:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "compressed sizes grew:\n{}",
+        failures.join("\n")
+    );
 }
