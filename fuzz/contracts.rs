@@ -97,7 +97,8 @@ pub fn original_minus(original: &[u8], lost: &[LostRange]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut at = 0usize;
     for r in lost {
-        let start = (r.start as usize).min(original.len());
+        // An unknown start can only follow an unknown end, so it changes nothing here.
+        let start = r.start.map_or(at, |s| s as usize).min(original.len());
         out.extend_from_slice(&original[at.min(start)..start]);
         at = r.end.map_or(original.len(), |e| e as usize);
     }

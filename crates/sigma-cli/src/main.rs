@@ -232,15 +232,19 @@ fn process(cli: &Cli, mode: Mode, input: Option<&Path>) -> Result<()> {
         (Some(path), _) => Sink::File(AtomicFile::create(path)?),
         (None, _) => Sink::Stdout(io::stdout().lock()),
     };
-    let out_name = target
-        .as_ref()
-        .map_or_else(|| "(stdout)".to_string(), |p| p.display().to_string());
+    let out_name = match (&target, mode) {
+        (_, Mode::Test) => "(none)".to_string(),
+        (Some(p), _) => p.display().to_string(),
+        (None, _) => "(stdout)".to_string(),
+    };
     if cli.recover {
         let summary = sigmalang::recover::recover(reader, &mut sink, |lost| {
-            let end = lost.end.map_or_else(|| "?".to_string(), |e| e.to_string());
+            let known = |x: Option<u64>| x.map_or_else(|| "?".to_string(), |v| v.to_string());
             eprintln!(
-                "sigma: {name}: lost {}..{end} ({})",
-                lost.start, lost.reason
+                "sigma: {name}: lost {}..{} ({})",
+                known(lost.start),
+                known(lost.end),
+                lost.reason
             );
         })
         .map_err(|e| anyhow!("{name}: {e}"))?;

@@ -288,12 +288,10 @@ fn summary(mut stream: &[u8]) -> String {
             kinds.push(match h.method {
                 Method::Stored => "Stored".to_string(),
                 Method::Glyph if stream[start + len] == 1 && l.frames.len() == 1 => {
-                    let p = &stream[start + len..];
-                    let (entries, _) = varint::get(&p[35..]).unwrap();
-                    format!(
-                        "Glyph/1 (n1 {}, n2 {}, {entries} bank entries)",
-                        p[33], p[34]
-                    )
+                    // mode byte, model parameters, 32-byte implicit-space table, n1, n2, entries
+                    let p = &stream[start + len + 1 + cm::ModelParams::LEN + 32..];
+                    let (entries, _) = varint::get(&p[2..]).unwrap();
+                    format!("Glyph/1 (n1 {}, n2 {}, {entries} bank entries)", p[0], p[1])
                 }
                 Method::Glyph => format!("Glyph/{}", stream[start + len]),
             });
@@ -723,7 +721,7 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         &s,
         "Payload",
         None,
-        "frame 0's glyph payload mode byte set to 7",
+        "frame 0's glyph payload mode byte set to 7, payload CRC recomputed",
     );
 
     let mut s = multi.clone();
@@ -748,7 +746,7 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         &s,
         "ContentChecksum",
         None,
-        "`good-stored-binary.sigma` with one bit of the stored bytes flipped (same size)",
+        "`good-stored-binary.sigma` with one bit of the stored bytes flipped (same size), payload CRC recomputed",
     );
 
     let (start, hlen, h) = frame(2);

@@ -3,7 +3,7 @@
 //! Each byte is coded as eight binary decisions, most significant bit first. Several
 //! predictions of each bit (order 0, order 1 at two adaptation rates, order 2, and a run
 //! model that bets on the previous byte repeating) are mixed in the logistic domain by
-//! weights chosen by a small context, then refined by two secondary estimators (SSE).
+//! weights chosen by a small context, then refined by a secondary estimator (SSE).
 //! Everything is integer arithmetic, so encoder and decoder agree on every platform.
 
 use crate::rangecoder;
@@ -182,6 +182,8 @@ impl ModelParams {
         };
         let rates = [p.order0_rate, p.order1_fast_rate, p.run_rate, p.apm_rate];
         let valid = (4..=20).contains(&p.mixer_shift)
+            && p.order1_limit >= 1
+            && p.order2_limit >= 1
             && (MIN_ORDER2_GROUPS_LOG as u8..=18).contains(&p.order2_max_log)
             && rates.iter().all(|r| (1..=15).contains(r))
             && p.apm_quarters <= 4;

@@ -84,11 +84,14 @@ impl EncoderOptions {
 
     /// The frame size in force: explicit, or the level's, reduced for small inputs so that an
     /// input of known size is cut into at least two frames (for parallelism) but never into
-    /// frames below 1 MiB. It depends on the input size, never on the thread count.
+    /// frames below 1 MiB (levels 8 and 9 only cap it at the input size). It depends on the
+    /// input size, never on the thread count.
     pub fn effective_frame_size(&self) -> u64 {
         if let Some(size) = self.frame_size {
             // A frame never needs to be larger than the input; the stream header records the
-            // frame size, and decoders size their memory by it.
+            // frame size, and decoders size their memory by it. The field is public, so the
+            // format's limits are enforced here too.
+            let size = size.clamp(MIN_FRAME_SIZE, MAX_FRAME_SIZE);
             return match self.size_hint {
                 Some(hint) => size.min(hint.max(MIN_FRAME_SIZE)),
                 None => size,
@@ -96,6 +99,8 @@ impl EncoderOptions {
         }
         let level_max = Self::level_frame_size(self.level);
         match self.size_hint {
+            // The top levels keep whole frames even if that leaves a core idle.
+            Some(size) if self.level >= 8 => size.clamp(MIN_FRAME_SIZE, level_max),
             Some(size) => size
                 .div_ceil(2)
                 .next_power_of_two()
@@ -117,8 +122,14 @@ impl EncoderOptions {
         }
     }
 
+    /// The codec tuning for the level: levels 8 and 9 trade speed for a larger order-2 table
+    /// in the entropy model.
     pub(crate) fn codec_params(&self) -> CodecParams {
-        CodecParams::default()
+        let mut params = CodecParams::default();
+        if self.level >= 8 {
+            params.model.order2_max_log = 16;
+        }
+        params
     }
 }
 
@@ -159,9 +170,10 @@ impl DecoderOptions {
 }
 
 /// Memory one worker needs to decode a frame of `frame_size` bytes: payload, BWT block and
-/// its index (5 bytes per block byte), transformed block, output, and the model's tables.
+/// its index (5 bytes per block byte), transformed block, output, and the model's tables (at
+/// most 16 MiB of order-2 counters plus about 1 MiB of the rest).
 pub fn decode_memory_per_thread(frame_size: u64) -> u64 {
-    frame_size.saturating_mul(8).saturating_add(16 << 20)
+    frame_size.saturating_mul(8).saturating_add(24 << 20)
 }
 
 /// Memory one worker needs to encode a frame of `frame_size` bytes: the frame and the frame in

@@ -18,8 +18,8 @@ use std::io::{self, Read, Write};
 /// A stretch of the original content that could not be recovered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LostRange {
-    /// First lost byte (offset in the original content).
-    pub start: u64,
+    /// First lost byte (offset in the original content), when it can be known.
+    pub start: Option<u64>,
     /// End of the lost stretch (exclusive), when it can be known.
     pub end: Option<u64>,
     /// Why, in a few words.
@@ -119,14 +119,7 @@ pub fn recover<R: Read, W: Write>(
     };
     let mut lose =
         |summary: &mut RecoverySummary, start: Option<u64>, end: Option<u64>, reason: String| {
-            if start.is_some() && start == end {
-                return;
-            }
-            let range = LostRange {
-                start: start.unwrap_or(0),
-                end,
-                reason,
-            };
+            let range = LostRange { start, end, reason };
             on_lost(&range);
             summary.lost.push(range);
         };
@@ -170,12 +163,14 @@ pub fn recover<R: Read, W: Write>(
                     continue;
                 }
                 let start = cur.absolute(header.offset);
-                lose(
-                    &mut summary,
-                    cur.absolute(cur.expected),
-                    start,
-                    format!("damage before frame {} at byte {at}", header.index),
-                );
+                if header.offset > cur.expected {
+                    lose(
+                        &mut summary,
+                        cur.absolute(cur.expected),
+                        start,
+                        format!("damage before frame {} at byte {at}", header.index),
+                    );
+                }
                 let total = used + header.payload_size as usize;
                 let frame = scan.fill(total)?;
                 let end = cur.absolute(header.offset + header.decoded_size);
@@ -221,7 +216,7 @@ pub fn recover<R: Read, W: Write>(
         } else if magic == FOOTER_MAGIC {
             if let Some((total_size, used)) = parse_footer(&mut scan)? {
                 seen_structure = true;
-                if cur.in_stream || total_size > 0 {
+                if total_size > cur.expected {
                     lose(
                         &mut summary,
                         cur.absolute(cur.expected),

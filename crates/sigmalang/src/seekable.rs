@@ -57,12 +57,18 @@ pub struct SeekIndex {
     pub frames: Vec<FrameLocation>,
 }
 
-fn read_exact_at<R: Read + Seek>(r: &mut R, offset: u64, buf: &mut [u8]) -> Result<()> {
+/// Reads `buf.len()` bytes at `offset`; `inside` names what was being read if the file ends.
+fn read_exact_at<R: Read + Seek>(
+    r: &mut R,
+    offset: u64,
+    buf: &mut [u8],
+    inside: &'static str,
+) -> Result<()> {
     r.seek(SeekFrom::Start(offset))?;
     r.read_exact(buf).map_err(|e| match e.kind() {
         io::ErrorKind::UnexpectedEof => Error::Truncated {
             offset: offset + buf.len() as u64,
-            inside: "in the seek index",
+            inside,
         },
         _ => Error::Io(e),
     })
@@ -125,7 +131,12 @@ impl SeekIndex {
             });
         }
         let mut trailer = [0u8; TRAILER_LEN];
-        read_exact_at(r, end - TRAILER_LEN as u64, &mut trailer)?;
+        read_exact_at(
+            r,
+            end - TRAILER_LEN as u64,
+            &mut trailer,
+            "in the stream trailer",
+        )?;
         let trailer = format::parse_trailer(&trailer).map_err(|_| Error::Truncated {
             offset: end,
             inside: "(no stream trailer at the end)",
@@ -178,7 +189,7 @@ impl SeekIndex {
                 break;
             };
             let mut buf = vec![0u8; len];
-            read_exact_at(r, start, &mut buf)?;
+            read_exact_at(r, start, &mut buf, "in the stream header")?;
             if let Ok(Some((header, used))) = StreamHeader::parse(&buf) {
                 if used == len {
                     let info = StreamInfo {
@@ -248,7 +259,7 @@ pub fn decode_frame_at<R: Read + Seek>(
         what,
     };
     let mut head = vec![0u8; (format::MAX_FRAME_HEADER_LEN as u64).min(loc.frame_bytes) as usize];
-    read_exact_at(r, loc.file_offset, &mut head)?;
+    read_exact_at(r, loc.file_offset, &mut head, "in a frame header")?;
     let (header, used) = FrameHeader::parse(&head, stream.header.max_frame_size)
         .map_err(|e| Error::frame_header(e, loc.index, loc.file_offset))?
         .ok_or_else(|| mismatch("frame shorter than its header"))?;
@@ -261,7 +272,12 @@ pub fn decode_frame_at<R: Read + Seek>(
         return Err(mismatch("frame disagrees with the seek index"));
     }
     let mut payload = vec![0u8; header.payload_size as usize];
-    read_exact_at(r, loc.file_offset + used as u64, &mut payload)?;
+    read_exact_at(
+        r,
+        loc.file_offset + used as u64,
+        &mut payload,
+        "in a frame payload",
+    )?;
     if crate::checksum::header_crc(&payload) != header.payload_crc {
         return Err(Error::PayloadChecksum {
             frame: loc.index,
