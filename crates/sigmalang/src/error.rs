@@ -141,31 +141,18 @@ impl Error {
     }
 
     pub(crate) fn frame_header(e: HeaderError, frame: u64, offset: u64) -> Error {
-        let what = match e {
-            HeaderError::BadMagic => "bad magic",
-            HeaderError::Checksum => "checksum mismatch",
-            HeaderError::Field(what) => what,
-            HeaderError::UnsupportedVersion(_) | HeaderError::ReservedFlags(_) => {
-                "unexpected field"
-            }
-        };
         Error::FrameHeader {
             frame,
             offset,
-            what,
+            what: describe(e),
         }
     }
 
     pub(crate) fn footer(e: HeaderError, offset: u64) -> Error {
-        let what = match e {
-            HeaderError::BadMagic => "bad magic",
-            HeaderError::Checksum => "checksum mismatch",
-            HeaderError::Field(what) => what,
-            HeaderError::UnsupportedVersion(_) | HeaderError::ReservedFlags(_) => {
-                "unexpected field"
-            }
-        };
-        Error::Footer { offset, what }
+        Error::Footer {
+            offset,
+            what: describe(e),
+        }
     }
 
     /// Whether the error means the input is damaged or not a stream (rather than an I/O failure).
@@ -183,6 +170,16 @@ impl From<Error> for io::Error {
             Error::WorkerLost => io::Error::other(e),
             e => io::Error::new(io::ErrorKind::InvalidData, e),
         }
+    }
+}
+
+/// What is wrong with a frame header or the footer, in words.
+fn describe(e: HeaderError) -> &'static str {
+    match e {
+        HeaderError::BadMagic => "bad magic",
+        HeaderError::Checksum => "checksum mismatch",
+        HeaderError::Field(what) => what,
+        HeaderError::UnsupportedVersion(_) | HeaderError::ReservedFlags(_) => "unexpected field",
     }
 }
 
