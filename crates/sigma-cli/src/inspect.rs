@@ -41,7 +41,10 @@ struct InspectArgs {
 struct Tally {
     count: [u64; 4],
     bytes: [u64; 4],
+    bits: [f64; 4],
     tiers: [u64; 3],
+    tier_bits: [f64; 3],
+    costed: bool,
     bank_use: HashMap<(u32, Vec<u8>), u64>,
 }
 
@@ -55,30 +58,65 @@ impl Tally {
             Tier::Learned => 2,
         };
         self.tiers[tier] += 1;
+        if let Some(bits) = g.bits {
+            self.bits[g.kind as usize] += f64::from(bits);
+            self.tier_bits[tier] += f64::from(bits);
+            self.costed = true;
+        }
         if let Some(i) = g.bank_index {
             let word = g.text.trim_ascii_start().to_ascii_lowercase();
             *self.bank_use.entry((i, word)).or_default() += 1;
         }
     }
 
-    fn print(&self, out: &mut impl Write) -> std::io::Result<()> {
+    /// Prints the tally; `bank_bits` is what the frames' Σ-bank sections cost.
+    fn print(&self, out: &mut impl Write, bank_bits: f64) -> std::io::Result<()> {
         let total: u64 = self.count.iter().sum();
         writeln!(out, "glyphs: {total}")?;
         for t in GlyphType::ALL {
             let i = t as usize;
-            writeln!(
+            write!(
                 out,
                 "  {:<9} {:>10} glyphs  {:>12} bytes of text",
                 t.name(),
                 self.count[i],
                 self.bytes[i]
             )?;
+            if self.costed {
+                let per_byte = if self.bytes[i] == 0 {
+                    0.0
+                } else {
+                    self.bits[i] / self.bytes[i] as f64
+                };
+                write!(
+                    out,
+                    "  {:>12.0} bits ({per_byte:.3} bits/byte)",
+                    self.bits[i]
+                )?;
+            }
+            writeln!(out)?;
         }
-        writeln!(
+        write!(
             out,
             "tiers: existential {}  domain {}  learned {}",
             self.tiers[0], self.tiers[1], self.tiers[2]
         )?;
+        if self.costed {
+            write!(
+                out,
+                "  (bits: {:.0} / {:.0} / {:.0})",
+                self.tier_bits[0], self.tier_bits[1], self.tier_bits[2]
+            )?;
+        }
+        writeln!(out)?;
+        if self.costed {
+            let glyph_bits: f64 = self.bits.iter().sum();
+            writeln!(
+                out,
+                "Σ-bank sections: {bank_bits:.0} bits; total {:.0} bits",
+                glyph_bits + bank_bits
+            )?;
+        }
         let mut top: Vec<_> = self.bank_use.iter().collect();
         top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         writeln!(out, "top Σ-bank entries:")?;
@@ -104,6 +142,7 @@ pub fn run(args: &[OsString]) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut tally = Tally::default();
+    let mut bank_bits = 0.0f64;
     let (lo, hi) = args
         .range
         .map_or((0, u64::MAX), |(s, l)| (s, s.saturating_add(l)));
@@ -119,7 +158,10 @@ pub fn run(args: &[OsString]) -> Result<()> {
         if args.compact {
             write!(out, "[{}{}]", &line.kind.name()[..1], line.primitive.0)
         } else {
-            writeln!(out, "{offset:>10}  {line}")
+            let bits = line
+                .bits
+                .map_or_else(String::new, |b| format!("{b:>7.2}b  "));
+            writeln!(out, "{offset:>10}  {bits}{line}")
         }
     };
 
@@ -172,7 +214,7 @@ pub fn run(args: &[OsString]) -> Result<()> {
             }
             let mut offset = loc.content_offset;
             let mut result = Ok(());
-            glyphs_of_payload(
+            let section_bits = glyphs_of_payload(
                 header.method,
                 &bytes[used..],
                 header.decoded_size as usize,
@@ -185,13 +227,14 @@ pub fn run(args: &[OsString]) -> Result<()> {
             )
             .map_err(|e| anyhow::anyhow!("{name}: frame {n}: {e}"))?;
             result?;
+            bank_bits += f64::from(section_bits.unwrap_or(0.0));
         }
     }
     if args.compact && !args.stats {
         writeln!(out)?;
     }
     if args.stats {
-        tally.print(&mut out)?;
+        tally.print(&mut out, bank_bits)?;
     }
     Ok(())
 }

@@ -50,6 +50,26 @@ pub struct BadPrimaryIndex;
 ///
 /// Corrupt input yields wrong bytes (the frame checksum catches that), never a panic.
 pub fn inverse(bwt: &[u8], primary: u32, out: &mut Vec<u8>) -> Result<(), BadPrimaryIndex> {
+    inverse_impl(bwt, primary, out, None)
+}
+
+/// Like [`inverse`], also appending to `sources` the position in `bwt` each output byte came
+/// from (for attributing coding costs to the original block).
+pub fn inverse_with_sources(
+    bwt: &[u8],
+    primary: u32,
+    out: &mut Vec<u8>,
+    sources: &mut Vec<u32>,
+) -> Result<(), BadPrimaryIndex> {
+    inverse_impl(bwt, primary, out, Some(sources))
+}
+
+fn inverse_impl(
+    bwt: &[u8],
+    primary: u32,
+    out: &mut Vec<u8>,
+    mut sources: Option<&mut Vec<u32>>,
+) -> Result<(), BadPrimaryIndex> {
     let n = bwt.len();
     if n == 0 {
         return if primary == 0 {
@@ -100,6 +120,9 @@ pub fn inverse(bwt: &[u8], primary: u32, out: &mut Vec<u8>) -> Result<(), BadPri
             let entry = psi[r];
             r = (entry >> 8) as usize;
             out.push(entry as u8);
+            if let Some(sources) = sources.as_deref_mut() {
+                sources.push(if r < primary { r } else { r - 1 } as u32);
+            }
         }
     } else {
         let mut psi = vec![0u32; n + 1];
@@ -116,6 +139,9 @@ pub fn inverse(bwt: &[u8], primary: u32, out: &mut Vec<u8>) -> Result<(), BadPri
         for _ in 0..n {
             r = psi[r] as usize;
             out.push(if r == primary { 0 } else { row_char(r) });
+            if let Some(sources) = sources.as_deref_mut() {
+                sources.push(if r < primary { r } else { r.saturating_sub(1) } as u32);
+            }
         }
     }
     Ok(())
@@ -170,6 +196,18 @@ mod tests {
             let mut direct: Vec<i32> = (0..data.len() as i32).collect();
             direct.sort_unstable_by(|&a, &b| data[a as usize..].cmp(&data[b as usize..]));
             assert_eq!(sa, direct);
+        }
+    }
+
+    #[test]
+    fn sources_point_at_the_bwt_byte_each_output_byte_came_from() {
+        let data = b"abracadabra banana bandana";
+        let (t, primary) = forward(data);
+        let (mut out, mut sources) = (Vec::new(), Vec::new());
+        inverse_with_sources(&t, primary, &mut out, &mut sources).unwrap();
+        assert_eq!(out, data);
+        for (k, &src) in sources.iter().enumerate() {
+            assert_eq!(t[src as usize], out[k]);
         }
     }
 

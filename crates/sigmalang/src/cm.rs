@@ -421,12 +421,47 @@ pub fn encode(block: &[u8], params: ModelParams, out: Vec<u8>) -> Vec<u8> {
 /// Returns `false` if decoding had to read past the end of `code`, which a well-formed
 /// payload never does.
 pub fn decode(code: &[u8], len: usize, params: ModelParams, out: &mut Vec<u8>) -> bool {
+    decode_with(code, len, params, out, |_, _| {})
+}
+
+/// Like [`decode`], also appending to `costs` the bits each decoded byte cost (for the glyph
+/// view's statistics).
+pub fn decode_with_costs(
+    code: &[u8],
+    len: usize,
+    params: ModelParams,
+    out: &mut Vec<u8>,
+    costs: &mut Vec<f32>,
+) -> bool {
+    let mut bits = 0.0f32;
+    let mut seen = 0u32;
+    costs.reserve(len);
+    decode_with(code, len, params, out, |p1, bit| {
+        let p = p1 as f32 / 65536.0;
+        bits -= if bit == 1 { p } else { 1.0 - p }.log2();
+        seen += 1;
+        if seen % 8 == 0 {
+            costs.push(bits);
+            bits = 0.0;
+        }
+    })
+}
+
+fn decode_with(
+    code: &[u8],
+    len: usize,
+    params: ModelParams,
+    out: &mut Vec<u8>,
+    mut on_bit: impl FnMut(u32, u32),
+) -> bool {
     let mut model = Model::new(len, params);
     let mut coder = rangecoder::Decoder::new(code);
     out.reserve(len);
     for _ in 0..len {
         for _ in 0..8 {
-            let bit = coder.decode(model.predict());
+            let p1 = model.predict();
+            let bit = coder.decode(p1);
+            on_bit(p1, bit);
             model.update(bit);
         }
         out.push(model.c1 as u8);

@@ -209,7 +209,7 @@ pub fn decode(
         }
         Method::Glyph => {
             let mut block = Vec::new();
-            match decode_block(payload, decoded_size, &mut block)? {
+            match decode_block(payload, decoded_size, &mut block, None)? {
                 None => out.append(&mut block),
                 Some(params) => transform::decode(&params, &block, decoded_size, out)?,
             }
@@ -273,11 +273,13 @@ fn parse_glyph_header(payload: &[u8]) -> Result<GlyphHeader<'_>, PayloadError> {
 
 /// Undoes the entropy coding and the BWT of a glyph payload that decodes to `decoded_size`
 /// bytes: writes the block to `block` and returns the transform parameters, if the block is
-/// word-transformed (otherwise the block is the text).
+/// word-transformed (otherwise the block is the text). With `costs`, also appends the bits each
+/// block byte cost the entropy coder.
 pub(crate) fn decode_block(
     payload: &[u8],
     decoded_size: usize,
     block: &mut Vec<u8>,
+    costs: Option<&mut Vec<f32>>,
 ) -> Result<Option<Params>, PayloadError> {
     let h = parse_glyph_header(payload)?;
     // The transformed block is never longer than the text (the encoder falls back to the
@@ -288,10 +290,25 @@ pub(crate) fn decode_block(
         return Err(PayloadError::Header);
     }
     let mut bwt = Vec::new();
-    if !cm::decode(h.code, h.block_len as usize, h.model, &mut bwt) {
-        return Err(PayloadError::Truncated);
+    let len = h.block_len as usize;
+    match costs {
+        None => {
+            if !cm::decode(h.code, len, h.model, &mut bwt) {
+                return Err(PayloadError::Truncated);
+            }
+            bwt::inverse(&bwt, h.primary, block).map_err(|_| PayloadError::PrimaryIndex)?;
+        }
+        Some(costs) => {
+            let mut bwt_costs = Vec::new();
+            if !cm::decode_with_costs(h.code, len, h.model, &mut bwt, &mut bwt_costs) {
+                return Err(PayloadError::Truncated);
+            }
+            let mut sources = Vec::new();
+            bwt::inverse_with_sources(&bwt, h.primary, block, &mut sources)
+                .map_err(|_| PayloadError::PrimaryIndex)?;
+            costs.extend(sources.iter().map(|&i| bwt_costs[i as usize]));
+        }
     }
-    bwt::inverse(&bwt, h.primary, block).map_err(|_| PayloadError::PrimaryIndex)?;
     Ok(h.transform)
 }
 

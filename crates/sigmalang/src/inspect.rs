@@ -6,7 +6,7 @@ use crate::token::Tokenizer;
 use crate::transform::{self, Bank, GlyphReader, Params, Renderer};
 
 /// One glyph with the exact text it stands for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GlyphLine {
     /// The glyph type.
     pub kind: GlyphType,
@@ -18,6 +18,8 @@ pub struct GlyphLine {
     pub case: Case,
     /// The bytes the glyph renders to (with its implicit space, if any).
     pub text: Vec<u8>,
+    /// Bits the entropy coder spent on the glyph's bytes, when known (decoded frames).
+    pub bits: Option<f32>,
 }
 
 impl GlyphLine {
@@ -28,6 +30,7 @@ impl GlyphLine {
             bank_index: glyph.bank_index,
             case: glyph.case,
             text: text.to_vec(),
+            bits: None,
         }
     }
 
@@ -38,6 +41,7 @@ impl GlyphLine {
             bank_index: None,
             case: Case::AsIs,
             text: text.to_vec(),
+            bits: None,
         }
     }
 }
@@ -58,13 +62,20 @@ impl std::fmt::Display for GlyphLine {
     }
 }
 
-/// Walks the glyphs of a transformed block, handing each one with its rendered text to `visit`.
+/// Sum of `costs[range]`, if costs are known.
+fn cost_of(costs: Option<&[f32]>, range: std::ops::Range<usize>) -> Option<f32> {
+    costs.map(|c| c.get(range).map_or(0.0, |r| r.iter().sum()))
+}
+
+/// Walks the glyphs of a transformed block, handing each one with its rendered text (and, with
+/// `costs` per block byte, the bits it cost) to `visit`. Returns the bits of the bank section.
 fn visit_transformed(
     params: &Params,
     block: &[u8],
+    costs: Option<&[f32]>,
     max_len: usize,
     visit: &mut dyn FnMut(GlyphLine, &Bank<'_>),
-) -> Result<(), PayloadError> {
+) -> Result<Option<f32>, PayloadError> {
     let bank_bytes = usize::try_from(params.bank_bytes).map_err(|_| PayloadError::Bank)?;
     if bank_bytes > block.len() {
         return Err(PayloadError::Bank);
@@ -74,7 +85,9 @@ fn visit_transformed(
     let mut renderer = Renderer::new(params);
     let mut text = Vec::new();
     let mut total = 0;
-    for glyph in GlyphReader::new(&bank, stream, params) {
+    let mut reader = GlyphReader::new(&bank, stream, params);
+    let mut start = 0;
+    while let Some(glyph) = reader.next() {
         let glyph = glyph?;
         text.clear();
         renderer.render(&glyph, &mut text);
@@ -82,15 +95,28 @@ fn visit_transformed(
         if total > max_len {
             return Err(PayloadError::Size);
         }
-        visit(GlyphLine::new(&glyph, &text), &bank);
+        let end = reader.position();
+        let line = GlyphLine {
+            bits: cost_of(costs, bank_bytes + start..bank_bytes + end),
+            ..GlyphLine::new(&glyph, &text)
+        };
+        start = end;
+        visit(line, &bank);
     }
-    Ok(())
+    Ok(cost_of(costs, 0..bank_bytes))
 }
 
-fn visit_tokens(text: &[u8], visit: &mut dyn FnMut(GlyphLine, &Bank<'_>)) {
+fn visit_tokens(text: &[u8], costs: Option<&[f32]>, visit: &mut dyn FnMut(GlyphLine, &Bank<'_>)) {
     let empty = Bank::parse(&[], 0).expect("an empty bank is valid");
     for (kind, range) in Tokenizer::new(text) {
-        visit(GlyphLine::spelled(kind, &text[range]), &empty);
+        let bits = cost_of(costs, range.clone());
+        visit(
+            GlyphLine {
+                bits,
+                ..GlyphLine::spelled(kind, &text[range])
+            },
+            &empty,
+        );
     }
 }
 
@@ -101,29 +127,66 @@ pub fn glyphs_of_text(
     visit: &mut dyn FnMut(GlyphLine, &Bank<'_>),
 ) {
     match transform::encode(text, params.bank_threshold(text.len()), params.delta_glyphs) {
-        Some(t) => visit_transformed(&t.params, &t.block, text.len(), visit)
-            .expect("the encoder's own block parses"),
-        None => visit_tokens(text, visit),
+        Some(t) => {
+            visit_transformed(&t.params, &t.block, None, text.len(), visit)
+                .expect("the encoder's own block parses");
+        }
+        None => visit_tokens(text, None, visit),
     }
 }
 
-/// The glyphs of an encoded frame's payload.
+/// The glyphs of an encoded frame's payload, each with the bits the entropy coder spent on it.
+/// Returns the bits spent on the frame's Σ-bank section, if it has one.
 pub fn glyphs_of_payload(
     method: Method,
     payload: &[u8],
     decoded_size: usize,
     visit: &mut dyn FnMut(GlyphLine, &Bank<'_>),
-) -> Result<(), PayloadError> {
+) -> Result<Option<f32>, PayloadError> {
     if method == Method::Glyph {
-        let mut block = Vec::new();
-        if let Some(params) = frame::decode_block(payload, decoded_size, &mut block)? {
-            return visit_transformed(&params, &block, decoded_size, visit);
+        let (mut block, mut costs) = (Vec::new(), Vec::new());
+        if let Some(params) =
+            frame::decode_block(payload, decoded_size, &mut block, Some(&mut costs))?
+        {
+            return visit_transformed(&params, &block, Some(&costs), decoded_size, visit);
         }
-        visit_tokens(&block, visit);
-        return Ok(());
+        visit_tokens(&block, Some(&costs), visit);
+        return Ok(None);
     }
     let mut text = Vec::new();
     frame::decode(method, payload, decoded_size, &mut text)?;
-    visit_tokens(&text, visit);
-    Ok(())
+    // A stored frame spends exactly 8 bits per byte.
+    let costs = vec![8.0; text.len()];
+    visit_tokens(&text, Some(&costs), visit);
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glyph_bits_add_up_to_the_payload() {
+        let text =
+            "It was the best of times, it was the worst of times, it was the age of wisdom.\n"
+                .repeat(50);
+        let frame = frame::encode(text.as_bytes(), &CodecParams::default());
+        assert_eq!(frame.method, Method::Glyph);
+        let (mut glyph_bits, mut rendered) = (0.0f32, Vec::new());
+        let bank_bits =
+            glyphs_of_payload(frame.method, &frame.payload, text.len(), &mut |line, _| {
+                glyph_bits += line.bits.expect("decoded glyphs carry their cost");
+                rendered.extend_from_slice(&line.text);
+            })
+            .unwrap()
+            .expect("a transformed frame has a bank section");
+        assert_eq!(rendered, text.as_bytes());
+        let coded_bits = 8.0 * frame.payload.len() as f32;
+        let counted = glyph_bits + bank_bits;
+        // The payload also holds its header and the coder's final bytes.
+        assert!(
+            counted <= coded_bits && counted > coded_bits - 8.0 * 80.0,
+            "{counted} of {coded_bits}"
+        );
+    }
 }

@@ -494,6 +494,11 @@ impl<'a, 'b> GlyphReader<'a, 'b> {
         }
     }
 
+    /// Offset in the stream of the next glyph to read.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
     #[inline]
     fn code_byte(&self, at: usize) -> Result<usize, TransformError> {
         match self.stream.get(at) {
