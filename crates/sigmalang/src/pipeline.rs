@@ -73,11 +73,6 @@ impl<J: Send + 'static, R: Send + 'static> OrderedPool<J, R> {
         self.pending.len() < self.capacity
     }
 
-    /// Number of jobs submitted and not yet collected.
-    pub fn in_flight(&self) -> usize {
-        self.pending.len()
-    }
-
     /// Submits a job. The caller must make room first (see [`OrderedPool::has_room`]).
     pub fn submit(&mut self, job: J) {
         debug_assert!(self.has_room());
