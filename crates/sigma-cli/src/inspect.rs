@@ -197,7 +197,8 @@ pub fn run(args: &[OsString]) -> Result<()> {
         };
         for n in frames {
             let loc = index.frames[n];
-            let max_frame = index.streams[loc.stream].header.max_frame_size;
+            let stream_header = index.streams[loc.stream].header;
+            let max_frame = stream_header.max_frame_size;
             let mut bytes = vec![0u8; loc.frame_bytes as usize];
             file.seek(SeekFrom::Start(loc.file_offset))?;
             file.read_exact(&mut bytes).with_context(|| name.clone())?;
@@ -218,6 +219,7 @@ pub fn run(args: &[OsString]) -> Result<()> {
                 header.method,
                 &bytes[used..],
                 header.decoded_size as usize,
+                stream_header.context_log,
                 &mut |line, _| {
                     if result.is_ok() {
                         result = show(offset, &line, &mut out);

@@ -206,6 +206,10 @@ fn fix_footer_crc(s: &mut [u8], footer: usize) {
     s[end - 8..end - 4].copy_from_slice(&crc.to_le_bytes());
 }
 
+/// Where a version 2 stream header's max frame size starts: after magic, version, flags and
+/// context-model size.
+const MAX_FRAME_SIZE_AT: usize = 7;
+
 /// Replaces the varint at `pos` by `value`, which must encode to the same length.
 fn patch_varint(s: &mut [u8], pos: usize, value: u64) {
     let (_, old) = varint::get(&s[pos..]).unwrap();
@@ -221,6 +225,7 @@ fn assemble(frames: &[(Method, Vec<u8>, Vec<u8>)], max_frame_size: u64) -> Vec<u
     StreamHeader {
         flags: 0,
         max_frame_size,
+        context_log: 0,
         codebook_id: 0,
         codebook_hash: 0,
     }
@@ -294,6 +299,7 @@ fn summary(mut stream: &[u8]) -> String {
                     format!("Glyph/1 (n1 {}, n2 {}, {entries} bank entries)", p[0], p[1])
                 }
                 Method::Glyph => format!("Glyph/{}", stream[start + len]),
+                Method::Context => format!("Context/{}", stream[start + len]),
             });
         }
         stream = &stream[l.end..];
@@ -415,7 +421,8 @@ const README: &str = "# ΣLANG test vectors
 
 Golden files for the stream format of `docs/FORMAT.md`, in the spirit of xz's `tests/files`:
 `good-*.sigma` must decode to the `good-*.txt` with the same stem, and every `bad-*.sigma` must
-be rejected with the error given below. All are version 1 streams (or damaged ones).
+be rejected with the error given below. All are version 2 streams (or damaged ones); `v1/` holds the version 1 files, which
+decoders still read.
 
 - Regenerate (files and this README): `cargo run --release -p sigmalang --example make_vectors`
   (optionally `-- DIR`). The output is deterministic: fixed texts, a fixed pseudo-random
@@ -567,6 +574,15 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         ),
     );
 
+    let context_text = prose(3000, 7);
+    let context = encode_all(&context_text, &one.clone().level(9));
+    w.good(
+        "context-model",
+        &context,
+        &context_text,
+        "prose at level 9: `Context` frames (word-aware context model, no BWT)",
+    );
+
     let mut flagged = short.clone();
     let l = layout(&flagged);
     flagged[5] = 0xF0;
@@ -579,6 +595,19 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
     );
 
     // Bad streams, each a good one with one defect.
+    let mut s = context.clone();
+    let cl = layout(&s);
+    s[6] = 0;
+    fix_stream_header_crc(&mut s, cl.header_len);
+    w.bad(
+        "context-model-size",
+        &s,
+        "Payload",
+        None,
+        "`good-context-model.sigma` with the stream header's context-model size set to 0 (no \
+         `Context` frames), header CRC recomputed",
+    );
+
     let l = layout(&multi);
     let frame = |i: usize| l.frames[i];
     w.bad("empty-file", b"", "NotSigma", None, "zero bytes");
@@ -594,14 +623,15 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
     );
 
     let mut s = multi.clone();
-    s[4] = 2;
+    let next = format::VERSION + 1;
+    s[4] = next;
     fix_stream_header_crc(&mut s, l.header_len);
     w.bad(
-        "version-2",
+        &format!("version-{next}"),
         &s,
         "UnsupportedVersion",
         None,
-        "version byte 2, header CRC recomputed",
+        &format!("version byte {next}, header CRC recomputed"),
     );
 
     let mut s = multi.clone();
@@ -626,8 +656,9 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
     );
 
     let mut s = multi.clone();
-    s[6] = 0; // max frame size 1024 = 80 08 becomes 00 and the header is one byte shorter
-    s.remove(7);
+    // Max frame size 1024 = 80 08 becomes 00 and the header is one byte shorter.
+    s[MAX_FRAME_SIZE_AT] = 0;
+    s.remove(MAX_FRAME_SIZE_AT + 1);
     fix_stream_header_crc(&mut s, l.header_len - 1);
     w.bad(
         "max-frame-size-zero",
@@ -639,7 +670,7 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
 
     let mut s = multi.clone();
     let first = frame(0).2.decoded_size;
-    patch_varint(&mut s, 6, first - 1);
+    patch_varint(&mut s, MAX_FRAME_SIZE_AT, first - 1);
     fix_stream_header_crc(&mut s, l.header_len);
     w.bad(
         "frame-too-large",
@@ -675,14 +706,14 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
 
     let (start0, hlen0, _) = frame(0);
     let mut s = multi.clone();
-    s[start0 + 4] = 2;
+    s[start0 + 4] = 3;
     fix_frame_crc(&mut s, start0, hlen0);
     w.bad(
         "frame-method",
         &s,
         "FrameHeader",
         Some("method"),
-        "frame 0's method byte 2, frame CRC recomputed",
+        "frame 0's method byte 3, frame CRC recomputed",
     );
 
     let (s1, h1, f1) = frame(1);

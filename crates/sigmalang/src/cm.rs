@@ -16,7 +16,7 @@ const SQUASH_KNOTS: [i32; 33] = [
 
 /// Logistic function on the 12-bit scale: stretch domain `-2047..=2047` → probability `1..=4095`.
 #[inline(always)]
-fn squash(x: i32) -> i32 {
+pub(crate) fn squash(x: i32) -> i32 {
     let x = x.clamp(-2047, 2047) + 2048;
     let (i, w) = ((x >> 7) as usize, x & 127);
     (SQUASH_KNOTS[i] * (128 - w) + SQUASH_KNOTS[i + 1] * w + 64) >> 7
@@ -45,6 +45,11 @@ impl Tables {
 fn tables() -> &'static Tables {
     static TABLES: std::sync::OnceLock<Tables> = std::sync::OnceLock::new();
     TABLES.get_or_init(Tables::new)
+}
+
+/// The inverse of `squash`, indexed by a 12-bit probability.
+pub(crate) fn stretch_table() -> &'static [i16; 4096] {
+    &tables().stretch
 }
 
 /// Adaptive probability with a fixed adaptation rate, 16-bit scale.
@@ -79,14 +84,14 @@ const FRESH: u32 = 32768 << 16;
 
 /// Secondary estimation: refines a probability given a context, by interpolating between
 /// 33 learned points along the stretch axis.
-struct Apm {
+pub(crate) struct Apm {
     table: Vec<u16>,
     index: usize,
     rate: u32,
 }
 
 impl Apm {
-    fn new(contexts: usize, rate: u32) -> Self {
+    pub(crate) fn new(contexts: usize, rate: u32) -> Self {
         let mut table = Vec::with_capacity(contexts * 33);
         for _ in 0..contexts {
             table.extend(SQUASH_KNOTS.iter().map(|&k| (k * 16) as u16));
@@ -100,7 +105,7 @@ impl Apm {
 
     /// Refined 12-bit probability for `st` (stretched probability) in context `cx`.
     #[inline(always)]
-    fn refine(&mut self, st: i32, cx: usize) -> i32 {
+    pub(crate) fn refine(&mut self, st: i32, cx: usize) -> i32 {
         let s = st.clamp(-2047, 2047) + 2048;
         let (lo, w) = ((s >> 7) as usize, s & 127);
         let base = cx * 33 + lo;
@@ -110,7 +115,7 @@ impl Apm {
     }
 
     #[inline(always)]
-    fn update(&mut self, bit: u32) {
+    pub(crate) fn update(&mut self, bit: u32) {
         adapt(&mut self.table[self.index], bit, self.rate);
     }
 }

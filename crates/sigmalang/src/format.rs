@@ -7,6 +7,7 @@
 use crate::checksum::header_crc;
 use crate::frame::{max_decoded_size, Method};
 use crate::varint::{self, VarintError};
+use crate::wordcm;
 
 /// First bytes of a stream: 0xFE (never valid in UTF-8), then "Σ" in UTF-8, then 'L'.
 pub const STREAM_MAGIC: [u8; 4] = [0xFE, 0xCE, 0xA3, b'L'];
@@ -16,8 +17,11 @@ pub const FRAME_MAGIC: [u8; 4] = [0xFE, 0xCE, 0xA3, b'F'];
 pub const FOOTER_MAGIC: [u8; 4] = [0xFE, 0xCE, 0xA3, b'E'];
 /// Last bytes of a stream.
 pub const END_MAGIC: [u8; 4] = [0xFE, 0xCE, 0xA3, b'Z'];
-/// The format version this library writes and reads.
-pub const VERSION: u8 = 1;
+/// The format version this library writes. Version 2 added the `Context` frame method and
+/// the stream header's context-model table size; this library still reads version 1.
+pub const VERSION: u8 = 2;
+/// The oldest format version this library reads.
+pub const OLDEST_VERSION: u8 = 1;
 /// Stream flag bits a decoder must find clear; the other four bits are ignorable.
 pub const RESERVED_FLAGS: u8 = 0x0F;
 /// Size of the trailer at the very end of a stream: footer length, footer CRC, end magic.
@@ -83,6 +87,9 @@ pub struct StreamHeader {
     pub flags: u8,
     /// Largest decoded size of any frame in the stream.
     pub max_frame_size: u64,
+    /// Largest context-model table any `Context` frame uses, as a power of two of groups
+    /// (0: the stream has no `Context` frames). Decoders budget memory by it.
+    pub context_log: u8,
     /// Id of the codebook the stream was encoded with (0: none).
     pub codebook_id: u32,
     /// Hash of that codebook (0: none).
@@ -96,6 +103,7 @@ impl StreamHeader {
         out.extend_from_slice(&STREAM_MAGIC);
         out.push(VERSION);
         out.push(self.flags & !RESERVED_FLAGS);
+        out.push(self.context_log);
         varint::put(out, self.max_frame_size);
         out.extend_from_slice(&self.codebook_id.to_le_bytes());
         out.extend_from_slice(&self.codebook_hash.to_le_bytes());
@@ -110,9 +118,13 @@ impl StreamHeader {
         }
         let mut pos = 4;
         let [version, flags] = need!(fixed::<2>(buf, &mut pos));
-        if version != VERSION {
+        if !(OLDEST_VERSION..=VERSION).contains(&version) {
             return Err(HeaderError::UnsupportedVersion(version));
         }
+        let context_log = match version {
+            1 => 0,
+            _ => need!(fixed::<1>(buf, &mut pos))[0],
+        };
         let max_frame_size = need!(field(buf, &mut pos, "max frame size")?);
         let codebook_id = u32::from_le_bytes(need!(fixed(buf, &mut pos)));
         let codebook_hash = u64::from_le_bytes(need!(fixed(buf, &mut pos)));
@@ -126,10 +138,16 @@ impl StreamHeader {
         if max_frame_size == 0 || max_frame_size > MAX_FRAME_SIZE {
             return Err(HeaderError::Field("max frame size"));
         }
+        if context_log != 0
+            && !(wordcm::MIN_TABLE_LOG..=wordcm::MAX_TABLE_LOG).contains(&context_log)
+        {
+            return Err(HeaderError::Field("context model size"));
+        }
         Ok(Some((
             StreamHeader {
                 flags,
                 max_frame_size,
+                context_log,
                 codebook_id,
                 codebook_hash,
             },
@@ -200,7 +218,7 @@ impl FrameHeader {
         }
         let plausible = match method {
             Method::Stored => payload_size == decoded_size,
-            Method::Glyph => {
+            Method::Glyph | Method::Context => {
                 payload_size < decoded_size && decoded_size <= max_decoded_size(payload_size)
             }
         };
@@ -323,6 +341,7 @@ mod tests {
         StreamHeader {
             flags: 0,
             max_frame_size: 1 << 20,
+            context_log: 20,
             codebook_id: 0,
             codebook_hash: 0,
         }
@@ -346,11 +365,25 @@ mod tests {
         bad[0] = b'x';
         assert_eq!(StreamHeader::parse(&bad), Err(HeaderError::BadMagic));
         let mut bad = buf.clone();
-        bad[4] = 2;
+        bad[4] = 3;
         assert_eq!(
             StreamHeader::parse(&bad),
-            Err(HeaderError::UnsupportedVersion(2))
+            Err(HeaderError::UnsupportedVersion(3))
         );
+        let with_crc = |at: usize, value: u8| {
+            let mut bad = buf[..buf.len() - 4].to_vec();
+            bad[at] = value;
+            let crc = header_crc(&bad);
+            bad.extend_from_slice(&crc.to_le_bytes());
+            StreamHeader::parse(&bad)
+        };
+        for log in [1, wordcm::MIN_TABLE_LOG - 1, wordcm::MAX_TABLE_LOG + 1] {
+            assert_eq!(
+                with_crc(6, log),
+                Err(HeaderError::Field("context model size"))
+            );
+        }
+        assert!(with_crc(6, 0).unwrap().is_some());
         let mut bad = buf.clone();
         bad[10] ^= 1;
         assert_eq!(StreamHeader::parse(&bad), Err(HeaderError::Checksum));

@@ -1,12 +1,14 @@
 //! The frame codec: one frame of text in, one self-contained payload out, and back.
 //!
-//! No I/O happens here. A payload is either the frame's bytes as they are (`Stored`) or the
-//! ΣLANG glyph coding (`Glyph`): word transform, Burrows–Wheeler transform, context-mixing
-//! entropy coder. The container (`format`) records which, and the decoded size.
+//! No I/O happens here. A payload is the frame's bytes as they are (`Stored`), the ΣLANG glyph
+//! coding through a Burrows–Wheeler transform (`Glyph`: word transform, BWT, context-mixing
+//! entropy coder), or the glyph stream coded directly by the word-aware context model
+//! (`Context`). The container (`format`) records which, and the decoded size.
 
 use crate::cm::ModelParams;
 use crate::token::Tokenizer;
 use crate::transform::{self, Params, TransformError};
+use crate::wordcm::{self, CodeLayout, WordModelParams};
 use crate::{bwt, cm, varint};
 
 /// How a frame's payload is coded.
@@ -16,6 +18,9 @@ pub enum Method {
     Stored = 0,
     /// Glyph coding: optional word transform, BWT, context mixing.
     Glyph = 1,
+    /// Glyph coding without a BWT: optional word transform, word-aware context mixing
+    /// (format version 2).
+    Context = 2,
 }
 
 impl Method {
@@ -24,6 +29,7 @@ impl Method {
         match b {
             0 => Some(Method::Stored),
             1 => Some(Method::Glyph),
+            2 => Some(Method::Context),
             _ => None,
         }
     }
@@ -56,11 +62,19 @@ pub struct CodecParams {
     /// with the BWT stage they cost 1.3 % on English prose, because the one DELTA byte stands
     /// for many different words and blurs the contexts the BWT sorts by.
     pub delta_glyphs: bool,
+    /// Code frames with the word-aware context model (method `Context`) instead of the BWT
+    /// stage: slower, and smaller on text.
+    pub word_model: Option<WordModelParams>,
 }
 
 impl CodecParams {
     /// The bank threshold for a frame of `len` bytes.
     pub fn bank_threshold(&self, len: usize) -> u32 {
+        if self.word_model.is_some() {
+            // The context model predicts a banked word from the words before it, so every
+            // repeated word is worth a code.
+            return 2;
+        }
         self.min_bank_count.max((len >> 17) as u32)
     }
 }
@@ -71,6 +85,7 @@ impl Default for CodecParams {
             min_bank_count: 4,
             model: ModelParams::default(),
             delta_glyphs: false,
+            word_model: None,
         }
     }
 }
@@ -96,17 +111,28 @@ pub fn encode(input: &[u8], params: &CodecParams) -> EncodedFrame {
         params.delta_glyphs,
     );
     if let Some(t) = &transformed {
-        let payload = glyph_payload(Some(&t.params), &params.model, &t.block);
+        let (method, payload) = match &params.word_model {
+            Some(model) => (
+                Method::Context,
+                context_payload(Some(&t.params), model, &t.block),
+            ),
+            None => (
+                Method::Glyph,
+                glyph_payload(Some(&t.params), &params.model, &t.block),
+            ),
+        };
         if (payload.len() as u64) < input.len() as u64
             && input.len() as u64 <= max_decoded_size(payload.len() as u64)
         {
             return EncodedFrame {
-                method: Method::Glyph,
+                method,
                 payload,
                 glyphs: t.glyphs,
             };
         }
     }
+    // Without the word transform (binary data, mostly) the BWT stage is the better coder at
+    // every level: the context model's contexts are built for glyph streams.
     let glyphs = [Tokenizer::new(input).count() as u64, 0, 0, 0];
     let payload = glyph_payload(None, &params.model, input);
     if payload.len() < input.len() {
@@ -126,12 +152,40 @@ pub fn encode(input: &[u8], params: &CodecParams) -> EncodedFrame {
 
 fn glyph_payload(params: Option<&Params>, model: &ModelParams, block: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(block.len() / 3 + 64);
-    out.push(if params.is_some() {
+    out.push(mode(params));
+    model.write(&mut out);
+    write_transform_params(params, &mut out);
+    let (bwt, primary) = bwt::forward(block);
+    varint::put(&mut out, block.len() as u64);
+    varint::put(&mut out, u64::from(primary));
+    cm::encode(&bwt, *model, out)
+}
+
+fn context_payload(params: Option<&Params>, model: &WordModelParams, block: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(block.len() / 3 + 64);
+    out.push(mode(params));
+    model.write(&mut out);
+    write_transform_params(params, &mut out);
+    varint::put(&mut out, block.len() as u64);
+    wordcm::encode(block, *model, code_layout(params), out)
+}
+
+fn mode(params: Option<&Params>) -> u8 {
+    if params.is_some() {
         MODE_TRANSFORMED
     } else {
         MODE_PLAIN
-    });
-    model.write(&mut out);
+    }
+}
+
+fn code_layout(params: Option<&Params>) -> CodeLayout {
+    params.map_or(CodeLayout::PLAIN, |p| CodeLayout {
+        one_byte_codes: p.one_byte_codes,
+        two_byte_prefixes: p.two_byte_prefixes,
+    })
+}
+
+fn write_transform_params(params: Option<&Params>, out: &mut Vec<u8>) {
     match params {
         None => {}
         Some(p) => {
@@ -142,14 +196,10 @@ fn glyph_payload(params: Option<&Params>, model: &ModelParams, block: &[u8]) -> 
             out.extend_from_slice(&bits);
             out.push(p.one_byte_codes);
             out.push(p.two_byte_prefixes);
-            varint::put(&mut out, p.bank_entries);
-            varint::put(&mut out, p.bank_bytes);
+            varint::put(out, p.bank_entries);
+            varint::put(out, p.bank_bytes);
         }
     }
-    let (bwt, primary) = bwt::forward(block);
-    varint::put(&mut out, block.len() as u64);
-    varint::put(&mut out, u64::from(primary));
-    cm::encode(&bwt, *model, out)
 }
 
 /// Why a payload could not be decoded.
@@ -173,6 +223,9 @@ pub enum PayloadError {
     /// The payload decodes to a size other than the header's.
     #[error("decoded size differs from the frame header")]
     Size,
+    /// The payload's context model needs larger tables than the stream header declares.
+    #[error("context model tables larger than the stream header declares")]
+    ModelSize,
 }
 
 impl From<TransformError> for PayloadError {
@@ -193,10 +246,14 @@ fn take_varint(buf: &[u8], pos: &mut usize) -> Result<u64, PayloadError> {
 }
 
 /// Decodes a payload that must yield exactly `decoded_size` bytes, appended to `out`.
+///
+/// `context_log` is the largest context-model table the stream header declares (0: the
+/// stream has no `Context` frames); a payload asking for more is refused before allocating.
 pub fn decode(
     method: Method,
     payload: &[u8],
     decoded_size: usize,
+    context_log: u8,
     out: &mut Vec<u8>,
 ) -> Result<(), PayloadError> {
     let start = out.len();
@@ -207,9 +264,15 @@ pub fn decode(
             }
             out.extend_from_slice(payload);
         }
-        Method::Glyph => {
+        Method::Glyph | Method::Context => {
             let mut block = Vec::new();
-            match decode_block(payload, decoded_size, &mut block, None)? {
+            let coded = CodedPayload {
+                method,
+                payload,
+                decoded_size,
+                context_log,
+            };
+            match coded.decode_block(&mut block, None)? {
                 None => out.append(&mut block),
                 Some(params) => transform::decode(&params, &block, decoded_size, out)?,
             }
@@ -221,95 +284,147 @@ pub fn decode(
     Ok(())
 }
 
+/// The entropy coder a payload names, with its parameters.
+enum Coder {
+    /// BWT, then the byte-oriented context model.
+    Bwt { model: ModelParams, primary: u32 },
+    /// The word-aware context model over the block itself.
+    Words(WordModelParams),
+}
+
 /// A glyph payload's header and the entropy-coded rest.
 struct GlyphHeader<'a> {
     transform: Option<Params>,
-    model: ModelParams,
+    coder: Coder,
     block_len: u64,
-    primary: u32,
     code: &'a [u8],
 }
 
-fn parse_glyph_header(payload: &[u8]) -> Result<GlyphHeader<'_>, PayloadError> {
-    let mode = *payload.first().ok_or(PayloadError::Header)?;
-    let model = ModelParams::parse(&payload[1..]).ok_or(PayloadError::Header)?;
-    let mut pos = 1 + ModelParams::LEN;
-    let transform = match mode {
-        MODE_PLAIN => None,
-        MODE_TRANSFORMED => {
-            let fixed = payload.get(pos..pos + 34).ok_or(PayloadError::Header)?;
-            let mut implied_space = [false; 256];
-            for (i, slot) in implied_space.iter_mut().enumerate() {
-                *slot = fixed[i / 8] >> (i % 8) & 1 == 1;
-            }
-            let (n1, n2) = (fixed[32], fixed[33]);
-            if u16::from(n1) + u16::from(n2) > 128 {
-                return Err(PayloadError::Header);
-            }
-            pos += 34;
-            let bank_entries = take_varint(payload, &mut pos)?;
-            let bank_bytes = take_varint(payload, &mut pos)?;
-            Some(Params {
-                implied_space,
-                one_byte_codes: n1,
-                two_byte_prefixes: n2,
-                bank_entries,
-                bank_bytes,
-            })
-        }
-        _ => return Err(PayloadError::Header),
-    };
-    let block_len = take_varint(payload, &mut pos)?;
-    let primary =
-        u32::try_from(take_varint(payload, &mut pos)?).map_err(|_| PayloadError::Header)?;
-    Ok(GlyphHeader {
-        transform,
-        model,
-        block_len,
-        primary,
-        code: &payload[pos..],
-    })
+/// A `Glyph` or `Context` payload and what its frame header and stream header say about it.
+pub(crate) struct CodedPayload<'a> {
+    /// `Glyph` or `Context`.
+    pub method: Method,
+    /// The payload.
+    pub payload: &'a [u8],
+    /// Decoded size from the frame header.
+    pub decoded_size: usize,
+    /// Largest context-model table log the stream header allows.
+    pub context_log: u8,
 }
 
-/// Undoes the entropy coding and the BWT of a glyph payload that decodes to `decoded_size`
-/// bytes: writes the block to `block` and returns the transform parameters, if the block is
-/// word-transformed (otherwise the block is the text). With `costs`, also appends the bits each
-/// block byte cost the entropy coder.
-pub(crate) fn decode_block(
-    payload: &[u8],
-    decoded_size: usize,
-    block: &mut Vec<u8>,
-    costs: Option<&mut Vec<f32>>,
-) -> Result<Option<Params>, PayloadError> {
-    let h = parse_glyph_header(payload)?;
-    // The transformed block is never longer than the text (the encoder falls back to the
-    // untransformed block otherwise), so this bounds every allocation below.
-    if h.block_len > decoded_size as u64
-        || (h.transform.is_none() && h.block_len != decoded_size as u64)
-    {
+impl CodedPayload<'_> {
+    fn parse_header(&self) -> Result<GlyphHeader<'_>, PayloadError> {
+        let payload = self.payload;
+        let mode = *payload.first().ok_or(PayloadError::Header)?;
+        let mut pos = 1;
+        let mut coder = match self.method {
+            Method::Context => {
+                if self.context_log == 0 {
+                    return Err(PayloadError::ModelSize);
+                }
+                let model = WordModelParams::parse(&payload[pos..]).ok_or(PayloadError::Header)?;
+                if model.table_max_log > self.context_log {
+                    return Err(PayloadError::ModelSize);
+                }
+                pos += WordModelParams::LEN;
+                Coder::Words(model)
+            }
+            _ => {
+                let model = ModelParams::parse(&payload[pos..]).ok_or(PayloadError::Header)?;
+                pos += ModelParams::LEN;
+                Coder::Bwt { model, primary: 0 }
+            }
+        };
+        let transform = match mode {
+            MODE_PLAIN => None,
+            MODE_TRANSFORMED => Some(parse_transform_params(payload, &mut pos)?),
+            _ => return Err(PayloadError::Header),
+        };
+        let block_len = take_varint(payload, &mut pos)?;
+        if let Coder::Bwt { primary, .. } = &mut coder {
+            *primary =
+                u32::try_from(take_varint(payload, &mut pos)?).map_err(|_| PayloadError::Header)?;
+        }
+        Ok(GlyphHeader {
+            transform,
+            coder,
+            block_len,
+            code: &payload[pos..],
+        })
+    }
+
+    /// Undoes the entropy coding (and the BWT) of the payload: writes the block to `block`
+    /// and returns the transform parameters, if the block is word-transformed (otherwise the
+    /// block is the text). With `costs`, also appends the bits each block byte cost the
+    /// entropy coder.
+    pub(crate) fn decode_block(
+        &self,
+        block: &mut Vec<u8>,
+        costs: Option<&mut Vec<f32>>,
+    ) -> Result<Option<Params>, PayloadError> {
+        let h = self.parse_header()?;
+        // The transformed block is never longer than the text (the encoder falls back to the
+        // untransformed block otherwise), so this bounds every allocation below.
+        if h.block_len > self.decoded_size as u64
+            || (h.transform.is_none() && h.block_len != self.decoded_size as u64)
+        {
+            return Err(PayloadError::Header);
+        }
+        let len = h.block_len as usize;
+        match h.coder {
+            Coder::Words(model) => {
+                let layout = code_layout(h.transform.as_ref());
+                if !wordcm::decode(h.code, len, model, layout, block, costs) {
+                    return Err(PayloadError::Truncated);
+                }
+            }
+            Coder::Bwt { model, primary } => {
+                let mut bwt = Vec::new();
+                match costs {
+                    None => {
+                        if !cm::decode(h.code, len, model, &mut bwt) {
+                            return Err(PayloadError::Truncated);
+                        }
+                        bwt::inverse(&bwt, primary, block)
+                            .map_err(|_| PayloadError::PrimaryIndex)?;
+                    }
+                    Some(costs) => {
+                        let mut bwt_costs = Vec::new();
+                        if !cm::decode_with_costs(h.code, len, model, &mut bwt, &mut bwt_costs) {
+                            return Err(PayloadError::Truncated);
+                        }
+                        let mut sources = Vec::new();
+                        bwt::inverse_with_sources(&bwt, primary, block, &mut sources)
+                            .map_err(|_| PayloadError::PrimaryIndex)?;
+                        costs.extend(sources.iter().map(|&i| bwt_costs[i as usize]));
+                    }
+                }
+            }
+        }
+        Ok(h.transform)
+    }
+}
+
+fn parse_transform_params(payload: &[u8], pos: &mut usize) -> Result<Params, PayloadError> {
+    let fixed = payload.get(*pos..*pos + 34).ok_or(PayloadError::Header)?;
+    let mut implied_space = [false; 256];
+    for (i, slot) in implied_space.iter_mut().enumerate() {
+        *slot = fixed[i / 8] >> (i % 8) & 1 == 1;
+    }
+    let (n1, n2) = (fixed[32], fixed[33]);
+    if u16::from(n1) + u16::from(n2) > 128 {
         return Err(PayloadError::Header);
     }
-    let mut bwt = Vec::new();
-    let len = h.block_len as usize;
-    match costs {
-        None => {
-            if !cm::decode(h.code, len, h.model, &mut bwt) {
-                return Err(PayloadError::Truncated);
-            }
-            bwt::inverse(&bwt, h.primary, block).map_err(|_| PayloadError::PrimaryIndex)?;
-        }
-        Some(costs) => {
-            let mut bwt_costs = Vec::new();
-            if !cm::decode_with_costs(h.code, len, h.model, &mut bwt, &mut bwt_costs) {
-                return Err(PayloadError::Truncated);
-            }
-            let mut sources = Vec::new();
-            bwt::inverse_with_sources(&bwt, h.primary, block, &mut sources)
-                .map_err(|_| PayloadError::PrimaryIndex)?;
-            costs.extend(sources.iter().map(|&i| bwt_costs[i as usize]));
-        }
-    }
-    Ok(h.transform)
+    *pos += 34;
+    let bank_entries = take_varint(payload, pos)?;
+    let bank_bytes = take_varint(payload, pos)?;
+    Ok(Params {
+        implied_space,
+        one_byte_codes: n1,
+        two_byte_prefixes: n2,
+        bank_entries,
+        bank_bytes,
+    })
 }
 
 #[cfg(test)]
@@ -319,7 +434,7 @@ mod tests {
     fn round_trip(input: &[u8]) -> EncodedFrame {
         let frame = encode(input, &CodecParams::default());
         let mut out = Vec::new();
-        decode(frame.method, &frame.payload, input.len(), &mut out).unwrap();
+        decode(frame.method, &frame.payload, input.len(), 0, &mut out).unwrap();
         assert_eq!(out, input);
         frame
     }
@@ -357,12 +472,12 @@ mod tests {
         let frame = encode(&text, &CodecParams::default());
         let mut out = Vec::new();
         assert_eq!(
-            decode(frame.method, &frame.payload, text.len() - 1, &mut out),
+            decode(frame.method, &frame.payload, text.len() - 1, 0, &mut out),
             Err(PayloadError::Size)
         );
         out.clear();
         assert_eq!(
-            decode(Method::Stored, b"abc", 2, &mut out),
+            decode(Method::Stored, b"abc", 2, 0, &mut out),
             Err(PayloadError::Size)
         );
     }

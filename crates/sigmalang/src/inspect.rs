@@ -141,20 +141,25 @@ pub fn glyphs_of_payload(
     method: Method,
     payload: &[u8],
     decoded_size: usize,
+    context_log: u8,
     visit: &mut dyn FnMut(GlyphLine, &Bank<'_>),
 ) -> Result<Option<f32>, PayloadError> {
-    if method == Method::Glyph {
+    if method != Method::Stored {
         let (mut block, mut costs) = (Vec::new(), Vec::new());
-        if let Some(params) =
-            frame::decode_block(payload, decoded_size, &mut block, Some(&mut costs))?
-        {
+        let coded = frame::CodedPayload {
+            method,
+            payload,
+            decoded_size,
+            context_log,
+        };
+        if let Some(params) = coded.decode_block(&mut block, Some(&mut costs))? {
             return visit_transformed(&params, &block, Some(&costs), decoded_size, visit);
         }
         visit_tokens(&block, Some(&costs), visit);
         return Ok(None);
     }
     let mut text = Vec::new();
-    frame::decode(method, payload, decoded_size, &mut text)?;
+    frame::decode(method, payload, decoded_size, context_log, &mut text)?;
     // A stored frame spends exactly 8 bits per byte.
     let costs = vec![8.0; text.len()];
     visit_tokens(&text, Some(&costs), visit);
@@ -173,13 +178,18 @@ mod tests {
         let frame = frame::encode(text.as_bytes(), &CodecParams::default());
         assert_eq!(frame.method, Method::Glyph);
         let (mut glyph_bits, mut rendered) = (0.0f32, Vec::new());
-        let bank_bits =
-            glyphs_of_payload(frame.method, &frame.payload, text.len(), &mut |line, _| {
+        let bank_bits = glyphs_of_payload(
+            frame.method,
+            &frame.payload,
+            text.len(),
+            0,
+            &mut |line, _| {
                 glyph_bits += line.bits.expect("decoded glyphs carry their cost");
                 rendered.extend_from_slice(&line.text);
-            })
-            .unwrap()
-            .expect("a transformed frame has a bank section");
+            },
+        )
+        .unwrap()
+        .expect("a transformed frame has a bank section");
         assert_eq!(rendered, text.as_bytes());
         let coded_bits = 8.0 * frame.payload.len() as f32;
         let counted = glyph_bits + bank_bits;

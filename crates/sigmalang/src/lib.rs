@@ -27,6 +27,7 @@ pub mod stats;
 pub mod token;
 pub mod transform;
 pub mod varint;
+pub mod wordcm;
 pub mod write;
 
 pub use error::{Error, Result};

@@ -2,6 +2,7 @@
 
 use crate::format::MAX_FRAME_SIZE;
 use crate::frame::CodecParams;
+use crate::wordcm::{self, WordModelParams};
 
 /// Lowest compression level.
 pub const MIN_LEVEL: u8 = 1;
@@ -115,21 +116,49 @@ impl EncoderOptions {
         let threads = resolve_threads(self.threads);
         match self.memory_limit {
             Some(limit) => {
-                let per_thread = encode_memory_per_thread(self.effective_frame_size());
+                let per_thread =
+                    encode_memory_per_thread(self.effective_frame_size(), self.context_log());
                 threads.min((limit / per_thread).max(1) as usize)
             }
             None => threads,
         }
     }
 
-    /// The codec tuning for the level: levels 8 and 9 trade speed for a larger order-2 table
-    /// in the entropy model.
+    /// The codec tuning for the level: levels 8 and 9 code text with the word-aware context
+    /// model instead of the BWT stage (level 9 with larger tables), and give the BWT stage's
+    /// model, which still codes what the word transform cannot take, a larger order-2 table.
     pub(crate) fn codec_params(&self) -> CodecParams {
-        let mut params = CodecParams::default();
+        let mut params = CodecParams {
+            word_model: self.word_model(),
+            ..CodecParams::default()
+        };
         if self.level >= 8 {
             params.model.order2_max_log = 16;
         }
         params
+    }
+
+    /// The context-model tables frames use, as a power of two of groups (0: none): the
+    /// level's, or less if frames are too small to fill them.
+    pub fn context_log(&self) -> u8 {
+        self.word_model().map_or(0, |m| m.table_max_log)
+    }
+
+    fn word_model(&self) -> Option<WordModelParams> {
+        let level_max = match self.level {
+            ..=7 => return None,
+            8 => 20,
+            _ => 21,
+        };
+        let model = WordModelParams {
+            table_max_log: level_max,
+            ..WordModelParams::default()
+        };
+        let frame_size = usize::try_from(self.effective_frame_size()).unwrap_or(usize::MAX);
+        Some(WordModelParams {
+            table_max_log: model.table_log(frame_size) as u8,
+            ..model
+        })
     }
 }
 
@@ -143,8 +172,8 @@ pub struct DecoderOptions {
     pub memory_limit: u64,
 }
 
-/// Default decoder memory limit.
-pub const DEFAULT_MEMORY_LIMIT: u64 = 1 << 30;
+/// Default decoder memory limit: room for two level-9 frames in flight.
+pub const DEFAULT_MEMORY_LIMIT: u64 = 2 << 30;
 
 impl Default for DecoderOptions {
     fn default() -> Self {
@@ -169,18 +198,29 @@ impl DecoderOptions {
     }
 }
 
-/// Memory one worker needs to decode a frame of `frame_size` bytes: payload, BWT block and
-/// its index (5 bytes per block byte), transformed block, output, and the model's tables (at
-/// most 16 MiB of order-2 counters plus about 1 MiB of the rest).
-pub fn decode_memory_per_thread(frame_size: u64) -> u64 {
-    frame_size.saturating_mul(8).saturating_add(24 << 20)
+/// Memory one worker needs to decode a frame of `frame_size` bytes from a stream whose
+/// `Context` frames use tables of 2^`context_log` groups (0: none). A `Glyph` frame needs its
+/// payload, BWT block and index (5 bytes per block byte), transformed block, output, and the
+/// model's tables (at most 16 MiB of order-2 counters plus about 1 MiB of the rest); a
+/// `Context` frame needs payload, block and output, and the context model's tables.
+pub fn decode_memory_per_thread(frame_size: u64, context_log: u8) -> u64 {
+    let glyph = frame_size.saturating_mul(8).saturating_add(24 << 20);
+    match context_log {
+        0 => glyph,
+        log => glyph.max(frame_size.saturating_mul(3) + wordcm::model_memory(log)),
+    }
 }
 
 /// Memory one worker needs to encode a frame of `frame_size` bytes: the frame and the frame in
 /// the queue, token counts, the transformed block, its suffix array (4 bytes per byte), the
-/// BWT output and the model's tables.
-pub fn encode_memory_per_thread(frame_size: u64) -> u64 {
-    frame_size.saturating_mul(9).saturating_add(16 << 20)
+/// BWT output and the model's tables; or, with the context model, its tables instead of the
+/// suffix array.
+pub fn encode_memory_per_thread(frame_size: u64, context_log: u8) -> u64 {
+    let glyph = frame_size.saturating_mul(9).saturating_add(16 << 20);
+    match context_log {
+        0 => glyph,
+        log => frame_size.saturating_mul(5) + wordcm::model_memory(log),
+    }
 }
 
 pub(crate) fn resolve_threads(threads: usize) -> usize {

@@ -19,6 +19,7 @@ use std::time::Instant;
 
 struct DecodeJob {
     header: FrameHeader,
+    context_log: u8,
     payload: Vec<u8>,
     stream_offset: u64,
     frame_bytes: u64,
@@ -39,13 +40,18 @@ fn decode_job(job: DecodeJob) -> Result<DecodedFrame> {
         });
     }
     let mut data = Vec::new();
-    frame::decode(h.method, &job.payload, h.decoded_size as usize, &mut data).map_err(
-        |source| Error::Payload {
-            frame: h.index,
-            offset: job.stream_offset,
-            source,
-        },
-    )?;
+    frame::decode(
+        h.method,
+        &job.payload,
+        h.decoded_size as usize,
+        job.context_log,
+        &mut data,
+    )
+    .map_err(|source| Error::Payload {
+        frame: h.index,
+        offset: job.stream_offset,
+        source,
+    })?;
     if content_hash(&data) != h.content_hash {
         return Err(Error::ContentChecksum {
             frame: h.index,
@@ -223,7 +229,7 @@ impl<R: BufRead> Decoder<R> {
                 offset,
             });
         }
-        let per_thread = decode_memory_per_thread(header.max_frame_size);
+        let per_thread = decode_memory_per_thread(header.max_frame_size, header.context_log);
         if per_thread > self.options.memory_limit {
             return Err(Error::MemoryLimit {
                 needed: per_thread,
@@ -305,6 +311,7 @@ impl<R: BufRead> Decoder<R> {
         stream.index_bytes.update(&entry);
         let job = DecodeJob {
             header,
+            context_log: stream.header.context_log,
             payload,
             stream_offset: offset,
             frame_bytes,

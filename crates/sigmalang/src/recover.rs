@@ -12,7 +12,7 @@ use crate::format::{
     self, FrameHeader, StreamHeader, END_MAGIC, FOOTER_MAGIC, FRAME_MAGIC, MAX_FRAME_SIZE,
     STREAM_MAGIC, TRAILER_LEN,
 };
-use crate::frame;
+use crate::{frame, wordcm};
 use std::io::{self, Read, Write};
 
 /// A stretch of the original content that could not be recovered.
@@ -87,6 +87,7 @@ struct Cursor {
     base: Option<u64>,
     expected: u64,
     max_frame: u64,
+    context_log: u8,
     in_stream: bool,
 }
 
@@ -115,6 +116,7 @@ pub fn recover<R: Read, W: Write>(
         base: Some(0),
         expected: 0,
         max_frame: MAX_FRAME_SIZE,
+        context_log: wordcm::MAX_TABLE_LOG,
         in_stream: false,
     };
     let mut lose =
@@ -147,6 +149,7 @@ pub fn recover<R: Read, W: Write>(
                     cur.base = None;
                 }
                 cur.max_frame = header.max_frame_size;
+                cur.context_log = header.context_log;
                 cur.expected = 0;
                 cur.in_stream = true;
                 seen_structure = true;
@@ -192,6 +195,7 @@ pub fn recover<R: Read, W: Write>(
                         header.method,
                         &frame[used..total],
                         header.decoded_size as usize,
+                        cur.context_log,
                         &mut payload_out,
                     )
                     .is_ok()

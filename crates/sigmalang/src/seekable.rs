@@ -285,13 +285,18 @@ pub fn decode_frame_at<R: Read + Seek>(
         });
     }
     let start = out.len();
-    frame::decode(header.method, &payload, header.decoded_size as usize, out).map_err(
-        |source| Error::Payload {
-            frame: loc.index,
-            offset: loc.file_offset,
-            source,
-        },
-    )?;
+    frame::decode(
+        header.method,
+        &payload,
+        header.decoded_size as usize,
+        stream.header.context_log,
+        out,
+    )
+    .map_err(|source| Error::Payload {
+        frame: loc.index,
+        offset: loc.file_offset,
+        source,
+    })?;
     if content_hash(&out[start..]) != header.content_hash {
         out.truncate(start);
         return Err(Error::ContentChecksum {
@@ -322,7 +327,7 @@ impl<R: Read + Seek> SeekableDecoder<R> {
                     offset: s.file_offset,
                 });
             }
-            let needed = decode_memory_per_thread(s.header.max_frame_size);
+            let needed = decode_memory_per_thread(s.header.max_frame_size, s.header.context_log);
             if needed > options.memory_limit {
                 return Err(Error::MemoryLimit {
                     needed,

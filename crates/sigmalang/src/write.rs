@@ -83,6 +83,7 @@ pub struct Encoder<W: Write> {
     hasher: ContentHasher,
     index: Vec<IndexEntry>,
     header_written: bool,
+    context_log: u8,
     poisoned: bool,
     stats: StreamStats,
     started: Option<Instant>,
@@ -108,6 +109,7 @@ impl<W: Write> Encoder<W> {
             hasher: content_hasher(),
             index: Vec::new(),
             header_written: false,
+            context_log: options.context_log(),
             poisoned: false,
             stats: StreamStats::default(),
             started: None,
@@ -139,6 +141,7 @@ impl<W: Write> Encoder<W> {
             StreamHeader {
                 flags: 0,
                 max_frame_size: self.frame_size as u64,
+                context_log: self.context_log,
                 codebook_id: 0,
                 codebook_hash: 0,
             }

@@ -150,7 +150,7 @@ fn fixture() -> &'static Fixture {
         assert!(layout.frames.len() >= 4, "{layout:?}");
         assert_eq!(layout.header.max_frame_size, 1024);
         assert_eq!(
-            layout.header_len, 24,
+            layout.header_len, 25,
             "max frame size 1024 is a two-byte varint"
         );
         assert!(layout
@@ -292,10 +292,11 @@ fn truncation_regions_are_all_exercised() {
 const MAGIC: Range<usize> = 0..4;
 const VERSION: usize = 4;
 const FLAGS: usize = 5;
-const MAX_FRAME: Range<usize> = 6..8;
-const CODEBOOK_ID: Range<usize> = 8..12;
-const CODEBOOK_HASH: Range<usize> = 12..20;
-const HEADER_CRC: Range<usize> = 20..24;
+const CONTEXT_LOG: usize = 6;
+const MAX_FRAME: Range<usize> = 7..9;
+const CODEBOOK_ID: Range<usize> = 9..13;
+const CODEBOOK_HASH: Range<usize> = 13..21;
+const HEADER_CRC: Range<usize> = 21..25;
 
 #[test]
 fn every_stream_header_bit_flip_gives_the_expected_error() {
@@ -310,7 +311,7 @@ fn every_stream_header_bit_flip_gives_the_expected_error() {
             } else if byte == VERSION {
                 // The version is checked before the CRC, so that a newer format is named as such.
                 Error::UnsupportedVersion {
-                    version: 1 ^ (1 << bit),
+                    version: 2 ^ (1 << bit),
                     offset: 0,
                 }
             } else if byte == MAX_FRAME.end - 1 && (bit == 7 || s[byte] == 0) {
@@ -320,6 +321,7 @@ fn every_stream_header_bit_flip_gives_the_expected_error() {
             } else {
                 assert!([
                     FLAGS..FLAGS + 1,
+                    CONTEXT_LOG..CONTEXT_LOG + 1,
                     MAX_FRAME,
                     CODEBOOK_ID,
                     CODEBOOK_HASH,
@@ -369,7 +371,7 @@ fn stream_header_fields_with_a_correct_crc() {
         },
         "all flags",
     );
-    for version in [0, 2, 0xFF] {
+    for version in [0, 3, 0xFF] {
         assert_error(
             &patched(&|s| s[VERSION] = version),
             Error::UnsupportedVersion { version, offset: 0 },
@@ -397,7 +399,7 @@ fn stream_header_fields_with_a_correct_crc() {
     assert_error(
         &with_max_frame(MAX_FRAME_SIZE),
         Error::MemoryLimit {
-            needed: decode_memory_per_thread(MAX_FRAME_SIZE),
+            needed: decode_memory_per_thread(MAX_FRAME_SIZE, 0),
             limit: DecoderOptions::default().memory_limit,
         },
         "max frame size 2^30",
@@ -492,28 +494,28 @@ fn wrong_magic_is_not_sigma() {
 }
 
 #[test]
-fn version_2_is_unsupported_whatever_follows() {
+fn version_3_is_unsupported_whatever_follows() {
     let f = fixture();
     let mut s = f.stream.clone();
-    s[VERSION] = 2;
+    s[VERSION] = 3;
     assert_error(
         &s,
         Error::UnsupportedVersion {
-            version: 2,
+            version: 3,
             offset: 0,
         },
-        "version 2, stale CRC",
+        "version 3, stale CRC",
     );
-    // A version-2 header may have any layout: only magic and version are read.
-    let mut s = b"\xFE\xCE\xA3L\x02".to_vec();
+    // A version-3 header may have any layout: only magic and version are read.
+    let mut s = b"\xFE\xCE\xA3L\x03".to_vec();
     s.extend_from_slice(&[0xFF; 3]);
     assert_error(
         &s,
         Error::UnsupportedVersion {
-            version: 2,
+            version: 3,
             offset: 0,
         },
-        "version 2, short",
+        "version 3, short",
     );
 }
 
@@ -636,7 +638,7 @@ fn frame_header_fields_with_a_correct_crc() {
     for k in 0..frames {
         let h = f.layout.frames[k].header;
         let cases: [(&str, Vec<u8>, &str); 9] = [
-            ("method 2", with_frame_header(k, |_| {}), "method"),
+            ("method 3", with_frame_header(k, |_| {}), "method"),
             (
                 "stored",
                 with_frame_header(k, |h| h.method = Method::Stored),
@@ -679,10 +681,10 @@ fn frame_header_fields_with_a_correct_crc() {
             ),
         ];
         for (name, mut s, what) in cases {
-            if name == "method 2" {
-                // `Method` has no value 2: patch the byte and recompute the CRC by hand.
+            if name == "method 3" {
+                // `Method` has no value 3: patch the byte and recompute the CRC by hand.
                 let frame = f.layout.frames[k];
-                s[frame.start + 4] = 2;
+                s[frame.start + 4] = 3;
                 let end = frame.start + frame.header_len;
                 let crc = header_crc(&s[frame.start..end - 4]);
                 s[end - 4..end].copy_from_slice(&crc.to_le_bytes());

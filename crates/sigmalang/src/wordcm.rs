@@ -1,0 +1,513 @@
+//! The word-aware context-mixing model that codes a glyph block directly, without a BWT (the
+//! `Context` frame method of the top levels).
+//!
+//! Each byte is coded as eight binary decisions. Seven contexts predict each bit: the previous
+//! 1, 2, 3, 4 and 6 bytes, the current token with the previous token, and the current token
+//! with the two before it. Tokens follow the glyph layout: one Σ-bank code (its one to three
+//! bytes), one run of spelled letters or digits, or one other byte, so the word contexts see
+//! whole words whether they were banked or spelled. Each context owns a hash table of 16-slot
+//! groups, one group per context and half byte; slot 0 of a group holds a check value, and a
+//! group whose check differs is reset, so a collision reads as "unseen" rather than as another
+//! context's statistics. The predictions, stretched, are mixed by two weight sets (chosen by the
+//! partial byte, and by how many contexts have been seen before with the previous byte), then
+//! refined by two secondary estimators. Integer arithmetic only.
+
+use crate::cm::{squash, stretch_table, Apm};
+use crate::rangecoder;
+
+/// Number of hashed contexts.
+const CONTEXTS: usize = 7;
+/// Mixer inputs: the contexts, order 0 and a bias.
+const INPUTS: usize = CONTEXTS + 2;
+/// Mixer weights are 16.16 fixed point.
+const MAX_WEIGHT: i32 = 1 << 19;
+/// Smallest table, in groups, whatever the block.
+pub const MIN_TABLE_LOG: u8 = 10;
+/// Largest table the format allows, in groups: each of the seven tables then takes
+/// 2^22 × 32 bytes = 128 MiB.
+pub const MAX_TABLE_LOG: u8 = 22;
+/// A counter never updated: probability one half, count zero.
+const FRESH: u16 = 2048 << 4;
+/// Bytes of one group of counters.
+const GROUP_BYTES: u64 = 32;
+
+/// The model's tunable constants, carried in every payload that uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WordModelParams {
+    /// Each context table has at most 2^this groups (fewer for short blocks).
+    pub table_max_log: u8,
+    /// Update count (at most 15) after which counters adapt at their slowest rate.
+    pub counter_limit: u8,
+    /// Mixer learning rate: weights move by input × error >> this.
+    pub mixer_shift: u8,
+    /// Adaptation shift of the secondary estimators.
+    pub apm_rate: u8,
+}
+
+impl WordModelParams {
+    /// Size of the serialised parameters.
+    pub const LEN: usize = 4;
+
+    /// Appends the parameters to `out`.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&[
+            self.table_max_log,
+            self.counter_limit,
+            self.mixer_shift,
+            self.apm_rate,
+        ]);
+    }
+
+    /// Reads parameters written by [`WordModelParams::write`], rejecting values a decoder does
+    /// not support (which also bounds the memory a payload can make it allocate).
+    pub fn parse(buf: &[u8]) -> Option<WordModelParams> {
+        let b: [u8; Self::LEN] = buf.get(..Self::LEN)?.try_into().ok()?;
+        let p = WordModelParams {
+            table_max_log: b[0],
+            counter_limit: b[1],
+            mixer_shift: b[2],
+            apm_rate: b[3],
+        };
+        let valid = (MIN_TABLE_LOG..=MAX_TABLE_LOG).contains(&p.table_max_log)
+            && (1..=15).contains(&p.counter_limit)
+            && (4..=20).contains(&p.mixer_shift)
+            && (1..=15).contains(&p.apm_rate);
+        valid.then_some(p)
+    }
+
+    /// Groups per table, as a power of two, for a block of `block_len` bytes: a quarter of
+    /// the block, within the bounds.
+    pub fn table_log(&self, block_len: usize) -> u32 {
+        let wanted = (block_len / 4).max(1).next_power_of_two().trailing_zeros();
+        wanted.clamp(u32::from(MIN_TABLE_LOG), u32::from(self.table_max_log))
+    }
+}
+
+impl Default for WordModelParams {
+    /// Tuned on English prose.
+    fn default() -> Self {
+        WordModelParams {
+            table_max_log: 20,
+            counter_limit: 15,
+            mixer_shift: 12,
+            apm_rate: 7,
+        }
+    }
+}
+
+/// Memory the model's tables take with at most 2^`table_max_log` groups per table.
+pub fn model_memory(table_max_log: u8) -> u64 {
+    CONTEXTS as u64 * (GROUP_BYTES << table_max_log) + (3 << 20)
+}
+
+/// How the glyph stream's Σ-bank codes are laid out, so the model can tell where a code ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeLayout {
+    /// Number of one-byte codes.
+    pub one_byte_codes: u8,
+    /// Number of code prefixes that start a two-byte code.
+    pub two_byte_prefixes: u8,
+}
+
+impl CodeLayout {
+    /// No Σ-bank codes: every byte is plain text.
+    pub const PLAIN: CodeLayout = CodeLayout {
+        one_byte_codes: 128,
+        two_byte_prefixes: 0,
+    };
+
+    /// Bytes that follow the code byte `lead` (≥ 0x80).
+    #[inline]
+    fn trailing_bytes(&self, lead: u8) -> u8 {
+        let rank = u16::from(lead - 0x80);
+        if rank < u16::from(self.one_byte_codes) {
+            0
+        } else if rank < u16::from(self.one_byte_codes) + u16::from(self.two_byte_prefixes) {
+            1
+        } else {
+            2
+        }
+    }
+}
+
+#[inline(always)]
+fn hash64(x: u64, salt: u64) -> u32 {
+    let x = x
+        .wrapping_add(salt.wrapping_mul(0x1234_5678_9ABC_DEF1))
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (x >> 32) as u32 ^ x as u32
+}
+
+#[inline(always)]
+fn mix_token(h: u32, b: u8) -> u32 {
+    h.wrapping_add(u32::from(b) + 1).wrapping_mul(0x3D4D_51CB)
+}
+
+struct Model {
+    stretch: &'static [i16; 4096],
+    params: WordModelParams,
+    recip: [u16; 16],
+    order0: Vec<u16>,
+    tables: Vec<Vec<u16>>,
+    table_shift: u32,
+    context_hash: [u32; CONTEXTS],
+    group: [usize; CONTEXTS],
+    slot: [usize; CONTEXTS],
+    inputs: [i32; INPUTS],
+    weights_partial: Vec<i32>,
+    weights_seen: Vec<i32>,
+    set_partial: usize,
+    set_seen: usize,
+    p_partial: i32,
+    p_seen: i32,
+    p_mixed: i32,
+    apm_order0: Apm,
+    apm_order1: Apm,
+    layout: CodeLayout,
+    // byte history
+    history: u64,
+    token: u32,
+    previous_token: u32,
+    token_before: u32,
+    code_bytes_left: u8,
+    // bit state
+    c0: usize,
+    bit_pos: u32,
+    nibble: usize,
+}
+
+impl Model {
+    fn new(block_len: usize, params: WordModelParams, layout: CodeLayout) -> Self {
+        let table_log = params.table_log(block_len);
+        let mut recip = [0u16; 16];
+        for (n, r) in recip.iter_mut().enumerate() {
+            *r = (131_072 / (2 * n as u32 + 3)).min(65535) as u16;
+        }
+        let mut m = Model {
+            stretch: stretch_table(),
+            params,
+            recip,
+            order0: vec![32768; 256],
+            tables: (0..CONTEXTS).map(|_| vec![0u16; 16 << table_log]).collect(),
+            table_shift: 32 - table_log,
+            context_hash: [0; CONTEXTS],
+            group: [0; CONTEXTS],
+            slot: [0; CONTEXTS],
+            inputs: [0; INPUTS],
+            weights_partial: vec![1 << 14; 256 * INPUTS],
+            weights_seen: vec![1 << 14; (CONTEXTS + 1) * 256 * INPUTS],
+            set_partial: 0,
+            set_seen: 0,
+            p_partial: 2048,
+            p_seen: 2048,
+            p_mixed: 2048,
+            apm_order0: Apm::new(256, u32::from(params.apm_rate)),
+            apm_order1: Apm::new(65536, u32::from(params.apm_rate)),
+            layout,
+            history: 0,
+            token: 0,
+            previous_token: 0,
+            token_before: 0,
+            code_bytes_left: 0,
+            c0: 1,
+            bit_pos: 0,
+            nibble: 1,
+        };
+        m.byte_contexts();
+        m.select_groups();
+        m
+    }
+
+    fn end_token(&mut self, token: u32) {
+        self.token_before = self.previous_token;
+        self.previous_token = token;
+        self.token = 0;
+    }
+
+    /// Follows the token structure after byte `b` and hashes the byte contexts.
+    fn next_byte(&mut self, b: u8) {
+        self.history = self.history << 8 | u64::from(b);
+        if self.code_bytes_left > 0 {
+            self.code_bytes_left -= 1;
+            self.token = mix_token(self.token, b);
+            if self.code_bytes_left == 0 {
+                self.end_token(self.token);
+            }
+        } else if b >= 0x80 {
+            if self.token != 0 {
+                self.end_token(self.token);
+            }
+            self.token = mix_token(0, b);
+            self.code_bytes_left = self.layout.trailing_bytes(b);
+            if self.code_bytes_left == 0 {
+                self.end_token(self.token);
+            }
+        } else if b.is_ascii_lowercase() || b.is_ascii_digit() {
+            self.token = mix_token(self.token, b);
+        } else {
+            if self.token != 0 {
+                self.end_token(self.token);
+            }
+            // A space separates tokens without being one, so the word contexts span it.
+            if b != b' ' {
+                self.end_token(u32::from(b) + 7);
+            }
+        }
+        self.byte_contexts();
+    }
+
+    fn byte_contexts(&mut self) {
+        let h = self.history;
+        let token = u64::from(self.token);
+        self.context_hash = [
+            hash64(h & 0xff, 1),
+            hash64(h & 0xffff, 2),
+            hash64(h & 0xff_ffff, 3),
+            hash64(h & 0xffff_ffff, 4),
+            hash64(h & 0xffff_ffff_ffff, 6),
+            hash64(token | u64::from(self.previous_token) << 32, 7),
+            hash64(
+                token | u64::from(self.previous_token ^ self.token_before.rotate_left(7)) << 32,
+                8,
+            ),
+        ];
+    }
+
+    /// Finds (and claims, if its check differs) each context's group for the next half byte.
+    fn select_groups(&mut self) {
+        let partial = (self.c0 as u32).wrapping_mul(0x2F0B_3A49);
+        for i in 0..CONTEXTS {
+            let k = self.context_hash[i]
+                .wrapping_add(partial)
+                .wrapping_mul(0x9E37_79B1);
+            let k = k ^ (k >> 16);
+            let group = (k >> self.table_shift) as usize * 16;
+            // Bit 0 set marks a claimed group, so a check never equals a fresh group's zero.
+            let check = (k & 0xffff) as u16 | 1;
+            let slots = &mut self.tables[i][group..group + 16];
+            if slots[0] != check {
+                slots.fill(FRESH);
+                slots[0] = check;
+            }
+            self.group[i] = group;
+        }
+    }
+
+    #[inline(always)]
+    fn st(&self, p12: usize) -> i32 {
+        i32::from(self.stretch[p12])
+    }
+
+    /// P(next bit = 1) on the coder's 16-bit scale.
+    #[inline(always)]
+    fn predict(&mut self) -> u32 {
+        let mut seen = 0;
+        for i in 0..CONTEXTS {
+            self.slot[i] = self.group[i] + self.nibble;
+            let s = self.tables[i][self.slot[i]];
+            // A counter never updated says nothing: it gets no vote rather than an even one.
+            self.inputs[i] = if s & 15 == 0 {
+                0
+            } else {
+                seen += 1;
+                self.st(usize::from(s >> 4))
+            };
+        }
+        self.inputs[CONTEXTS] = self.st(usize::from(self.order0[self.c0] >> 4));
+        self.inputs[CONTEXTS + 1] = 256;
+        let c1 = (self.history & 0xff) as usize;
+        self.set_partial = self.c0 * INPUTS;
+        self.set_seen = (seen * 256 + c1) * INPUTS;
+        let dot = |w: &[i32]| -> i32 {
+            let sum: i32 = w
+                .iter()
+                .zip(&self.inputs)
+                .map(|(&w, &x)| (w * x) >> 8)
+                .sum();
+            (sum >> 8).clamp(-2047, 2047)
+        };
+        let d_partial = dot(&self.weights_partial[self.set_partial..][..INPUTS]);
+        let d_seen = dot(&self.weights_seen[self.set_seen..][..INPUTS]);
+        self.p_partial = squash(d_partial);
+        self.p_seen = squash(d_seen);
+        let st = (d_partial + d_seen) >> 1;
+        self.p_mixed = squash(st);
+        let p0 = self.apm_order0.refine(st, self.c0);
+        let p1 = self.apm_order1.refine(st, c1 << 8 | self.c0);
+        let p = (2 * self.p_mixed + p0 + p1 + 2) >> 2;
+        (p.clamp(1, 4095) as u32) << 4
+    }
+
+    #[inline(always)]
+    fn update(&mut self, bit: u32) {
+        let target = (bit as i32) << 12;
+        let shift = self.params.mixer_shift;
+        for (weights, set, p) in [
+            (&mut self.weights_partial, self.set_partial, self.p_partial),
+            (&mut self.weights_seen, self.set_seen, self.p_seen),
+        ] {
+            let err = target - p;
+            for (w, &x) in weights[set..][..INPUTS].iter_mut().zip(&self.inputs) {
+                // Bounded so that w * x can never overflow, whatever the input.
+                *w = (*w + ((x * err) >> shift)).clamp(-MAX_WEIGHT, MAX_WEIGHT);
+            }
+        }
+        let limit = u16::from(self.params.counter_limit);
+        let goal = if bit == 1 { 4095 } else { 0 };
+        for i in 0..CONTEXTS {
+            let s = &mut self.tables[i][self.slot[i]];
+            let (p, n) = (i32::from(*s >> 4), *s & 15);
+            let p = p + (((goal - p) * i32::from(self.recip[usize::from(n)]) + 32768) >> 16);
+            *s = (p as u16) << 4 | (n + u16::from(n < limit));
+        }
+        let p = &mut self.order0[self.c0];
+        if bit == 1 {
+            *p += (65535 - *p) >> 5;
+        } else {
+            *p -= *p >> 5;
+        }
+        self.apm_order0.update(bit);
+        self.apm_order1.update(bit);
+
+        self.c0 = self.c0 << 1 | bit as usize;
+        self.nibble = self.nibble << 1 | bit as usize;
+        self.bit_pos += 1;
+        if self.bit_pos == 8 {
+            let byte = (self.c0 & 0xff) as u8;
+            self.c0 = 1;
+            self.bit_pos = 0;
+            self.next_byte(byte);
+        }
+        if self.bit_pos % 4 == 0 {
+            self.nibble = 1;
+            self.select_groups();
+        }
+    }
+
+    fn last_byte(&self) -> u8 {
+        self.history as u8
+    }
+}
+
+/// Entropy codes `block`, appending the code to `out`.
+pub fn encode(block: &[u8], params: WordModelParams, layout: CodeLayout, out: Vec<u8>) -> Vec<u8> {
+    let mut model = Model::new(block.len(), params, layout);
+    let mut coder = rangecoder::Encoder::new(out);
+    for &byte in block {
+        for i in (0..8).rev() {
+            let bit = u32::from(byte >> i) & 1;
+            coder.encode(bit, model.predict());
+            model.update(bit);
+        }
+    }
+    coder.finish()
+}
+
+/// Decodes `len` bytes from `code`, appending them to `out`; with `costs`, also appends the
+/// bits each byte cost.
+///
+/// Returns `false` if decoding had to read past the end of `code`, which a well-formed
+/// payload never does.
+pub fn decode(
+    code: &[u8],
+    len: usize,
+    params: WordModelParams,
+    layout: CodeLayout,
+    out: &mut Vec<u8>,
+    mut costs: Option<&mut Vec<f32>>,
+) -> bool {
+    let mut model = Model::new(len, params, layout);
+    let mut coder = rangecoder::Decoder::new(code);
+    out.reserve(len);
+    for _ in 0..len {
+        let mut bits = 0.0f32;
+        for _ in 0..8 {
+            let p1 = model.predict();
+            let bit = coder.decode(p1);
+            if costs.is_some() {
+                let p = p1 as f32 / 65536.0;
+                bits -= if bit == 1 { p } else { 1.0 - p }.log2();
+            }
+            model.update(bit);
+        }
+        out.push(model.last_byte());
+        if let Some(costs) = costs.as_deref_mut() {
+            costs.push(bits);
+        }
+        if coder.overrun() > 4 {
+            return false;
+        }
+    }
+    coder.overrun() == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(data: &[u8], layout: CodeLayout) -> usize {
+        let params = WordModelParams::default();
+        let code = encode(data, params, layout, Vec::new());
+        let mut back = Vec::new();
+        let mut costs = Vec::new();
+        assert!(decode(
+            &code,
+            data.len(),
+            params,
+            layout,
+            &mut back,
+            Some(&mut costs)
+        ));
+        assert_eq!(back, data);
+        let bits: f32 = costs.iter().sum();
+        assert!((bits / 8.0 - code.len() as f32).abs() < 16.0 + code.len() as f32 * 0.01);
+        code.len()
+    }
+
+    #[test]
+    fn round_trips_text_codes_and_bytes() {
+        let text = b"the cat sat on the mat, and the dog sat on the log. ".repeat(50);
+        assert!(round_trip(&text, CodeLayout::PLAIN) < text.len() / 8);
+        let codes: Vec<u8> = (0..3000u32).map(|i| 0x80 + (i * 7 % 128) as u8).collect();
+        let layout = CodeLayout {
+            one_byte_codes: 10,
+            two_byte_prefixes: 20,
+        };
+        round_trip(&codes, layout);
+        let all: Vec<u8> = (0..=255).cycle().take(2000).collect();
+        round_trip(&all, layout);
+        round_trip(b"", layout);
+    }
+
+    #[test]
+    fn truncated_code_reports_overrun() {
+        let data: Vec<u8> = (0..4000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        let params = WordModelParams::default();
+        let code = encode(&data, params, CodeLayout::PLAIN, Vec::new());
+        let mut back = Vec::new();
+        let half = &code[..code.len() / 2];
+        assert!(!decode(
+            half,
+            data.len(),
+            params,
+            CodeLayout::PLAIN,
+            &mut back,
+            None
+        ));
+    }
+
+    #[test]
+    fn parameters_are_range_checked() {
+        let mut buf = Vec::new();
+        WordModelParams::default().write(&mut buf);
+        assert_eq!(
+            WordModelParams::parse(&buf),
+            Some(WordModelParams::default())
+        );
+        for (i, bad) in [(0, MAX_TABLE_LOG + 1), (1, 0), (1, 16), (2, 3), (3, 0)] {
+            let mut b = buf.clone();
+            b[i] = bad;
+            assert_eq!(WordModelParams::parse(&b), None, "byte {i} = {bad}");
+        }
+    }
+}
