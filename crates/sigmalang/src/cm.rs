@@ -54,7 +54,7 @@ pub(crate) fn stretch_table() -> &'static [i16; 4096] {
 
 /// Adaptive probability with a fixed adaptation rate, 16-bit scale.
 #[inline(always)]
-fn adapt(p: &mut u16, bit: u32, rate: u32) {
+pub(crate) fn adapt(p: &mut u16, bit: u32, rate: u32) {
     let target = (bit << 16) - bit; // 0 or 65535
     let cur = u32::from(*p);
     *p = if target > cur {

@@ -202,12 +202,13 @@ impl DecoderOptions {
 /// `Context` frames use tables of 2^`context_log` groups (0: none). A `Glyph` frame needs its
 /// payload, BWT block and index (5 bytes per block byte), transformed block, output, and the
 /// model's tables (at most 16 MiB of order-2 counters plus about 1 MiB of the rest); a
-/// `Context` frame needs payload, block and output, and the context model's tables.
+/// `Context` frame needs payload, block, the model's copy of the block, output, and the
+/// context model's tables.
 pub fn decode_memory_per_thread(frame_size: u64, context_log: u8) -> u64 {
     let glyph = frame_size.saturating_mul(8).saturating_add(24 << 20);
     match context_log {
         0 => glyph,
-        log => glyph.max(frame_size.saturating_mul(3) + wordcm::model_memory(log)),
+        log => glyph.max(frame_size.saturating_mul(4) + wordcm::model_memory(log)),
     }
 }
 
@@ -219,7 +220,7 @@ pub fn encode_memory_per_thread(frame_size: u64, context_log: u8) -> u64 {
     let glyph = frame_size.saturating_mul(9).saturating_add(16 << 20);
     match context_log {
         0 => glyph,
-        log => frame_size.saturating_mul(5) + wordcm::model_memory(log),
+        log => frame_size.saturating_mul(6) + wordcm::model_memory(log),
     }
 }
 

@@ -38,6 +38,8 @@ pub struct StreamInfo {
     pub stream_bytes: u64,
     /// The stream header.
     pub header: StreamHeader,
+    /// Bytes of the stream header (it depends on the version and one varint).
+    pub header_len: usize,
     /// Frames in the stream.
     pub frame_count: u64,
     /// Decoded size of the stream.
@@ -100,7 +102,7 @@ impl SeekIndex {
         let mut content_offset = 0;
         for (stream_no, (mut info, entries)) in streams.into_iter().enumerate() {
             info.content_offset = content_offset;
-            let mut at = info.file_offset + header_len(&info.header) as u64;
+            let mut at = info.file_offset + info.header_len as u64;
             for (i, e) in entries.iter().enumerate() {
                 index.frames.push(FrameLocation {
                     stream: stream_no,
@@ -184,7 +186,7 @@ impl SeekIndex {
             .checked_sub(frames_bytes)
             .ok_or(bad(footer_start, "seek index larger than the file"))?;
         // The stream header's length depends on one varint: try each possible length.
-        for len in MIN_HEADER_LEN..=MIN_HEADER_LEN + 9 {
+        for len in MIN_HEADER_LEN..=MIN_HEADER_LEN + 10 {
             let Some(start) = header_end.checked_sub(len as u64) else {
                 break;
             };
@@ -196,6 +198,7 @@ impl SeekIndex {
                         file_offset: start,
                         stream_bytes: end - start,
                         header,
+                        header_len: used,
                         frame_count: head.frame_count,
                         total_size: head.total_size,
                         content_hash: head.content_hash,
@@ -220,12 +223,9 @@ impl SeekIndex {
     }
 }
 
-/// Shortest stream header: magic, version, flags, a one-byte varint, codebook id and hash, CRC.
+/// Shortest stream header (version 1): magic, version, flags, a one-byte varint, codebook id
+/// and hash, CRC. Version 2 adds one byte.
 const MIN_HEADER_LEN: usize = 4 + 1 + 1 + 1 + 4 + 8 + 4;
-
-fn header_len(h: &StreamHeader) -> usize {
-    MIN_HEADER_LEN - 1 + crate::varint::len(h.max_frame_size)
-}
 
 fn read_parsed<T>(
     r: &mut impl Read,

@@ -1,29 +1,34 @@
 //! The word-aware context-mixing model that codes a glyph block directly, without a BWT (the
 //! `Context` frame method of the top levels).
 //!
-//! Each byte is coded as eight binary decisions. Seven contexts predict each bit: the previous
-//! 1, 2, 3, 4 and 6 bytes, the current token with the previous token, and the current token
-//! with the two before it. Tokens follow the glyph layout: one Σ-bank code (its one to three
-//! bytes), one run of spelled letters or digits, or one other byte, so the word contexts see
-//! whole words whether they were banked or spelled. Each context owns a hash table of 16-slot
-//! groups, one group per context and half byte; slot 0 of a group holds a check value, and a
-//! group whose check differs is reset, so a collision reads as "unseen" rather than as another
-//! context's statistics. The predictions, stretched, are mixed by two weight sets (chosen by the
-//! partial byte, and by how many contexts have been seen before with the previous byte), then
-//! refined by two secondary estimators. Integer arithmetic only.
+//! Each byte is coded as eight binary decisions. Eleven contexts predict each bit: the previous
+//! 1, 2, 3, 4, 5, 6 and 8 bytes; the current token alone, with the previous token, with the
+//! token before that, and with both. Tokens follow the glyph layout: one Σ-bank code (its one to
+//! three bytes), one run of spelled letters or digits, or one other byte, so the word contexts
+//! see whole words whether they were banked or spelled. Each context owns a hash table of
+//! 16-slot groups, one group per context and half byte; slot 0 of a group holds a check value,
+//! and a group whose check differs is reset, so a collision reads as "unseen" rather than as
+//! another context's statistics. A match model predicts the byte that followed the last
+//! occurrence of the previous six bytes. The predictions, stretched, are mixed by two weight sets
+//! (chosen by the partial byte, and by how many contexts have been seen before with the previous
+//! byte), then refined by two secondary estimators. Integer arithmetic only.
 
-use crate::cm::{squash, stretch_table, Apm};
+use crate::cm::{adapt, squash, stretch_table, Apm};
 use crate::rangecoder;
 
 /// Number of hashed contexts.
-const CONTEXTS: usize = 7;
-/// Mixer inputs: the contexts, order 0 and a bias.
-const INPUTS: usize = CONTEXTS + 2;
+const CONTEXTS: usize = 11;
+/// Mixer inputs: the contexts, the match model, order 0 and a bias.
+const INPUTS: usize = CONTEXTS + 3;
+/// Bytes that must repeat before the match model looks for where they occurred last.
+const MATCH_MIN: usize = 6;
+/// Longest match the match model distinguishes.
+const MATCH_LONGEST: usize = 15;
 /// Mixer weights are 16.16 fixed point.
 const MAX_WEIGHT: i32 = 1 << 19;
 /// Smallest table, in groups, whatever the block.
 pub const MIN_TABLE_LOG: u8 = 10;
-/// Largest table the format allows, in groups: each of the seven tables then takes
+/// Largest table the format allows, in groups: each of the eleven tables then takes
 /// 2^22 × 32 bytes = 128 MiB.
 pub const MAX_TABLE_LOG: u8 = 22;
 /// A counter never updated: probability one half, count zero.
@@ -88,16 +93,18 @@ impl Default for WordModelParams {
     fn default() -> Self {
         WordModelParams {
             table_max_log: 20,
-            counter_limit: 15,
-            mixer_shift: 12,
+            counter_limit: 10,
+            mixer_shift: 11,
             apm_rate: 7,
         }
     }
 }
 
-/// Memory the model's tables take with at most 2^`table_max_log` groups per table.
+/// Memory the model's tables take with at most 2^`table_max_log` groups per table: the
+/// context tables, the match model's (four times as many 4-byte entries) and about 3 MiB of
+/// mixer weights and secondary estimators. The match model's copy of the block is not included.
 pub fn model_memory(table_max_log: u8) -> u64 {
-    CONTEXTS as u64 * (GROUP_BYTES << table_max_log) + (3 << 20)
+    ((CONTEXTS as u64 * GROUP_BYTES + 16) << table_max_log) + (3 << 20)
 }
 
 /// How the glyph stream's Σ-bank codes are laid out, so the model can tell where a code ends.
@@ -164,6 +171,15 @@ struct Model {
     apm_order0: Apm,
     apm_order1: Apm,
     layout: CodeLayout,
+    // match model: the block so far, where each hash of `MATCH_MIN` bytes last ended, the
+    // current match (position of the byte it predicts, and its length) and its counters
+    seen_bytes: Vec<u8>,
+    match_table: Vec<u32>,
+    match_shift: u32,
+    match_ptr: usize,
+    match_len: usize,
+    match_counters: Vec<u16>,
+    match_slot: Option<usize>,
     // byte history
     history: u64,
     token: u32,
@@ -183,7 +199,15 @@ impl Model {
         for (n, r) in recip.iter_mut().enumerate() {
             *r = (131_072 / (2 * n as u32 + 3)).min(65535) as u16;
         }
+        let match_log = table_log + 2;
         let mut m = Model {
+            seen_bytes: Vec::with_capacity(block_len),
+            match_table: vec![0; 1 << match_log],
+            match_shift: 32 - match_log,
+            match_ptr: 0,
+            match_len: 0,
+            match_counters: vec![1 << 15; (MATCH_LONGEST + 1) * 2],
+            match_slot: None,
             stretch: stretch_table(),
             params,
             recip,
@@ -227,6 +251,7 @@ impl Model {
     /// Follows the token structure after byte `b` and hashes the byte contexts.
     fn next_byte(&mut self, b: u8) {
         self.history = self.history << 8 | u64::from(b);
+        self.follow_match(b);
         if self.code_bytes_left > 0 {
             self.code_bytes_left -= 1;
             self.token = mix_token(self.token, b);
@@ -256,6 +281,38 @@ impl Model {
         self.byte_contexts();
     }
 
+    /// Extends the current match by `b`, or looks for a new one ending here.
+    fn follow_match(&mut self, b: u8) {
+        self.seen_bytes.push(b);
+        if self.match_len > 0 && self.seen_bytes[self.match_ptr] == b {
+            self.match_len = (self.match_len + 1).min(MATCH_LONGEST);
+            self.match_ptr += 1;
+        } else {
+            self.match_len = 0;
+        }
+        let end = self.seen_bytes.len();
+        if end < MATCH_MIN {
+            return;
+        }
+        let key = self.history & 0xffff_ffff_ffff;
+        let slot = (hash64(key, 9) >> self.match_shift) as usize;
+        if self.match_len == 0 {
+            let candidate = self.match_table[slot] as usize;
+            if candidate > 0 {
+                let len = (1..=MATCH_LONGEST)
+                    .take_while(|&i| {
+                        i <= candidate && self.seen_bytes[candidate - i] == self.seen_bytes[end - i]
+                    })
+                    .count();
+                if len >= MATCH_MIN {
+                    self.match_len = len;
+                    self.match_ptr = candidate;
+                }
+            }
+        }
+        self.match_table[slot] = end as u32;
+    }
+
     fn byte_contexts(&mut self) {
         let h = self.history;
         let token = u64::from(self.token);
@@ -264,7 +321,11 @@ impl Model {
             hash64(h & 0xffff, 2),
             hash64(h & 0xff_ffff, 3),
             hash64(h & 0xffff_ffff, 4),
+            hash64(h & 0xff_ffff_ffff, 5),
             hash64(h & 0xffff_ffff_ffff, 6),
+            hash64(h, 11),
+            hash64(token, 10),
+            hash64(token | u64::from(self.token_before) << 32, 12),
             hash64(token | u64::from(self.previous_token) << 32, 7),
             hash64(
                 token | u64::from(self.previous_token ^ self.token_before.rotate_left(7)) << 32,
@@ -313,8 +374,21 @@ impl Model {
                 self.st(usize::from(s >> 4))
             };
         }
-        self.inputs[CONTEXTS] = self.st(usize::from(self.order0[self.c0] >> 4));
-        self.inputs[CONTEXTS + 1] = 256;
+        self.match_slot = None;
+        self.inputs[CONTEXTS] = 0;
+        if self.match_len > 0 {
+            let expected = usize::from(self.seen_bytes[self.match_ptr]) | 256;
+            // The match predicts only while the byte so far agrees with it.
+            if expected >> (8 - self.bit_pos) == self.c0 {
+                let bit = (expected >> (7 - self.bit_pos)) & 1;
+                let slot = self.match_len * 2 + bit;
+                let st = self.st(usize::from(self.match_counters[slot] >> 4));
+                self.inputs[CONTEXTS] = if bit == 1 { st } else { -st };
+                self.match_slot = Some(slot);
+            }
+        }
+        self.inputs[CONTEXTS + 1] = self.st(usize::from(self.order0[self.c0] >> 4));
+        self.inputs[CONTEXTS + 2] = 256;
         let c1 = (self.history & 0xff) as usize;
         self.set_partial = self.c0 * INPUTS;
         self.set_seen = (seen * 256 + c1) * INPUTS;
@@ -360,11 +434,11 @@ impl Model {
             let p = p + (((goal - p) * i32::from(self.recip[usize::from(n)]) + 32768) >> 16);
             *s = (p as u16) << 4 | (n + u16::from(n < limit));
         }
-        let p = &mut self.order0[self.c0];
-        if bit == 1 {
-            *p += (65535 - *p) >> 5;
-        } else {
-            *p -= *p >> 5;
+        adapt(&mut self.order0[self.c0], bit, 5);
+        if let Some(slot) = self.match_slot {
+            // The counter holds the probability that the match is right.
+            let right = u32::from(bit == (slot & 1) as u32);
+            adapt(&mut self.match_counters[slot], right, 6);
         }
         self.apm_order0.update(bit);
         self.apm_order1.update(bit);

@@ -5,8 +5,10 @@
 
 use sigmalang::format::{FOOTER_MAGIC, FRAME_MAGIC};
 use sigmalang::frame::PayloadError;
+use sigmalang::seekable::SeekableDecoder;
 use sigmalang::{decode_all, DecoderOptions, Error};
 use std::collections::BTreeSet;
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
 /// What `bad-trailing-garbage.sigma` has after its stream (see `make_vectors.rs`).
@@ -270,6 +272,15 @@ fn good_vectors_decode_to_their_text() {
                     Ok(out) => assert!(out == text, "{name} (threads {threads}): wrong content"),
                     Err(e) => panic!("{name} (threads {threads}): {e:?}"),
                 }
+            }
+            // The seekable reader finds each stream's header from its footer, whatever the
+            // version's header length.
+            if !text.is_empty() {
+                let mut seekable = SeekableDecoder::new(Cursor::new(&stream), &options(1))
+                    .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+                let mut out = Vec::new();
+                seekable.read_to_end(&mut out).unwrap();
+                assert!(out == text, "{name}: wrong content through SeekableDecoder");
             }
         }
     }
