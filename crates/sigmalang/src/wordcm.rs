@@ -170,6 +170,10 @@ struct Model {
     p_mixed: i32,
     apm_order0: Apm,
     apm_order1: Apm,
+    apm_order2: Apm,
+    /// The order-2 APM's context for the current byte: the last two bytes, hashed to 10 bits,
+    /// times 256.
+    apm_order2_base: usize,
     layout: CodeLayout,
     // match model: the block so far, where each hash of `MATCH_MIN` bytes last ended, the
     // current match (position of the byte it predicts, and its length) and its counters
@@ -227,6 +231,8 @@ impl Model {
             p_mixed: 2048,
             apm_order0: Apm::new(256, u32::from(params.apm_rate)),
             apm_order1: Apm::new(65536, u32::from(params.apm_rate)),
+            apm_order2: Apm::new(1 << 18, u32::from(params.apm_rate)),
+            apm_order2_base: 0,
             layout,
             history: 0,
             token: 0,
@@ -315,6 +321,7 @@ impl Model {
 
     fn byte_contexts(&mut self) {
         let h = self.history;
+        self.apm_order2_base = (hash64(h & 0xffff, 13) >> 22) as usize * 256;
         let token = u64::from(self.token);
         self.context_hash = [
             hash64(h & 0xff, 1),
@@ -408,7 +415,8 @@ impl Model {
         self.p_mixed = squash(st);
         let p0 = self.apm_order0.refine(st, self.c0);
         let p1 = self.apm_order1.refine(st, c1 << 8 | self.c0);
-        let p = (2 * self.p_mixed + p0 + p1 + 2) >> 2;
+        let p2 = self.apm_order2.refine(st, self.apm_order2_base | self.c0);
+        let p = (self.p_mixed + p0 + p1 + p2 + 2) >> 2;
         (p.clamp(1, 4095) as u32) << 4
     }
 
@@ -442,6 +450,7 @@ impl Model {
         }
         self.apm_order0.update(bit);
         self.apm_order1.update(bit);
+        self.apm_order2.update(bit);
 
         self.c0 = self.c0 << 1 | bit as usize;
         self.nibble = self.nibble << 1 | bit as usize;
