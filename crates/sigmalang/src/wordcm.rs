@@ -20,6 +20,7 @@ use crate::rangecoder;
 const CONTEXTS: usize = 11;
 /// Mixer inputs: the contexts, the match model, order 0 and a bias.
 const INPUTS: usize = CONTEXTS + 3;
+const SM_RATE: u32 = 6;
 /// Bytes that must repeat before the match model looks for where they occurred last.
 const MATCH_MIN: usize = 6;
 /// Longest match the match model distinguishes.
@@ -160,6 +161,8 @@ struct Model {
     context_hash: [u32; CONTEXTS],
     group: [usize; CONTEXTS],
     slot: [usize; CONTEXTS],
+    state_maps: Vec<u16>,
+    state_slot: [usize; CONTEXTS],
     inputs: [i32; INPUTS],
     weights_partial: Vec<i32>,
     weights_seen: Vec<i32>,
@@ -221,8 +224,12 @@ impl Model {
             context_hash: [0; CONTEXTS],
             group: [0; CONTEXTS],
             slot: [0; CONTEXTS],
+            state_maps: (0..CONTEXTS * 4096)
+                .map(|i| (((i % 4096) >> 4) * 256 + 128) as u16)
+                .collect(),
+            state_slot: [0; CONTEXTS],
             inputs: [0; INPUTS],
-            weights_partial: vec![1 << 14; 256 * INPUTS],
+            weights_partial: vec![1 << 14; 3 * 256 * INPUTS],
             weights_seen: vec![1 << 14; (CONTEXTS + 1) * 256 * INPUTS],
             set_partial: 0,
             set_seen: 0,
@@ -374,11 +381,14 @@ impl Model {
             self.slot[i] = self.group[i] + self.nibble;
             let s = self.tables[i][self.slot[i]];
             // A counter never updated says nothing: it gets no vote rather than an even one.
+            self.state_slot[i] = i * 4096 + usize::from(s >> 4);
             self.inputs[i] = if s & 15 == 0 {
                 0
             } else {
                 seen += 1;
-                self.st(usize::from(s >> 4))
+                (self.st(usize::from(self.state_maps[self.state_slot[i]] >> 4))
+                    + self.st(usize::from(s >> 4)))
+                    >> 1
             };
         }
         self.match_slot = None;
@@ -397,7 +407,12 @@ impl Model {
         self.inputs[CONTEXTS + 1] = self.st(usize::from(self.order0[self.c0] >> 4));
         self.inputs[CONTEXTS + 2] = 256;
         let c1 = (self.history & 0xff) as usize;
-        self.set_partial = self.c0 * INPUTS;
+        let match_state = match self.match_slot {
+            None => 0,
+            Some(_) if self.match_len < 12 => 1,
+            Some(_) => 2,
+        };
+        self.set_partial = (match_state * 256 + self.c0) * INPUTS;
         self.set_seen = (seen * 256 + c1) * INPUTS;
         let dot = |w: &[i32]| -> i32 {
             let sum: i32 = w
@@ -433,6 +448,9 @@ impl Model {
                 // Bounded so that w * x can never overflow, whatever the input.
                 *w = (*w + ((x * err) >> shift)).clamp(-MAX_WEIGHT, MAX_WEIGHT);
             }
+        }
+        for i in 0..CONTEXTS {
+            adapt(&mut self.state_maps[self.state_slot[i]], bit, SM_RATE);
         }
         let limit = u16::from(self.params.counter_limit);
         let goal = if bit == 1 { 4095 } else { 0 };
