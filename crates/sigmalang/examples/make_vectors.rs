@@ -40,6 +40,43 @@ impl Rng {
     }
 }
 
+/// About `len` bytes of text with a large made-up vocabulary (so that the Σ-bank needs
+/// two-byte codes), capitalised and upper-case words, numbers, and one paragraph that recurs
+/// (so that the word model's match model has something to find).
+fn varied_text(len: usize, seed: u64) -> Vec<u8> {
+    const SYLLABLES: [&str; 16] = [
+        "ka", "lo", "mi", "ren", "su", "tha", "vo", "wen", "xi", "yor", "ze", "qua", "dri", "ost",
+        "pel", "un",
+    ];
+    let mut rng = Rng(seed);
+    let words: Vec<String> = (0..400)
+        .map(|_| {
+            (0..2 + rng.below(3))
+                .map(|_| SYLLABLES[rng.below(16)])
+                .collect()
+        })
+        .collect();
+    let refrain = prose(300, seed + 1);
+    let mut out = Vec::with_capacity(len + 400);
+    while out.len() < len {
+        match rng.below(40) {
+            0 => out.extend_from_slice(&refrain),
+            1 => out.extend_from_slice(format!("{} ", rng.below(100_000)).as_bytes()),
+            2 => out.extend_from_slice(words[rng.below(400)].to_uppercase().as_bytes()),
+            3 => out.extend_from_slice(b".\n"),
+            4 => {
+                let word = &words[rng.below(400)];
+                out.push(word.as_bytes()[0].to_ascii_uppercase());
+                out.extend_from_slice(&word.as_bytes()[1..]);
+            }
+            _ => out.extend_from_slice(words[rng.below(400).min(rng.below(400))].as_bytes()),
+        }
+        out.push(b' ');
+    }
+    out.truncate(len);
+    out
+}
+
 /// About `len` bytes of plain English-like prose from a fixed vocabulary.
 fn prose(len: usize, seed: u64) -> Vec<u8> {
     const WORDS: [&str; 40] = [
@@ -300,6 +337,7 @@ fn summary(mut stream: &[u8]) -> String {
                 }
                 Method::Glyph => format!("Glyph/{}", stream[start + len]),
                 Method::Context => format!("Context/{}", stream[start + len]),
+                Method::Rank => format!("Rank/{}", stream[start + len]),
             });
         }
         stream = &stream[l.end..];
@@ -583,6 +621,24 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         "prose at level 9: `Context` frames (word-aware context model, no BWT)",
     );
 
+    let varied = varied_text(19_000, 3);
+    let varied_context = encode_all(&varied, &one.clone().level(9));
+    w.good(
+        "context-model-varied",
+        &varied_context,
+        &varied,
+        "made-up words (two-byte codes), numbers, upper case and a recurring paragraph at level \
+         9: `Context` frames with larger tables and the match model at work",
+    );
+
+    let rank = encode_all(&varied, &one.clone().level(1).frame_size(16 << 10));
+    w.good(
+        "rank",
+        &rank,
+        &varied,
+        "the same text at level 1 in 16 KiB frames: `Rank` frames (BWT, move-to-front ranks)",
+    );
+
     let mut flagged = short.clone();
     let l = layout(&flagged);
     flagged[5] = 0xF0;
@@ -706,14 +762,14 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
 
     let (start0, hlen0, _) = frame(0);
     let mut s = multi.clone();
-    s[start0 + 4] = 3;
+    s[start0 + 4] = 4;
     fix_frame_crc(&mut s, start0, hlen0);
     w.bad(
         "frame-method",
         &s,
         "FrameHeader",
         Some("method"),
-        "frame 0's method byte 3, frame CRC recomputed",
+        "frame 0's method byte 4, frame CRC recomputed",
     );
 
     let (s1, h1, f1) = frame(1);

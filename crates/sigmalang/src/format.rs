@@ -218,7 +218,7 @@ impl FrameHeader {
         }
         let plausible = match method {
             Method::Stored => payload_size == decoded_size,
-            Method::Glyph | Method::Context => {
+            Method::Glyph | Method::Context | Method::Rank => {
                 payload_size < decoded_size && decoded_size <= max_decoded_size(payload_size)
             }
         };

@@ -1,11 +1,13 @@
 //! The frame codec: one frame of text in, one self-contained payload out, and back.
 //!
-//! No I/O happens here. A payload is the frame's bytes as they are (`Stored`), the ΣLANG glyph
-//! coding through a Burrows–Wheeler transform (`Glyph`: word transform, BWT, context-mixing
-//! entropy coder), or the glyph stream coded directly by the word-aware context model
-//! (`Context`). The container (`format`) records which, and the decoded size.
+//! No I/O happens here. A payload is the frame's bytes as they are (`Stored`), or the ΣLANG
+//! glyph coding: the word transform, then a Burrows–Wheeler transform and the context-mixing
+//! model (`Glyph`), or the BWT and fast move-to-front rank coding (`Rank`), or no BWT and the
+//! word-aware context model (`Context`). The container (`format`) records which, and the
+//! decoded size.
 
 use crate::cm::ModelParams;
+use crate::rank::{self, RankParams};
 use crate::token::Tokenizer;
 use crate::transform::{self, Params, TransformError};
 use crate::wordcm::{self, CodeLayout, WordModelParams};
@@ -21,6 +23,9 @@ pub enum Method {
     /// Glyph coding without a BWT: optional word transform, word-aware context mixing
     /// (format version 2).
     Context = 2,
+    /// Fast glyph coding: optional word transform, BWT, move-to-front ranks coded with
+    /// adaptive counters (format version 2).
+    Rank = 3,
 }
 
 impl Method {
@@ -30,6 +35,7 @@ impl Method {
             0 => Some(Method::Stored),
             1 => Some(Method::Glyph),
             2 => Some(Method::Context),
+            3 => Some(Method::Rank),
             _ => None,
         }
     }
@@ -62,15 +68,27 @@ pub struct CodecParams {
     /// with the BWT stage they cost 1.3 % on English prose, because the one DELTA byte stands
     /// for many different words and blurs the contexts the BWT sorts by.
     pub delta_glyphs: bool,
-    /// Code frames with the word-aware context model (method `Context`) instead of the BWT
-    /// stage: slower, and smaller on text.
-    pub word_model: Option<WordModelParams>,
+    /// Which entropy stage codes the frames.
+    pub stage: Stage,
+}
+
+/// The entropy stage a level uses, from fastest to strongest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// BWT, then move-to-front ranks with adaptive counters (method `Rank`).
+    Rank(RankParams),
+    /// BWT, then the context-mixing model `CodecParams::model` (method `Glyph`).
+    Bwt,
+    /// The word-aware context model over the glyph stream itself (method `Context`) for
+    /// word-transformed frames; frames the transform cannot take go through the BWT stage,
+    /// which does better on binary data.
+    Words(WordModelParams),
 }
 
 impl CodecParams {
     /// The bank threshold for a frame of `len` bytes.
     pub fn bank_threshold(&self, len: usize) -> u32 {
-        if self.word_model.is_some() {
+        if let Stage::Words(_) = self.stage {
             // The context model predicts a banked word from the words before it, so every
             // repeated word is worth a code.
             return 2;
@@ -85,7 +103,7 @@ impl Default for CodecParams {
             min_bank_count: 4,
             model: ModelParams::default(),
             delta_glyphs: false,
-            word_model: None,
+            stage: Stage::Bwt,
         }
     }
 }
@@ -111,16 +129,7 @@ pub fn encode(input: &[u8], params: &CodecParams) -> EncodedFrame {
         params.delta_glyphs,
     );
     if let Some(t) = &transformed {
-        let (method, payload) = match &params.word_model {
-            Some(model) => (
-                Method::Context,
-                context_payload(Some(&t.params), model, &t.block),
-            ),
-            None => (
-                Method::Glyph,
-                glyph_payload(Some(&t.params), &params.model, &t.block),
-            ),
-        };
+        let (method, payload) = coded(Some(&t.params), &t.block, params);
         if (payload.len() as u64) < input.len() as u64
             && input.len() as u64 <= max_decoded_size(payload.len() as u64)
         {
@@ -131,13 +140,11 @@ pub fn encode(input: &[u8], params: &CodecParams) -> EncodedFrame {
             };
         }
     }
-    // Without the word transform (binary data, mostly) the BWT stage is the better coder at
-    // every level: the context model's contexts are built for glyph streams.
     let glyphs = [Tokenizer::new(input).count() as u64, 0, 0, 0];
-    let payload = glyph_payload(None, &params.model, input);
+    let (method, payload) = coded(None, input, params);
     if payload.len() < input.len() {
         EncodedFrame {
-            method: Method::Glyph,
+            method,
             payload,
             glyphs,
         }
@@ -148,6 +155,33 @@ pub fn encode(input: &[u8], params: &CodecParams) -> EncodedFrame {
             glyphs,
         }
     }
+}
+
+/// Codes a block (word-transformed if `transform` is given) with the stage's method.
+fn coded(transform: Option<&Params>, block: &[u8], params: &CodecParams) -> (Method, Vec<u8>) {
+    match (params.stage, transform) {
+        (Stage::Words(model), Some(_)) => {
+            (Method::Context, context_payload(transform, &model, block))
+        }
+        (Stage::Rank(ranks), _) => (Method::Rank, rank_payload(transform, &ranks, block)),
+        // Without the word transform (binary data, mostly) the BWT stage is the better coder:
+        // the word model's contexts are built for glyph streams.
+        _ => (
+            Method::Glyph,
+            glyph_payload(transform, &params.model, block),
+        ),
+    }
+}
+
+fn rank_payload(params: Option<&Params>, ranks: &RankParams, block: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(block.len() / 3 + 64);
+    out.push(mode(params));
+    ranks.write(&mut out);
+    write_transform_params(params, &mut out);
+    let (bwt, primary) = bwt::forward(block);
+    varint::put(&mut out, block.len() as u64);
+    varint::put(&mut out, u64::from(primary));
+    rank::encode(&bwt, *ranks, out)
 }
 
 fn glyph_payload(params: Option<&Params>, model: &ModelParams, block: &[u8]) -> Vec<u8> {
@@ -264,7 +298,7 @@ pub fn decode(
             }
             out.extend_from_slice(payload);
         }
-        Method::Glyph | Method::Context => {
+        Method::Glyph | Method::Context | Method::Rank => {
             let mut block = Vec::new();
             let coded = CodedPayload {
                 method,
@@ -290,6 +324,8 @@ enum Coder {
     Bwt { model: ModelParams, primary: u32 },
     /// The word-aware context model over the block itself.
     Words(WordModelParams),
+    /// BWT, then move-to-front rank coding.
+    Ranks { params: RankParams, primary: u32 },
 }
 
 /// A glyph payload's header and the entropy-coded rest.
@@ -329,6 +365,11 @@ impl CodedPayload<'_> {
                 pos += WordModelParams::LEN;
                 Coder::Words(model)
             }
+            Method::Rank => {
+                let params = RankParams::parse(&payload[pos..]).ok_or(PayloadError::Header)?;
+                pos += RankParams::LEN;
+                Coder::Ranks { params, primary: 0 }
+            }
             _ => {
                 let model = ModelParams::parse(&payload[pos..]).ok_or(PayloadError::Header)?;
                 pos += ModelParams::LEN;
@@ -341,7 +382,7 @@ impl CodedPayload<'_> {
             _ => return Err(PayloadError::Header),
         };
         let block_len = take_varint(payload, &mut pos)?;
-        if let Coder::Bwt { primary, .. } = &mut coder {
+        if let Coder::Bwt { primary, .. } | Coder::Ranks { primary, .. } = &mut coder {
             *primary =
                 u32::try_from(take_varint(payload, &mut pos)?).map_err(|_| PayloadError::Header)?;
         }
@@ -378,30 +419,49 @@ impl CodedPayload<'_> {
                     return Err(PayloadError::Truncated);
                 }
             }
+            Coder::Ranks { params, primary } => {
+                let mut bwt = Vec::new();
+                let mut bwt_costs = Vec::new();
+                let costs_out = costs.is_some().then_some(&mut bwt_costs);
+                if !rank::decode(h.code, len, params, &mut bwt, costs_out) {
+                    return Err(PayloadError::Truncated);
+                }
+                invert_bwt(&bwt, primary, block, costs.map(|c| (c, bwt_costs)))?;
+            }
             Coder::Bwt { model, primary } => {
                 let mut bwt = Vec::new();
-                match costs {
-                    None => {
-                        if !cm::decode(h.code, len, model, &mut bwt) {
-                            return Err(PayloadError::Truncated);
-                        }
-                        bwt::inverse(&bwt, primary, block)
-                            .map_err(|_| PayloadError::PrimaryIndex)?;
-                    }
-                    Some(costs) => {
-                        let mut bwt_costs = Vec::new();
-                        if !cm::decode_with_costs(h.code, len, model, &mut bwt, &mut bwt_costs) {
-                            return Err(PayloadError::Truncated);
-                        }
-                        let mut sources = Vec::new();
-                        bwt::inverse_with_sources(&bwt, primary, block, &mut sources)
-                            .map_err(|_| PayloadError::PrimaryIndex)?;
-                        costs.extend(sources.iter().map(|&i| bwt_costs[i as usize]));
-                    }
+                let mut bwt_costs = Vec::new();
+                let decoded = match costs {
+                    None => cm::decode(h.code, len, model, &mut bwt),
+                    Some(_) => cm::decode_with_costs(h.code, len, model, &mut bwt, &mut bwt_costs),
+                };
+                if !decoded {
+                    return Err(PayloadError::Truncated);
                 }
+                invert_bwt(&bwt, primary, block, costs.map(|c| (c, bwt_costs)))?;
             }
         }
         Ok(h.transform)
+    }
+}
+
+/// Inverts the BWT of `bwt` into `block`; with costs per BWT byte, also appends the cost of
+/// each block byte (traced back through the transform) to the given vector.
+fn invert_bwt(
+    bwt: &[u8],
+    primary: u32,
+    block: &mut Vec<u8>,
+    costs: Option<(&mut Vec<f32>, Vec<f32>)>,
+) -> Result<(), PayloadError> {
+    match costs {
+        None => bwt::inverse(bwt, primary, block).map_err(|_| PayloadError::PrimaryIndex),
+        Some((costs, bwt_costs)) => {
+            let mut sources = Vec::new();
+            bwt::inverse_with_sources(bwt, primary, block, &mut sources)
+                .map_err(|_| PayloadError::PrimaryIndex)?;
+            costs.extend(sources.iter().map(|&i| bwt_costs[i as usize]));
+            Ok(())
+        }
     }
 }
 

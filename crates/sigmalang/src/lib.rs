@@ -20,6 +20,7 @@ pub mod options;
 pub mod pipeline;
 pub mod primitive;
 pub mod rangecoder;
+pub mod rank;
 pub mod read;
 pub mod recover;
 pub mod seekable;

@@ -1,7 +1,8 @@
 //! Encoder and decoder settings, and how a level and an input size become a frame size.
 
 use crate::format::MAX_FRAME_SIZE;
-use crate::frame::CodecParams;
+use crate::frame::{CodecParams, Stage};
+use crate::rank::RankParams;
 use crate::wordcm::{self, WordModelParams};
 
 /// Lowest compression level.
@@ -74,8 +75,8 @@ impl EncoderOptions {
     /// Largest frame the level allows: bigger frames give the BWT stage more context.
     pub fn level_frame_size(level: u8) -> u64 {
         match level {
-            ..=1 => 1 << 20,
-            2 => 2 << 20,
+            ..=1 => 4 << 20,
+            2 => 8 << 20,
             3 | 4 => 4 << 20,
             5 | 6 => 8 << 20,
             7 | 8 => 16 << 20,
@@ -128,8 +129,13 @@ impl EncoderOptions {
     /// model instead of the BWT stage (level 9 with larger tables), and give the BWT stage's
     /// model, which still codes what the word transform cannot take, a larger order-2 table.
     pub(crate) fn codec_params(&self) -> CodecParams {
+        let stage = match (self.word_model(), self.level) {
+            (Some(model), _) => Stage::Words(model),
+            (None, ..=2) => Stage::Rank(RankParams::default()),
+            (None, _) => Stage::Bwt,
+        };
         let mut params = CodecParams {
-            word_model: self.word_model(),
+            stage,
             ..CodecParams::default()
         };
         if self.level >= 8 {
@@ -245,7 +251,7 @@ mod tests {
         assert_eq!(o.clone().size_hint(1 << 40).effective_frame_size(), 8 << 20);
         assert_eq!(
             o.clone().level(1).size_hint(1 << 40).effective_frame_size(),
-            1 << 20
+            4 << 20
         );
         assert_eq!(o.frame_size(3000).effective_frame_size(), 3000);
     }

@@ -149,6 +149,8 @@ const GOOD: &[&str] = &[
     "good-delta-glyphs.sigma",
     "good-ignorable-flags.sigma",
     "good-context-model.sigma",
+    "good-context-model-varied.sigma",
+    "good-rank.sigma",
 ];
 
 /// The version 1 files that fail differently from their version 2 counterparts in [`BAD`] (the
@@ -169,6 +171,8 @@ const V2_ONLY: &[&str] = &[
     "bad-version-3.sigma",
     "bad-context-model-size.sigma",
     "good-context-model.sigma",
+    "good-context-model-varied.sigma",
+    "good-rank.sigma",
 ];
 
 /// The good and bad files of one format version, in its directory.
