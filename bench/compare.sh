@@ -6,7 +6,8 @@
 #
 #   bench/compare.sh [--quick] [--tools "sigma sigma-T1 sigma-1 ppmd ..."] [FILE...]
 #
-# Tools: sigma (default level, -T2), sigma-T1, sigma-1, sigma-9, ppmd, bzip3, xz, zstd, brotli, bzip2.
+# Tools: sigma (default level, -T2), sigma-T1, sigma-1 … sigma-9 (that level, -T2), ppmd, bzip3, xz,
+# zstd, brotli, bzip2.
 #
 # Default files: ../shared/corpora/text-100m.txt and mixed-100m.txt. --quick uses their first
 # 16 MB. Missing anchors are installed with apt-get when running as root.
@@ -43,8 +44,7 @@ trap 'rm -rf "$work"' EXIT
 enc() {
   case $1 in
     sigma) "$sigma" -q -T2 -c "$in" > "$out" ;;
-    sigma-1) "$sigma" -q -1 -T2 -c "$in" > "$out" ;;
-    sigma-9) "$sigma" -q -9 -T2 -c "$in" > "$out" ;;
+    sigma-[1-9]) "$sigma" -q "-${1#sigma-}" -T2 -c "$in" > "$out" ;;
     sigma-T1) "$sigma" -q -T1 -c "$in" > "$out" ;;
     ppmd) rm -f "$out.7z"; 7z a -bd -bso0 -bsp0 -t7z -m0=PPMd:mem=256m:o=8 "$out.7z" "$in" && mv "$out.7z" "$out" ;;
     bzip3) bzip3 -j 2 -c "$in" > "$out" ;;
@@ -56,7 +56,7 @@ enc() {
 }
 dec() {
   case $1 in
-    sigma | sigma-1 | sigma-9) "$sigma" -q -T2 -dc "$out" > "$back" ;;
+    sigma | sigma-[1-9]) "$sigma" -q -T2 -dc "$out" > "$back" ;;
     sigma-T1) "$sigma" -q -T1 -dc "$out" > "$back" ;;
     ppmd) 7z e -bd -bso0 -bsp0 -so "$out" > "$back" ;;
     bzip3) bzip3 -d -j 2 -c "$out" > "$back" ;;

@@ -275,6 +275,8 @@ pub fn list(files: &[PathBuf], verbose: bool, json: bool) -> Result<()> {
             } else {
                 decoded as f64 / compressed as f64
             };
+            // The oldest version among the streams: what a reader must support.
+            let version = index.streams.iter().map(|s| s.version).min().unwrap_or(0);
             let codebook = match index.streams.first().map(|s| s.header.codebook_id) {
                 Some(id) if id != 0 => format!("{id:08x}"),
                 _ => "none".to_string(),
@@ -285,7 +287,7 @@ pub fn list(files: &[PathBuf], verbose: bool, json: bool) -> Result<()> {
                     .iter()
                     .map(|f| format!("{{\"stream\":{},\"index\":{},\"offset\":{},\"compressed\":{},\"content_offset\":{},\"decoded\":{}}}", f.stream, f.index, f.file_offset, f.frame_bytes, f.content_offset, f.decoded_size))
                     .collect();
-                writeln!(out, "{{\"file\":\"{}\",\"streams\":{},\"frames\":{},\"compressed\":{compressed},\"decoded\":{decoded},\"ratio\":{ratio:.4},\"check\":\"XXH64\",\"codebook\":\"{codebook}\",\"version\":{},\"frame_list\":[{}]}}", escape(&name), index.streams.len(), index.frames.len(), sigmalang::format::VERSION, if verbose { frames.join(",") } else { String::new() })?;
+                writeln!(out, "{{\"file\":\"{}\",\"streams\":{},\"frames\":{},\"compressed\":{compressed},\"decoded\":{decoded},\"ratio\":{ratio:.4},\"check\":\"XXH64\",\"codebook\":\"{codebook}\",\"version\":{},\"frame_list\":[{}]}}", escape(&name), index.streams.len(), index.frames.len(), version, if verbose { frames.join(",") } else { String::new() })?;
                 return Ok(());
             }
             writeln!(
@@ -298,7 +300,7 @@ pub fn list(files: &[PathBuf], verbose: bool, json: bool) -> Result<()> {
                 ratio,
                 "XXH64",
                 codebook,
-                sigmalang::format::VERSION
+                version
             )?;
             if verbose {
                 writeln!(

@@ -1,6 +1,8 @@
 //! Times each stage of the frame codec on a slice of a file:
-//! `cargo run --release -p sigmalang --example frame_probe -- FILE [MiB] [offset MiB]`.
-use sigmalang::{bwt, cm, transform};
+//! `cargo run --release -p sigmalang --example frame_probe -- FILE [MiB] [offset MiB]`
+//! (environment: `MINC` bank threshold, `RAW` skip the word transform, `DELTA` DELTA glyphs,
+//! `RANK` the rank coder instead of the context-mixing model).
+use sigmalang::{bwt, cm, rank, transform};
 use std::time::Instant;
 
 fn mbps(bytes: usize, t: Instant) -> String {
@@ -37,6 +39,27 @@ fn main() {
         "           P(byte == previous) = {:.3}",
         repeats as f64 / b.len() as f64
     );
+    if std::env::var_os("RANK").is_some() {
+        let t = Instant::now();
+        let code = rank::encode(&b, rank::RankParams::default(), Vec::new());
+        println!(
+            "rank encode {}   -> {} bytes, ratio {:.4}",
+            mbps(n, t),
+            code.len(),
+            n as f64 / code.len() as f64
+        );
+        let t = Instant::now();
+        let mut back = Vec::new();
+        assert!(rank::decode(
+            &code,
+            b.len(),
+            rank::RankParams::default(),
+            &mut back,
+            None
+        ));
+        println!("rank decode {}", mbps(n, t));
+        return;
+    }
     let t = Instant::now();
     let code = cm::encode(&b, cm::ModelParams::default(), Vec::new());
     println!(

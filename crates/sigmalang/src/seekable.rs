@@ -40,6 +40,8 @@ pub struct StreamInfo {
     pub header: StreamHeader,
     /// Bytes of the stream header (it depends on the version and one varint).
     pub header_len: usize,
+    /// The stream's format version.
+    pub version: u8,
     /// Frames in the stream.
     pub frame_count: u64,
     /// Decoded size of the stream.
@@ -199,6 +201,7 @@ impl SeekIndex {
                         stream_bytes: end - start,
                         header,
                         header_len: used,
+                        version: buf[4],
                         frame_count: head.frame_count,
                         total_size: head.total_size,
                         content_hash: head.content_hash,

@@ -1,8 +1,8 @@
 //! The word-aware context-mixing model that codes a glyph block directly, without a BWT (the
 //! `Context` frame method of the top levels).
 //!
-//! Each byte is coded as eight binary decisions. Eleven contexts predict each bit: the previous
-//! 1, 2, 3, 4, 5, 6 and 8 bytes; the current token alone, with the previous token, with the
+//! Each byte is coded as eight binary decisions. Ten contexts predict each bit: the previous
+//! 1, 2, 3, 4, 5 and 8 bytes; the current token alone, with the previous token, with the
 //! token before that, and with both. Tokens follow the glyph layout: one Σ-bank code (its one to
 //! three bytes), one run of spelled letters or digits, or one other byte, so the word contexts
 //! see whole words whether they were banked or spelled. Each context owns a hash table of
@@ -17,7 +17,7 @@ use crate::cm::{adapt, squash, stretch_table, Apm};
 use crate::rangecoder;
 
 /// Number of hashed contexts.
-const CONTEXTS: usize = 11;
+const CONTEXTS: usize = 10;
 /// Mixer inputs: the contexts, the match model, order 0 and a bias.
 const INPUTS: usize = CONTEXTS + 3;
 const SM_RATE: u32 = 6;
@@ -29,7 +29,7 @@ const MATCH_LONGEST: usize = 15;
 const MAX_WEIGHT: i32 = 1 << 19;
 /// Smallest table, in groups, whatever the block.
 pub const MIN_TABLE_LOG: u8 = 10;
-/// Largest table the format allows, in groups: each of the eleven tables then takes
+/// Largest table the format allows, in groups: each of the ten tables then takes
 /// 2^22 × 32 bytes = 128 MiB.
 pub const MAX_TABLE_LOG: u8 = 22;
 /// A counter never updated: probability one half, count zero.
@@ -336,7 +336,6 @@ impl Model {
             hash64(h & 0xff_ffff, 3),
             hash64(h & 0xffff_ffff, 4),
             hash64(h & 0xff_ffff_ffff, 5),
-            hash64(h & 0xffff_ffff_ffff, 6),
             hash64(h, 11),
             hash64(token, 10),
             hash64(token | u64::from(self.token_before) << 32, 12),

@@ -510,3 +510,35 @@ fn compressed_data_is_not_written_to_or_read_from_a_terminal() {
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("hello terminal"), "{text}");
 }
+
+#[test]
+fn list_reports_frames_sizes_and_the_stream_version() {
+    let dir = tempdir();
+    let data = prose(40_000, 45);
+    write_file(dir.path(), "a.txt", &data);
+    let out = sigma_in(dir.path())
+        .args(["-q", "--frame-size", "8KiB", "a.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let vectors = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors");
+    let old = vectors.join("v1/good-multi-frame.sigma");
+    let out = sigma_in(dir.path())
+        .args(["-lv", "--json", "a.txt.sigma"])
+        .arg(&old)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let objs = json_lines(&out.stdout);
+    assert_eq!(objs.len(), 2, "{}", String::from_utf8_lossy(&out.stdout));
+    let (new, v1) = (&objs[0], &objs[1]);
+    assert_eq!(number(new, "decoded"), data.len() as u64);
+    assert_eq!(number(new, "streams"), 1);
+    assert_eq!(number(new, "version"), 2);
+    let frames = new["frame_list"].as_array().expect("frame list");
+    assert_eq!(frames.len() as u64, number(new, "frames"));
+    assert!(frames.len() >= 5, "{new}");
+    let listed: u64 = frames.iter().map(|f| number(f, "decoded")).sum();
+    assert_eq!(listed, data.len() as u64);
+    assert_eq!(number(v1, "version"), 1, "{v1}");
+}
