@@ -114,6 +114,12 @@ impl Apm {
         ((i32::from(t[0]) * (128 - w) + i32::from(t[1]) * w) >> 11).clamp(1, 4095)
     }
 
+    /// Entries in the table (for memory accounting).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.table.len()
+    }
+
     #[inline(always)]
     pub(crate) fn update(&mut self, bit: u32) {
         adapt(&mut self.table[self.index], bit, self.rate);

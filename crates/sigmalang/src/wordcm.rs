@@ -102,10 +102,11 @@ impl Default for WordModelParams {
 }
 
 /// Memory the model's tables take with at most 2^`table_max_log` groups per table: the
-/// context tables, the match model's (four times as many 4-byte entries) and about 3 MiB of
-/// mixer weights and secondary estimators. The match model's copy of the block is not included.
+/// context tables, the match model's (four times as many 4-byte entries) and 24 MiB for the
+/// rest (the three secondary estimators take 22 MiB, mixer weights and maps much less). The
+/// match model's copy of the block is not included.
 pub fn model_memory(table_max_log: u8) -> u64 {
-    ((CONTEXTS as u64 * GROUP_BYTES + 16) << table_max_log) + (3 << 20)
+    ((CONTEXTS as u64 * GROUP_BYTES + 16) << table_max_log) + (24 << 20)
 }
 
 /// How the glyph stream's Σ-bank codes are laid out, so the model can tell where a code ends.
@@ -594,6 +595,29 @@ mod tests {
             &mut back,
             None
         ));
+    }
+
+    #[test]
+    fn model_memory_covers_every_table() {
+        let params = WordModelParams {
+            table_max_log: 12,
+            ..WordModelParams::default()
+        };
+        let m = Model::new(1 << 20, params, CodeLayout::PLAIN);
+        let u16s = m.tables.iter().map(Vec::len).sum::<usize>()
+            + m.state_maps.len()
+            + m.order0.len()
+            + m.match_counters.len()
+            + m.apm_order0.len()
+            + m.apm_order1.len()
+            + m.apm_order2.len();
+        let u32s = m.match_table.len() + m.weights_partial.len() + m.weights_seen.len();
+        let bytes = (2 * u16s + 4 * u32s) as u64;
+        assert!(bytes <= model_memory(12), "{bytes} > {}", model_memory(12));
+        assert!(
+            bytes > model_memory(12) / 2,
+            "the estimate is far too high: {bytes}"
+        );
     }
 
     #[test]
