@@ -84,23 +84,42 @@ const FRESH: u32 = 32768 << 16;
 
 /// Secondary estimation: refines a probability given a context, by interpolating between
 /// 33 learned points along the stretch axis.
+///
+/// Every context starts from the same 33 points (`squash` at the knots), so the table stores
+/// each entry as its difference from that start (mod 2^16): a new table is all zeros, which
+/// the allocator hands out without writing it, and a frame pays only for the contexts it
+/// visits (a large table costs nothing on a small frame).
 pub(crate) struct Apm {
-    table: Vec<u16>,
+    offsets: Vec<u16>,
     index: usize,
+    knot: usize,
     rate: u32,
 }
 
+/// The entries every APM context starts with.
+const APM_START: [u16; 33] = {
+    let mut start = [0u16; 33];
+    let mut i = 0;
+    while i < 33 {
+        start[i] = (SQUASH_KNOTS[i] * 16) as u16;
+        i += 1;
+    }
+    start
+};
+
 impl Apm {
     pub(crate) fn new(contexts: usize, rate: u32) -> Self {
-        let mut table = Vec::with_capacity(contexts * 33);
-        for _ in 0..contexts {
-            table.extend(SQUASH_KNOTS.iter().map(|&k| (k * 16) as u16));
-        }
         Apm {
-            table,
+            offsets: vec![0; contexts * 33],
             index: 0,
+            knot: 0,
             rate,
         }
+    }
+
+    #[inline(always)]
+    fn entry(&self, index: usize, knot: usize) -> u16 {
+        APM_START[knot].wrapping_add(self.offsets[index])
     }
 
     /// Refined 12-bit probability for `st` (stretched probability) in context `cx`.
@@ -109,20 +128,23 @@ impl Apm {
         let s = st.clamp(-2047, 2047) + 2048;
         let (lo, w) = ((s >> 7) as usize, s & 127);
         let base = cx * 33 + lo;
-        self.index = base + (w >> 6) as usize;
-        let t = &self.table[base..base + 2];
-        ((i32::from(t[0]) * (128 - w) + i32::from(t[1]) * w) >> 11).clamp(1, 4095)
+        self.knot = lo + (w >> 6) as usize;
+        self.index = cx * 33 + self.knot;
+        let (t0, t1) = (self.entry(base, lo), self.entry(base + 1, lo + 1));
+        ((i32::from(t0) * (128 - w) + i32::from(t1) * w) >> 11).clamp(1, 4095)
     }
 
     /// Entries in the table (for memory accounting).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.table.len()
+        self.offsets.len()
     }
 
     #[inline(always)]
     pub(crate) fn update(&mut self, bit: u32) {
-        adapt(&mut self.table[self.index], bit, self.rate);
+        let mut entry = self.entry(self.index, self.knot);
+        adapt(&mut entry, bit, self.rate);
+        self.offsets[self.index] = entry.wrapping_sub(APM_START[self.knot]);
     }
 }
 
