@@ -470,8 +470,7 @@ pub fn decode_with_costs(
     let mut seen = 0u32;
     costs.reserve(len);
     decode_with(code, len, params, out, |p1, bit| {
-        let p = p1 as f32 / 65536.0;
-        bits -= if bit == 1 { p } else { 1.0 - p }.log2();
+        bits += rangecoder::bit_cost(p1, bit);
         seen += 1;
         if seen % 8 == 0 {
             costs.push(bits);

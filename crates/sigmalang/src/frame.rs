@@ -174,34 +174,42 @@ fn coded(transform: Option<&Params>, block: &[u8], params: &CodecParams) -> (Met
 }
 
 fn rank_payload(params: Option<&Params>, ranks: &RankParams, block: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(block.len() / 3 + 64);
-    out.push(mode(params));
-    ranks.write(&mut out);
-    write_transform_params(params, &mut out);
-    let (bwt, primary) = bwt::forward(block);
-    varint::put(&mut out, block.len() as u64);
-    varint::put(&mut out, u64::from(primary));
+    let mut out = payload_head(params, |out| ranks.write(out), block);
+    let bwt = bwt_head(block, &mut out);
     rank::encode(&bwt, *ranks, out)
 }
 
 fn glyph_payload(params: Option<&Params>, model: &ModelParams, block: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(block.len() / 3 + 64);
-    out.push(mode(params));
-    model.write(&mut out);
-    write_transform_params(params, &mut out);
-    let (bwt, primary) = bwt::forward(block);
-    varint::put(&mut out, block.len() as u64);
-    varint::put(&mut out, u64::from(primary));
+    let mut out = payload_head(params, |out| model.write(out), block);
+    let bwt = bwt_head(block, &mut out);
     cm::encode(&bwt, *model, out)
 }
 
 fn context_payload(params: Option<&Params>, model: &WordModelParams, block: &[u8]) -> Vec<u8> {
+    let out = payload_head(params, |out| model.write(out), block);
+    wordcm::encode(block, *model, code_layout(params), out)
+}
+
+/// The fields every coded payload starts with: mode, the coder's parameters, the transform's
+/// parameters and the block length.
+fn payload_head(
+    params: Option<&Params>,
+    write_coder_params: impl FnOnce(&mut Vec<u8>),
+    block: &[u8],
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(block.len() / 3 + 64);
     out.push(mode(params));
-    model.write(&mut out);
+    write_coder_params(&mut out);
     write_transform_params(params, &mut out);
     varint::put(&mut out, block.len() as u64);
-    wordcm::encode(block, *model, code_layout(params), out)
+    out
+}
+
+/// Transforms `block`, appends the primary index to `out` and returns the BWT.
+fn bwt_head(block: &[u8], out: &mut Vec<u8>) -> Vec<u8> {
+    let (bwt, primary) = bwt::forward(block);
+    varint::put(out, u64::from(primary));
+    bwt
 }
 
 fn mode(params: Option<&Params>) -> u8 {

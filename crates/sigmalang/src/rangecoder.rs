@@ -109,6 +109,13 @@ impl<'a> Decoder<'a> {
     }
 }
 
+/// Bits the coder spends on `bit` when it was coded with `p1`, the probability of a 1 on the
+/// 16-bit scale (for the glyph view's statistics).
+pub fn bit_cost(p1: u32, bit: u32) -> f32 {
+    let p = p1 as f32 / 65536.0;
+    -if bit == 1 { p } else { 1.0 - p }.log2()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -214,8 +214,7 @@ pub fn decode(
             let p1 = counter.p1();
             let bit = coder.decode(p1);
             if costs.is_some() {
-                let p = p1 as f32 / 65536.0;
-                bits -= if bit == 1 { p } else { 1.0 - p }.log2();
+                bits += rangecoder::bit_cost(p1, bit);
             }
             bit
         });
