@@ -51,17 +51,22 @@ run big "$big"
 ls_start=$(date +%s.%N)
 "$sigma" -l "$work/big.sigma"
 echo "sigma -l on the $big-byte stream took $(calc "$(date +%s.%N) - $ls_start") s"
+# Up to 2 x T frames are in flight in each direction; whether they are all resident at the
+# moment of the peak depends on thread timing, not on input size (the same 260 MB decode peaked
+# at 70 and at 85 MiB in two runs), so one in-flight set of frames is the allowed slack.
+frame_kib=$("$sigma" -lv "$work/big.sigma" | awk '$1 ~ /^[0-9]+$/ && NF == 7 && $6 > m { m = $6 } END { print int(m / 1024) }')
+slack=$(( 2 * 2 * frame_kib + 8192 ))
 rm -f "$work"/*.sigma
 status=0
 for side in enc dec; do
   s=$(cat "$work/small.$side"); b=$(cat "$work/big.$side")
-  limit=$(calc "int(1.1 * $s + 8192)")
+  limit=$(calc "int(1.1 * $s + $slack)")
   if (( b > limit )); then
-    echo "FAIL $side: peak RSS grew with the input: $b KiB > 1.1 x $s KiB + 8 MiB"; status=1
+    echo "FAIL $side: peak RSS grew with the input: $b KiB > 1.1 x $s KiB + $slack KiB (4 frames + 8 MiB)"; status=1
   elif (( b > 160 * 1024 )); then
     echo "FAIL $side: peak RSS $b KiB is over 160 MiB"; status=1
   else
-    echo "ok   $side: peak RSS $b KiB <= 1.1 x $s KiB + 8 MiB, and <= 160 MiB"
+    echo "ok   $side: peak RSS $b KiB <= 1.1 x $s KiB + $slack KiB (4 frames + 8 MiB), and <= 160 MiB"
   fi
 done
 
