@@ -17,10 +17,14 @@ use crate::cm::{adapt, squash, stretch_table, Apm};
 use crate::rangecoder;
 
 /// Number of hashed contexts.
-const CONTEXTS: usize = 10;
+const CONTEXTS: usize = 12;
 /// Mixer inputs: the contexts, the match model, order 0 and a bias.
 const INPUTS: usize = CONTEXTS + 3;
 const SM_RATE: u32 = 6;
+/// First-layer mixer weight sets, each chosen by its own context.
+const SETS: usize = 3;
+/// Inputs of the final mixer: the first layer's outputs and a bias.
+const FINAL_INPUTS: usize = SETS + 1;
 /// Bytes that must repeat before the match model looks for where they occurred last.
 const MATCH_MIN: usize = 6;
 /// Longest match the match model distinguishes.
@@ -165,12 +169,14 @@ struct Model {
     state_maps: Vec<u16>,
     state_slot: [usize; CONTEXTS],
     inputs: [i32; INPUTS],
-    weights_partial: Vec<i32>,
-    weights_seen: Vec<i32>,
-    set_partial: usize,
-    set_seen: usize,
-    p_partial: i32,
-    p_seen: i32,
+    /// First-layer weight sets: by partial byte and match state, by contexts seen and the
+    /// previous byte, by the byte before that and the bit position.
+    weights: [Vec<i32>; SETS],
+    set: [usize; SETS],
+    p_set: [i32; SETS],
+    d_set: [i32; FINAL_INPUTS],
+    final_weights: Vec<i32>,
+    final_set: usize,
     p_mixed: i32,
     apm_order0: Apm,
     apm_order1: Apm,
@@ -194,6 +200,9 @@ struct Model {
     previous_token: u32,
     token_before: u32,
     code_bytes_left: u8,
+    /// Where the current line starts in `seen_bytes`, and where the previous one started.
+    line_start: usize,
+    previous_line_start: usize,
     // bit state
     c0: usize,
     bit_pos: u32,
@@ -230,12 +239,18 @@ impl Model {
                 .collect(),
             state_slot: [0; CONTEXTS],
             inputs: [0; INPUTS],
-            weights_partial: vec![1 << 14; 3 * 256 * INPUTS],
-            weights_seen: vec![1 << 14; (CONTEXTS + 1) * 256 * INPUTS],
-            set_partial: 0,
-            set_seen: 0,
-            p_partial: 2048,
-            p_seen: 2048,
+            weights: [
+                vec![1 << 14; 3 * 256 * INPUTS],
+                vec![1 << 14; (CONTEXTS + 1) * 256 * INPUTS],
+                vec![1 << 14; 256 * 8 * INPUTS],
+            ],
+            set: [0; SETS],
+            p_set: [2048; SETS],
+            d_set: [0; FINAL_INPUTS],
+            final_weights: (0..256 * FINAL_INPUTS)
+                .map(|i| if i % FINAL_INPUTS < SETS { 65536 / SETS as i32 } else { 0 })
+                .collect(),
+            final_set: 0,
             p_mixed: 2048,
             apm_order0: Apm::new(256, u32::from(params.apm_rate)),
             apm_order1: Apm::new(65536, u32::from(params.apm_rate)),
@@ -247,6 +262,8 @@ impl Model {
             previous_token: 0,
             token_before: 0,
             code_bytes_left: 0,
+            line_start: 0,
+            previous_line_start: 0,
             c0: 1,
             bit_pos: 0,
             nibble: 1,
@@ -266,6 +283,10 @@ impl Model {
     fn next_byte(&mut self, b: u8) {
         self.history = self.history << 8 | u64::from(b);
         self.follow_match(b);
+        if b == b'\n' {
+            self.previous_line_start = self.line_start;
+            self.line_start = self.seen_bytes.len();
+        }
         if self.code_bytes_left > 0 {
             self.code_bytes_left -= 1;
             self.token = mix_token(self.token, b);
@@ -331,6 +352,17 @@ impl Model {
         let h = self.history;
         self.apm_order2_base = (hash64(h & 0xffff, 13) >> 22) as usize * 256;
         let token = u64::from(self.token);
+        let column = (self.seen_bytes.len() - self.line_start) as u64;
+        let above = if self.line_start > 0 {
+            let at = self.previous_line_start + column as usize;
+            if at < self.line_start {
+                self.seen_bytes[at]
+            } else {
+                0
+            }
+        } else {
+            0
+        };
         self.context_hash = [
             hash64(h & 0xff, 1),
             hash64(h & 0xffff, 2),
@@ -345,6 +377,8 @@ impl Model {
                 token | u64::from(self.previous_token ^ self.token_before.rotate_left(7)) << 32,
                 8,
             ),
+            hash64(h >> 8 & 0xffff, 14),
+            hash64(u64::from(above) << 16 | column.min(255) << 8 | (h & 0xff), 15),
         ];
     }
 
@@ -412,8 +446,12 @@ impl Model {
             Some(_) if self.match_len < 12 => 1,
             Some(_) => 2,
         };
-        self.set_partial = (match_state * 256 + self.c0) * INPUTS;
-        self.set_seen = (seen * 256 + c1) * INPUTS;
+        let c2 = (self.history >> 8 & 0xff) as usize;
+        self.set = [
+            (match_state * 256 + self.c0) * INPUTS,
+            (seen * 256 + c1) * INPUTS,
+            (c2 * 8 + self.bit_pos as usize) * INPUTS,
+        ];
         let dot = |w: &[i32]| -> i32 {
             let sum: i32 = w
                 .iter()
@@ -422,11 +460,21 @@ impl Model {
                 .sum();
             (sum >> 8).clamp(-2047, 2047)
         };
-        let d_partial = dot(&self.weights_partial[self.set_partial..][..INPUTS]);
-        let d_seen = dot(&self.weights_seen[self.set_seen..][..INPUTS]);
-        self.p_partial = squash(d_partial);
-        self.p_seen = squash(d_seen);
-        let st = (d_partial + d_seen) >> 1;
+        for k in 0..SETS {
+            let d = dot(&self.weights[k][self.set[k]..][..INPUTS]);
+            self.d_set[k] = d;
+            self.p_set[k] = squash(d);
+        }
+        self.d_set[SETS] = 256;
+        self.final_set = self.c0 * FINAL_INPUTS;
+        let st = {
+            let sum: i32 = self.final_weights[self.final_set..][..FINAL_INPUTS]
+                .iter()
+                .zip(&self.d_set)
+                .map(|(&w, &x)| (w * x) >> 8)
+                .sum();
+            (sum >> 8).clamp(-2047, 2047)
+        };
         self.p_mixed = squash(st);
         let p0 = self.apm_order0.refine(st, self.c0);
         let p1 = self.apm_order1.refine(st, c1 << 8 | self.c0);
@@ -439,15 +487,22 @@ impl Model {
     fn update(&mut self, bit: u32) {
         let target = (bit as i32) << 12;
         let shift = self.params.mixer_shift;
-        for (weights, set, p) in [
-            (&mut self.weights_partial, self.set_partial, self.p_partial),
-            (&mut self.weights_seen, self.set_seen, self.p_seen),
-        ] {
-            let err = target - p;
-            for (w, &x) in weights[set..][..INPUTS].iter_mut().zip(&self.inputs) {
+        for k in 0..SETS {
+            let err = target - self.p_set[k];
+            for (w, &x) in self.weights[k][self.set[k]..][..INPUTS]
+                .iter_mut()
+                .zip(&self.inputs)
+            {
                 // Bounded so that w * x can never overflow, whatever the input.
                 *w = (*w + ((x * err) >> shift)).clamp(-MAX_WEIGHT, MAX_WEIGHT);
             }
+        }
+        let err = target - self.p_mixed;
+        for (w, &x) in self.final_weights[self.final_set..][..FINAL_INPUTS]
+            .iter_mut()
+            .zip(&self.d_set)
+        {
+            *w = (*w + ((x * err) >> (shift + 2))).clamp(-MAX_WEIGHT, MAX_WEIGHT);
         }
         for i in 0..CONTEXTS {
             adapt(&mut self.state_maps[self.state_slot[i]], bit, SM_RATE);
@@ -610,7 +665,9 @@ mod tests {
             + m.apm_order0.len()
             + m.apm_order1.len()
             + m.apm_order2.len();
-        let u32s = m.match_table.len() + m.weights_partial.len() + m.weights_seen.len();
+        let u32s = m.match_table.len()
+            + m.weights.iter().map(Vec::len).sum::<usize>()
+            + m.final_weights.len();
         let bytes = (2 * u16s + 4 * u32s) as u64;
         assert!(bytes <= model_memory(12), "{bytes} > {}", model_memory(12));
         assert!(
