@@ -1,17 +1,20 @@
 //! The word-aware context-mixing model that codes a glyph block directly, without a BWT (the
 //! `Context` frame method of the top levels).
 //!
-//! Each byte is coded as eight binary decisions. Ten contexts predict each bit: the previous
-//! 1, 2, 3, 4, 5 and 8 bytes; the current token alone, with the previous token, with the
-//! token before that, and with both. Tokens follow the glyph layout: one Σ-bank code (its one to
-//! three bytes), one run of spelled letters or digits, or one other byte, so the word contexts
-//! see whole words whether they were banked or spelled. Each context owns a hash table of
-//! 16-slot groups, one group per context and half byte; slot 0 of a group holds a check value,
-//! and a group whose check differs is reset, so a collision reads as "unseen" rather than as
-//! another context's statistics. A match model predicts the byte that followed the last
-//! occurrence of the previous six bytes. The predictions, stretched, are mixed by two weight sets
-//! (chosen by the partial byte, and by how many contexts have been seen before with the previous
-//! byte), then refined by two secondary estimators. Integer arithmetic only.
+//! Each byte is coded as eight binary decisions. Twelve contexts predict each bit: the previous
+//! 1, 2, 3, 4, 5 and 8 bytes; the 2nd and 3rd bytes back (skipping the last); the column with
+//! the byte above it in the previous line (for tables, logs and code); the current token alone,
+//! with the previous token, with the token before that, and with both. Tokens follow the glyph
+//! layout: one Σ-bank code (its one to three bytes), one run of spelled letters or digits, or
+//! one other byte, so the word contexts see whole words whether they were banked or spelled.
+//! Each context owns a hash table of 16-slot groups, one group per context and half byte; slot
+//! 0 of a group holds a check value, and a group whose check differs is reset, so a collision
+//! reads as "unseen" rather than as another context's statistics. A match model predicts the
+//! byte that followed the last occurrence of the previous six bytes. The predictions,
+//! stretched, are mixed by three weight sets (chosen by the partial byte and match state, by
+//! how many contexts have been seen before with the previous byte, and by the byte before
+//! that with the bit position), whose outputs a final mixer combines; three secondary
+//! estimators then refine it. Integer arithmetic only.
 
 use crate::cm::{adapt, squash, stretch_table, Apm};
 use crate::rangecoder;
@@ -33,7 +36,7 @@ const MATCH_LONGEST: usize = 15;
 const MAX_WEIGHT: i32 = 1 << 19;
 /// Smallest table, in groups, whatever the block.
 pub const MIN_TABLE_LOG: u8 = 10;
-/// Largest table the format allows, in groups: each of the ten tables then takes
+/// Largest table the format allows, in groups: each of the twelve tables then takes
 /// 2^22 × 32 bytes = 128 MiB.
 pub const MAX_TABLE_LOG: u8 = 22;
 /// A counter never updated: probability one half, count zero.
@@ -248,7 +251,13 @@ impl Model {
             p_set: [2048; SETS],
             d_set: [0; FINAL_INPUTS],
             final_weights: (0..256 * FINAL_INPUTS)
-                .map(|i| if i % FINAL_INPUTS < SETS { 65536 / SETS as i32 } else { 0 })
+                .map(|i| {
+                    if i % FINAL_INPUTS < SETS {
+                        65536 / SETS as i32
+                    } else {
+                        0
+                    }
+                })
                 .collect(),
             final_set: 0,
             p_mixed: 2048,
@@ -378,7 +387,10 @@ impl Model {
                 8,
             ),
             hash64(h >> 8 & 0xffff, 14),
-            hash64(u64::from(above) << 16 | column.min(255) << 8 | (h & 0xff), 15),
+            hash64(
+                u64::from(above) << 16 | column.min(255) << 8 | (h & 0xff),
+                15,
+            ),
         ];
     }
 
