@@ -155,8 +155,8 @@ impl EncoderOptions {
     fn word_model(&self) -> Option<WordModelParams> {
         let level_max = match self.level {
             ..=7 => return None,
-            8 => 20,
-            _ => 21,
+            8 => 21,
+            _ => 22,
         };
         let model = WordModelParams {
             table_max_log: level_max,
@@ -180,7 +180,7 @@ pub struct DecoderOptions {
     pub memory_limit: u64,
 }
 
-/// Default decoder memory limit: room for two level-9 frames in flight (1080 MiB each).
+/// Default decoder memory limit: room for two level-9 frames in flight (1112 MiB each).
 pub const DEFAULT_MEMORY_LIMIT: u64 = 3 << 30;
 
 impl Default for DecoderOptions {

@@ -7,9 +7,12 @@
 //! with the previous token, with the token before that, and with both. Tokens follow the glyph
 //! layout: one Σ-bank code (its one to three bytes), one run of spelled letters or digits, or
 //! one other byte, so the word contexts see whole words whether they were banked or spelled.
-//! Each context owns a hash table of 16-slot groups, one group per context and half byte; slot
+//! Each context owns a hash table of 16-byte groups, one group per context and half byte; byte
 //! 0 of a group holds a check value, and a group whose check differs is reset, so a collision
-//! reads as "unseen" rather than as another context's statistics. A match model predicts the
+//! reads as "unseen" rather than as another context's statistics. The other 15 bytes are bit
+//! histories, one per node of the half byte's binary tree: a state standing for how many zeros
+//! and ones the context has seen there (recent ones weighing more), which an adaptive map per
+//! context turns into a probability. A match model predicts the
 //! byte that followed the last occurrence of the previous six bytes. The predictions,
 //! stretched, are mixed by three weight sets (chosen by the partial byte and match state, by
 //! how many contexts have been seen before with the previous byte, and by the byte before
@@ -23,7 +26,6 @@ use crate::rangecoder;
 const CONTEXTS: usize = 12;
 /// Mixer inputs: the contexts, the match model, order 0 and a bias.
 const INPUTS: usize = CONTEXTS + 3;
-const SM_RATE: u32 = 6;
 /// First-layer mixer weight sets, each chosen by its own context.
 const SETS: usize = 3;
 /// Inputs of the final mixer: the first layer's outputs and a bias.
@@ -37,20 +39,19 @@ const MAX_WEIGHT: i32 = 1 << 19;
 /// Smallest table, in groups, whatever the block.
 pub const MIN_TABLE_LOG: u8 = 10;
 /// Largest table the format allows, in groups: each of the twelve tables then takes
-/// 2^22 × 32 bytes = 128 MiB.
+/// 2^22 × 16 bytes = 64 MiB.
 pub const MAX_TABLE_LOG: u8 = 22;
-/// A counter never updated: probability one half, count zero.
-const FRESH: u16 = 2048 << 4;
-/// Bytes of one group of counters.
-const GROUP_BYTES: u64 = 32;
+/// Bytes of one group of bit histories (the check byte and 15 states).
+const GROUP_BYTES: u64 = 16;
 
 /// The model's tunable constants, carried in every payload that uses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WordModelParams {
     /// Each context table has at most 2^this groups (fewer for short blocks).
     pub table_max_log: u8,
-    /// Update count (at most 15) after which counters adapt at their slowest rate.
-    pub counter_limit: u8,
+    /// The state maps adapt at rate 1/(n + 1.5) until their count n reaches
+    /// 2^`map_limit_log` − 1 (at most 10).
+    pub map_limit_log: u8,
     /// Mixer learning rate: weights move by input × error >> this.
     pub mixer_shift: u8,
     /// Adaptation shift of the secondary estimators.
@@ -65,7 +66,7 @@ impl WordModelParams {
     pub fn write(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&[
             self.table_max_log,
-            self.counter_limit,
+            self.map_limit_log,
             self.mixer_shift,
             self.apm_rate,
         ]);
@@ -77,12 +78,12 @@ impl WordModelParams {
         let b: [u8; Self::LEN] = buf.get(..Self::LEN)?.try_into().ok()?;
         let p = WordModelParams {
             table_max_log: b[0],
-            counter_limit: b[1],
+            map_limit_log: b[1],
             mixer_shift: b[2],
             apm_rate: b[3],
         };
         let valid = (MIN_TABLE_LOG..=MAX_TABLE_LOG).contains(&p.table_max_log)
-            && (1..=15).contains(&p.counter_limit)
+            && (1..=10).contains(&p.map_limit_log)
             && (4..=20).contains(&p.mixer_shift)
             && (1..=15).contains(&p.apm_rate);
         valid.then_some(p)
@@ -101,7 +102,7 @@ impl Default for WordModelParams {
     fn default() -> Self {
         WordModelParams {
             table_max_log: 20,
-            counter_limit: 10,
+            map_limit_log: 10,
             mixer_shift: 11,
             apm_rate: 7,
         }
@@ -146,6 +147,73 @@ impl CodeLayout {
     }
 }
 
+/// The bit-history states: state 0 is "nothing seen"; every other state stands for a pair of
+/// counts (zeros, ones).
+struct BitHistory {
+    next: [[u8; 2]; 256],
+    counts: [(u8, u8); 256],
+}
+
+/// Neither count of a bit history exceeds this.
+const HISTORY_COUNT_MAX: u32 = 40;
+/// (zeros + 1) × (ones + 1) of a bit history is at most this, which keeps the states to 219.
+const HISTORY_AREA: u32 = 72;
+
+/// The counts after seeing `bit`: its own count grows by one, the other, if over two, is
+/// roughly halved (so the history follows change), and the pair is then brought back within
+/// bounds by lowering the other count first.
+fn history_step(zeros: u32, ones: u32, bit: u32) -> (u32, u32) {
+    let discount = |n: u32| if n > 2 { n / 2 + 1 } else { n };
+    let (mut own, mut other) = if bit == 1 {
+        (ones + 1, discount(zeros))
+    } else {
+        (zeros + 1, discount(ones))
+    };
+    while own.max(other) > HISTORY_COUNT_MAX || (own + 1) * (other + 1) > HISTORY_AREA {
+        if other > 0 {
+            other -= 1;
+        } else {
+            own -= 1;
+        }
+    }
+    if bit == 1 {
+        (other, own)
+    } else {
+        (own, other)
+    }
+}
+
+/// The state table, numbered in the order a breadth-first walk from (0, 0) meets the states
+/// (bit 0 before bit 1), as the format specifies.
+fn bit_history() -> &'static BitHistory {
+    static TABLE: std::sync::OnceLock<BitHistory> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut states = vec![(0u32, 0u32)];
+        let mut next = [[0u8; 2]; 256];
+        let mut i = 0;
+        while i < states.len() {
+            let (zeros, ones) = states[i];
+            for bit in 0..2 {
+                let to = history_step(zeros, ones, bit);
+                let id = match states.iter().position(|&s| s == to) {
+                    Some(id) => id,
+                    None => {
+                        states.push(to);
+                        states.len() - 1
+                    }
+                };
+                next[i][bit as usize] = id as u8;
+            }
+            i += 1;
+        }
+        let mut counts = [(0u8, 0u8); 256];
+        for (c, &(zeros, ones)) in counts.iter_mut().zip(&states) {
+            *c = (zeros as u8, ones as u8);
+        }
+        BitHistory { next, counts }
+    })
+}
+
 #[inline(always)]
 fn hash64(x: u64, salt: u64) -> u32 {
     let x = x
@@ -162,14 +230,17 @@ fn mix_token(h: u32, b: u8) -> u32 {
 struct Model {
     stretch: &'static [i16; 4096],
     params: WordModelParams,
-    recip: [u16; 16],
+    /// 65536 / (n + 1.5), the state maps' adaptation rate at count n.
+    recip: Vec<u16>,
+    histories: &'static BitHistory,
     order0: Vec<u16>,
-    tables: Vec<Vec<u16>>,
+    tables: Vec<Vec<u8>>,
     table_shift: u32,
     context_hash: [u32; CONTEXTS],
     group: [usize; CONTEXTS],
     slot: [usize; CONTEXTS],
-    state_maps: Vec<u16>,
+    /// Per context and state: a 22-bit probability and a 10-bit count.
+    state_maps: Vec<u32>,
     state_slot: [usize; CONTEXTS],
     inputs: [i32; INPUTS],
     /// First-layer weight sets: by partial byte and match state, by contexts seen and the
@@ -215,10 +286,7 @@ struct Model {
 impl Model {
     fn new(block_len: usize, params: WordModelParams, layout: CodeLayout) -> Self {
         let table_log = params.table_log(block_len);
-        let mut recip = [0u16; 16];
-        for (n, r) in recip.iter_mut().enumerate() {
-            *r = (131_072 / (2 * n as u32 + 3)).min(65535) as u16;
-        }
+        let histories = bit_history();
         let match_log = table_log + 2;
         let mut m = Model {
             seen_bytes: Vec::with_capacity(block_len),
@@ -230,15 +298,23 @@ impl Model {
             match_slot: None,
             stretch: stretch_table(),
             params,
-            recip,
+            recip: (0..1024u32)
+                .map(|n| (131_072 / (2 * n + 3)) as u16)
+                .collect(),
+            histories,
             order0: vec![32768; 256],
-            tables: (0..CONTEXTS).map(|_| vec![0u16; 16 << table_log]).collect(),
+            tables: (0..CONTEXTS).map(|_| vec![0u8; 16 << table_log]).collect(),
             table_shift: 32 - table_log,
             context_hash: [0; CONTEXTS],
             group: [0; CONTEXTS],
             slot: [0; CONTEXTS],
-            state_maps: (0..CONTEXTS * 4096)
-                .map(|i| (((i % 4096) >> 4) * 256 + 128) as u16)
+            state_maps: (0..CONTEXTS * 256)
+                .map(|i| {
+                    // Start from what the counts say: (ones + ½) / (zeros + ones + 1).
+                    let (zeros, ones) = histories.counts[i % 256];
+                    let (zeros, ones) = (u32::from(zeros), u32::from(ones));
+                    ((2 * ones + 1) << 22) / (2 * (zeros + ones) + 2) << 10
+                })
                 .collect(),
             state_slot: [0; CONTEXTS],
             inputs: [0; INPUTS],
@@ -403,11 +479,11 @@ impl Model {
                 .wrapping_mul(0x9E37_79B1);
             let k = k ^ (k >> 16);
             let group = (k >> self.table_shift) as usize * 16;
-            // Bit 0 set marks a claimed group, so a check never equals a fresh group's zero.
-            let check = (k & 0xffff) as u16 | 1;
+            // Never zero, so a check never equals a fresh group's.
+            let check = (k as u8).max(1);
             let slots = &mut self.tables[i][group..group + 16];
             if slots[0] != check {
-                slots.fill(FRESH);
+                slots.fill(0);
                 slots[0] = check;
             }
             self.group[i] = group;
@@ -425,16 +501,14 @@ impl Model {
         let mut seen = 0;
         for i in 0..CONTEXTS {
             self.slot[i] = self.group[i] + self.nibble;
-            let s = self.tables[i][self.slot[i]];
-            // A counter never updated says nothing: it gets no vote rather than an even one.
-            self.state_slot[i] = i * 4096 + usize::from(s >> 4);
-            self.inputs[i] = if s & 15 == 0 {
+            let state = self.tables[i][self.slot[i]];
+            self.state_slot[i] = i * 256 + usize::from(state);
+            // A context never seen here says nothing: it gets no vote rather than an even one.
+            self.inputs[i] = if state == 0 {
                 0
             } else {
                 seen += 1;
-                (self.st(usize::from(self.state_maps[self.state_slot[i]] >> 4))
-                    + self.st(usize::from(s >> 4)))
-                    >> 1
+                self.st((self.state_maps[self.state_slot[i]] >> 20) as usize)
             };
         }
         self.match_slot = None;
@@ -516,16 +590,15 @@ impl Model {
         {
             *w = (*w + ((x * err) >> (shift + 2))).clamp(-MAX_WEIGHT, MAX_WEIGHT);
         }
+        let limit = (1u32 << self.params.map_limit_log) - 1;
+        let goal = if bit == 1 { (1i64 << 22) - 1 } else { 0 };
         for i in 0..CONTEXTS {
-            adapt(&mut self.state_maps[self.state_slot[i]], bit, SM_RATE);
-        }
-        let limit = u16::from(self.params.counter_limit);
-        let goal = if bit == 1 { 4095 } else { 0 };
-        for i in 0..CONTEXTS {
-            let s = &mut self.tables[i][self.slot[i]];
-            let (p, n) = (i32::from(*s >> 4), *s & 15);
-            let p = p + (((goal - p) * i32::from(self.recip[usize::from(n)]) + 32768) >> 16);
-            *s = (p as u16) << 4 | (n + u16::from(n < limit));
+            let map = &mut self.state_maps[self.state_slot[i]];
+            let (p, n) = (i64::from(*map >> 10), *map & 1023);
+            let p = p + (((goal - p) * i64::from(self.recip[n as usize])) >> 16);
+            *map = (p as u32) << 10 | (n + u32::from(n < limit));
+            let state = &mut self.tables[i][self.slot[i]];
+            *state = self.histories.next[usize::from(*state)][bit as usize];
         }
         adapt(&mut self.order0[self.c0], bit, 5);
         if let Some(slot) = self.match_slot {
@@ -670,22 +743,45 @@ mod tests {
             ..WordModelParams::default()
         };
         let m = Model::new(1 << 20, params, CodeLayout::PLAIN);
-        let u16s = m.tables.iter().map(Vec::len).sum::<usize>()
-            + m.state_maps.len()
-            + m.order0.len()
+        let u8s = m.tables.iter().map(Vec::len).sum::<usize>();
+        let u16s = m.order0.len()
+            + m.recip.len()
             + m.match_counters.len()
             + m.apm_order0.len()
             + m.apm_order1.len()
             + m.apm_order2.len();
-        let u32s = m.match_table.len()
+        let u32s = m.state_maps.len()
+            + m.match_table.len()
             + m.weights.iter().map(Vec::len).sum::<usize>()
             + m.final_weights.len();
-        let bytes = (2 * u16s + 4 * u32s) as u64;
+        let bytes = (u8s + 2 * u16s + 4 * u32s) as u64;
         assert!(bytes <= model_memory(12), "{bytes} > {}", model_memory(12));
         assert!(
             bytes > model_memory(12) / 2,
             "the estimate is far too high: {bytes}"
         );
+    }
+
+    #[test]
+    fn bit_histories_count_and_discount() {
+        let h = bit_history();
+        let states = 1 + h.counts[1..].iter().take_while(|&&c| c != (0, 0)).count();
+        assert_eq!(states, 219);
+        assert_eq!(h.counts[usize::from(h.next[0][1])], (0, 1));
+        // Eight ones, then a zero: the ones are discounted to five.
+        let mut s = 0;
+        for _ in 0..8 {
+            s = usize::from(h.next[s][1]);
+        }
+        assert_eq!(h.counts[s], (0, 8));
+        assert_eq!(h.counts[usize::from(h.next[s][0])], (1, 5));
+        for (s, next) in h.next.iter().enumerate().take(states) {
+            for &to in next {
+                assert!(to != 0 && usize::from(to) < states, "state {s}");
+                let (zeros, ones) = h.counts[usize::from(to)];
+                assert!((u32::from(zeros) + 1) * (u32::from(ones) + 1) <= HISTORY_AREA);
+            }
+        }
     }
 
     #[test]
@@ -696,7 +792,7 @@ mod tests {
             WordModelParams::parse(&buf),
             Some(WordModelParams::default())
         );
-        for (i, bad) in [(0, MAX_TABLE_LOG + 1), (1, 0), (1, 16), (2, 3), (3, 0)] {
+        for (i, bad) in [(0, MAX_TABLE_LOG + 1), (1, 0), (1, 11), (2, 3), (3, 0)] {
             let mut b = buf.clone();
             b[i] = bad;
             assert_eq!(WordModelParams::parse(&b), None, "byte {i} = {bad}");
