@@ -313,7 +313,7 @@ impl Model {
                     // Start from what the counts say: (ones + ½) / (zeros + ones + 1).
                     let (zeros, ones) = histories.counts[i % 256];
                     let (zeros, ones) = (u32::from(zeros), u32::from(ones));
-                    ((2 * ones + 1) << 22) / (2 * (zeros + ones) + 2) << 10
+                    (((2 * ones + 1) << 22) / (2 * (zeros + ones) + 2)) << 10
                 })
                 .collect(),
             state_slot: [0; CONTEXTS],
