@@ -214,6 +214,26 @@ fn bit_history() -> &'static BitHistory {
     })
 }
 
+/// A mixer's output in the stretched domain: Σ (w × x) >> 8, then >> 8 (weights are 16.16).
+#[inline(always)]
+fn dot(weights: &[i32], inputs: &[i32]) -> i32 {
+    let sum: i32 = weights
+        .iter()
+        .zip(inputs)
+        .map(|(&w, &x)| (w * x) >> 8)
+        .sum();
+    (sum >> 8).clamp(-2047, 2047)
+}
+
+/// Moves a mixer's weights against its error.
+#[inline(always)]
+fn train(weights: &mut [i32], inputs: &[i32], err: i32, shift: u8) {
+    for (w, &x) in weights.iter_mut().zip(inputs) {
+        // Bounded so that w * x can never overflow, whatever the input.
+        *w = (*w + ((x * err) >> shift)).clamp(-MAX_WEIGHT, MAX_WEIGHT);
+    }
+}
+
 #[inline(always)]
 fn hash64(x: u64, salt: u64) -> u32 {
     let x = x
@@ -325,7 +345,8 @@ impl Model {
             ],
             set: [0; SETS],
             p_set: [2048; SETS],
-            d_set: [0; FINAL_INPUTS],
+            // The last input is the final mixer's constant bias.
+            d_set: std::array::from_fn(|j| if j == SETS { 256 } else { 0 }),
             final_weights: (0..256 * FINAL_INPUTS)
                 .map(|i| {
                     if i % FINAL_INPUTS < SETS {
@@ -538,29 +559,16 @@ impl Model {
             (seen * 256 + c1) * INPUTS,
             (c2 * 8 + self.bit_pos as usize) * INPUTS,
         ];
-        let dot = |w: &[i32]| -> i32 {
-            let sum: i32 = w
-                .iter()
-                .zip(&self.inputs)
-                .map(|(&w, &x)| (w * x) >> 8)
-                .sum();
-            (sum >> 8).clamp(-2047, 2047)
-        };
         for k in 0..SETS {
-            let d = dot(&self.weights[k][self.set[k]..][..INPUTS]);
+            let d = dot(&self.weights[k][self.set[k]..][..INPUTS], &self.inputs);
             self.d_set[k] = d;
             self.p_set[k] = squash(d);
         }
-        self.d_set[SETS] = 256;
         self.final_set = self.c0 * FINAL_INPUTS;
-        let st = {
-            let sum: i32 = self.final_weights[self.final_set..][..FINAL_INPUTS]
-                .iter()
-                .zip(&self.d_set)
-                .map(|(&w, &x)| (w * x) >> 8)
-                .sum();
-            (sum >> 8).clamp(-2047, 2047)
-        };
+        let st = dot(
+            &self.final_weights[self.final_set..][..FINAL_INPUTS],
+            &self.d_set,
+        );
         self.p_mixed = squash(st);
         let p0 = self.apm_order0.refine(st, self.c0);
         let p1 = self.apm_order1.refine(st, c1 << 8 | self.c0);
@@ -574,22 +582,11 @@ impl Model {
         let target = (bit as i32) << 12;
         let shift = self.params.mixer_shift;
         for k in 0..SETS {
-            let err = target - self.p_set[k];
-            for (w, &x) in self.weights[k][self.set[k]..][..INPUTS]
-                .iter_mut()
-                .zip(&self.inputs)
-            {
-                // Bounded so that w * x can never overflow, whatever the input.
-                *w = (*w + ((x * err) >> shift)).clamp(-MAX_WEIGHT, MAX_WEIGHT);
-            }
+            let weights = &mut self.weights[k][self.set[k]..][..INPUTS];
+            train(weights, &self.inputs, target - self.p_set[k], shift);
         }
-        let err = target - self.p_mixed;
-        for (w, &x) in self.final_weights[self.final_set..][..FINAL_INPUTS]
-            .iter_mut()
-            .zip(&self.d_set)
-        {
-            *w = (*w + ((x * err) >> (shift + 2))).clamp(-MAX_WEIGHT, MAX_WEIGHT);
-        }
+        let weights = &mut self.final_weights[self.final_set..][..FINAL_INPUTS];
+        train(weights, &self.d_set, target - self.p_mixed, shift + 2);
         let limit = (1u32 << self.params.map_limit_log) - 1;
         let goal = if bit == 1 { (1i64 << 22) - 1 } else { 0 };
         for i in 0..CONTEXTS {
