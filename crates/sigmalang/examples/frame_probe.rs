@@ -18,7 +18,7 @@ fn main() {
     let n = input.len();
     let t = Instant::now();
     let minc: u32 = std::env::var("MINC").map_or(2, |s| s.parse().unwrap());
-    let mut tr = transform::encode(input, minc, std::env::var_os("DELTA").is_some())
+    let mut tr = transform::encode(input, minc, std::env::var_os("DELTA").is_some(), false)
         .expect("text transforms");
     if std::env::var_os("RAW").is_some() {
         tr.block = input.to_vec();

@@ -243,7 +243,7 @@ fn fix_footer_crc(s: &mut [u8], footer: usize) {
     s[end - 8..end - 4].copy_from_slice(&crc.to_le_bytes());
 }
 
-/// Where a version 2 stream header's max frame size starts: after magic, version, flags and
+/// Where a version 2 or 3 stream header's max frame size starts: after magic, version, flags and
 /// context-model size.
 const MAX_FRAME_SIZE_AT: usize = 7;
 
@@ -337,6 +337,7 @@ fn summary(mut stream: &[u8]) -> String {
                 }
                 Method::Glyph => format!("Glyph/{}", stream[start + len]),
                 Method::Context => format!("Context/{}", stream[start + len]),
+                Method::TextContext => format!("TextContext/{}", stream[start + len]),
                 Method::Rank => format!("Rank/{}", stream[start + len]),
             });
         }
@@ -459,8 +460,8 @@ const README: &str = "# ΣLANG test vectors
 
 Golden files for the stream format of `docs/FORMAT.md`, in the spirit of xz's `tests/files`:
 `good-*.sigma` must decode to the `good-*.txt` with the same stem, and every `bad-*.sigma` must
-be rejected with the error given below. All are version 2 streams (or damaged ones); `v1/` holds the version 1 files, which
-decoders still read.
+be rejected with the error given below. All are version 3 streams (or damaged ones); `v1/` and
+`v2/` hold the files of versions 1 and 2, which decoders still read.
 
 - Regenerate (files and this README): `cargo run --release -p sigmalang --example make_vectors`
   (optionally `-- DIR`). The output is deterministic: fixed texts, a fixed pseudo-random
@@ -618,7 +619,7 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         "context-model",
         &context,
         &context_text,
-        "prose at level 9: `Context` frames (word-aware context model, no BWT)",
+        "prose at level 9: `TextContext` frames (word-aware context model, no BWT)",
     );
 
     let varied = varied_text(19_000, 3);
@@ -628,7 +629,7 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         &varied_context,
         &varied,
         "made-up words (two-byte codes), numbers, upper case and a recurring paragraph at level \
-         9: `Context` frames with larger tables and the match model at work",
+         9: `TextContext` frames with larger tables and the match model at work",
     );
 
     let rank = encode_all(&varied, &one.clone().level(1).frame_size(16 << 10));
@@ -661,7 +662,7 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         "Payload",
         None,
         "`good-context-model.sigma` with the stream header's context-model size set to 0 (no \
-         `Context` frames), header CRC recomputed",
+         context-model frames), header CRC recomputed",
     );
 
     let l = layout(&multi);
@@ -762,14 +763,14 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
 
     let (start0, hlen0, _) = frame(0);
     let mut s = multi.clone();
-    s[start0 + 4] = 4;
+    s[start0 + 4] = 5;
     fix_frame_crc(&mut s, start0, hlen0);
     w.bad(
         "frame-method",
         &s,
         "FrameHeader",
         Some("method"),
-        "frame 0's method byte 4, frame CRC recomputed",
+        "frame 0's method byte 5, frame CRC recomputed",
     );
 
     let (s1, h1, f1) = frame(1);

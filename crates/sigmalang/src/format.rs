@@ -18,8 +18,9 @@ pub const FOOTER_MAGIC: [u8; 4] = [0xFE, 0xCE, 0xA3, b'E'];
 /// Last bytes of a stream.
 pub const END_MAGIC: [u8; 4] = [0xFE, 0xCE, 0xA3, b'Z'];
 /// The format version this library writes. Version 2 added the `Context` frame method and
-/// the stream header's context-model table size; this library still reads version 1.
-pub const VERSION: u8 = 2;
+/// the stream header's context-model table size; version 3 added the `TextContext` method.
+/// This library still reads versions 1 and 2.
+pub const VERSION: u8 = 3;
 /// The oldest format version this library reads.
 pub const OLDEST_VERSION: u8 = 1;
 /// Stream flag bits a decoder must find clear; the other four bits are ignorable.
@@ -218,7 +219,7 @@ impl FrameHeader {
         }
         let plausible = match method {
             Method::Stored => payload_size == decoded_size,
-            Method::Glyph | Method::Context | Method::Rank => {
+            Method::Glyph | Method::Context | Method::TextContext | Method::Rank => {
                 payload_size < decoded_size && decoded_size <= max_decoded_size(payload_size)
             }
         };
@@ -365,10 +366,10 @@ mod tests {
         bad[0] = b'x';
         assert_eq!(StreamHeader::parse(&bad), Err(HeaderError::BadMagic));
         let mut bad = buf.clone();
-        bad[4] = 3;
+        bad[4] = VERSION + 1;
         assert_eq!(
             StreamHeader::parse(&bad),
-            Err(HeaderError::UnsupportedVersion(3))
+            Err(HeaderError::UnsupportedVersion(VERSION + 1))
         );
         let with_crc = |at: usize, value: u8| {
             let mut bad = buf[..buf.len() - 4].to_vec();

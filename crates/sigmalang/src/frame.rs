@@ -10,7 +10,7 @@ use crate::cm::ModelParams;
 use crate::rank::{self, RankParams};
 use crate::token::Tokenizer;
 use crate::transform::{self, Params, TransformError};
-use crate::wordcm::{self, CodeLayout, WordModelParams};
+use crate::wordcm::{self, CodeLayout, Revision, WordModelParams};
 use crate::{bwt, cm, varint};
 
 /// How a frame's payload is coded.
@@ -21,11 +21,14 @@ pub enum Method {
     /// Glyph coding: optional word transform, BWT, context mixing.
     Glyph = 1,
     /// Glyph coding without a BWT: optional word transform, word-aware context mixing
-    /// (format version 2).
+    /// (format version 2; the model's first revision).
     Context = 2,
     /// Fast glyph coding: optional word transform, BWT, move-to-front ranks coded with
     /// adaptive counters (format version 2).
     Rank = 3,
+    /// As `Context`, with the model's second revision, which also follows the text's layout
+    /// (format version 3).
+    TextContext = 4,
 }
 
 impl Method {
@@ -36,6 +39,7 @@ impl Method {
             1 => Some(Method::Glyph),
             2 => Some(Method::Context),
             3 => Some(Method::Rank),
+            4 => Some(Method::TextContext),
             _ => None,
         }
     }
@@ -86,6 +90,17 @@ pub enum Stage {
 }
 
 impl CodecParams {
+    /// Applies the word transform as these parameters choose.
+    pub fn transform(&self, input: &[u8]) -> Option<transform::Transformed> {
+        let words = matches!(self.stage, Stage::Words(_));
+        transform::encode(
+            input,
+            self.bank_threshold(input.len()),
+            self.delta_glyphs,
+            words,
+        )
+    }
+
     /// The bank threshold for a frame of `len` bytes.
     pub fn bank_threshold(&self, len: usize) -> u32 {
         if let Stage::Words(_) = self.stage {
@@ -123,11 +138,7 @@ const MODE_TRANSFORMED: u8 = 1;
 
 /// Encodes one frame.
 pub fn encode(input: &[u8], params: &CodecParams) -> EncodedFrame {
-    let transformed = transform::encode(
-        input,
-        params.bank_threshold(input.len()),
-        params.delta_glyphs,
-    );
+    let transformed = params.transform(input);
     if let Some(t) = &transformed {
         let (method, payload) = coded(Some(&t.params), &t.block, params);
         if (payload.len() as u64) < input.len() as u64
@@ -160,9 +171,10 @@ pub fn encode(input: &[u8], params: &CodecParams) -> EncodedFrame {
 /// Codes a block (word-transformed if `transform` is given) with the stage's method.
 fn coded(transform: Option<&Params>, block: &[u8], params: &CodecParams) -> (Method, Vec<u8>) {
     match (params.stage, transform) {
-        (Stage::Words(model), Some(_)) => {
-            (Method::Context, context_payload(transform, &model, block))
-        }
+        (Stage::Words(model), Some(_)) => (
+            Method::TextContext,
+            context_payload(transform, &model, block),
+        ),
         (Stage::Rank(ranks), _) => (Method::Rank, rank_payload(transform, &ranks, block)),
         // Without the word transform (binary data, mostly) the BWT stage is the better coder:
         // the word model's contexts are built for glyph streams.
@@ -187,7 +199,7 @@ fn glyph_payload(params: Option<&Params>, model: &ModelParams, block: &[u8]) -> 
 
 fn context_payload(params: Option<&Params>, model: &WordModelParams, block: &[u8]) -> Vec<u8> {
     let out = payload_head(params, |out| model.write(out), block);
-    wordcm::encode(block, *model, code_layout(params), out)
+    wordcm::encode(block, *model, Revision::Second, code_layout(params), out)
 }
 
 /// The fields every coded payload starts with: mode, the coder's parameters, the transform's
@@ -224,6 +236,7 @@ fn code_layout(params: Option<&Params>) -> CodeLayout {
     params.map_or(CodeLayout::PLAIN, |p| CodeLayout {
         one_byte_codes: p.one_byte_codes,
         two_byte_prefixes: p.two_byte_prefixes,
+        bank_entries: p.bank_entries,
     })
 }
 
@@ -306,7 +319,7 @@ pub fn decode(
             }
             out.extend_from_slice(payload);
         }
-        Method::Glyph | Method::Context | Method::Rank => {
+        Method::Glyph | Method::Context | Method::TextContext | Method::Rank => {
             let mut block = Vec::new();
             let coded = CodedPayload {
                 method,
@@ -331,7 +344,7 @@ enum Coder {
     /// BWT, then the byte-oriented context model.
     Bwt { model: ModelParams, primary: u32 },
     /// The word-aware context model over the block itself.
-    Words(WordModelParams),
+    Words(WordModelParams, Revision),
     /// BWT, then move-to-front rank coding.
     Ranks { params: RankParams, primary: u32 },
 }
@@ -362,7 +375,7 @@ impl CodedPayload<'_> {
         let mode = *payload.first().ok_or(PayloadError::Header)?;
         let mut pos = 1;
         let mut coder = match self.method {
-            Method::Context => {
+            Method::Context | Method::TextContext => {
                 if self.context_log == 0 {
                     return Err(PayloadError::ModelSize);
                 }
@@ -371,7 +384,11 @@ impl CodedPayload<'_> {
                     return Err(PayloadError::ModelSize);
                 }
                 pos += WordModelParams::LEN;
-                Coder::Words(model)
+                let revision = match self.method {
+                    Method::Context => Revision::First,
+                    _ => Revision::Second,
+                };
+                Coder::Words(model, revision)
             }
             Method::Rank => {
                 let params = RankParams::parse(&payload[pos..]).ok_or(PayloadError::Header)?;
@@ -421,9 +438,9 @@ impl CodedPayload<'_> {
         }
         let len = h.block_len as usize;
         match h.coder {
-            Coder::Words(model) => {
+            Coder::Words(model, revision) => {
                 let layout = code_layout(h.transform.as_ref());
-                if !wordcm::decode(h.code, len, model, layout, block, costs) {
+                if !wordcm::decode(h.code, len, model, revision, layout, block, costs) {
                     return Err(PayloadError::Truncated);
                 }
             }

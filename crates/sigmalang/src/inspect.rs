@@ -3,7 +3,7 @@
 use crate::frame::{self, CodecParams, Method, PayloadError};
 use crate::glyph::{Case, Glyph, GlyphType};
 use crate::token::Tokenizer;
-use crate::transform::{self, Bank, GlyphReader, Params, Renderer};
+use crate::transform::{Bank, GlyphReader, Params, Renderer};
 
 /// One glyph with the exact text it stands for.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,7 +126,7 @@ pub fn glyphs_of_text(
     params: &CodecParams,
     visit: &mut dyn FnMut(GlyphLine, &Bank<'_>),
 ) {
-    match transform::encode(text, params.bank_threshold(text.len()), params.delta_glyphs) {
+    match params.transform(text) {
         Some(t) => {
             visit_transformed(&t.params, &t.block, None, text.len(), visit)
                 .expect("the encoder's own block parses");

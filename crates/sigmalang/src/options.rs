@@ -80,9 +80,9 @@ impl EncoderOptions {
             3 | 4 => 4 << 20,
             5 | 6 => 8 << 20,
             7 | 8 => 16 << 20,
-            // The word model gains from every byte it has seen: a 64 MiB frame of prose codes
-            // 1.3 % smaller than two of 32 MiB.
-            _ => 64 << 20,
+            // The word model gains from every byte it has seen: text-100m.txt codes 1.8 %
+            // smaller as one frame of 128 MiB than as frames of 64 MiB.
+            _ => 128 << 20,
         }
     }
 
@@ -180,8 +180,8 @@ pub struct DecoderOptions {
     pub memory_limit: u64,
 }
 
-/// Default decoder memory limit: room for two level-9 frames in flight (1112 MiB each).
-pub const DEFAULT_MEMORY_LIMIT: u64 = 3 << 30;
+/// Default decoder memory limit: room for two level-9 frames in flight (1688 MiB each).
+pub const DEFAULT_MEMORY_LIMIT: u64 = 4 << 30;
 
 impl Default for DecoderOptions {
     fn default() -> Self {

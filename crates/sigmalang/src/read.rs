@@ -109,7 +109,7 @@ pub struct Decoder<R: BufRead> {
 }
 
 impl<R: BufRead> Decoder<R> {
-    /// A decoder with default options (one thread, 3 GiB memory limit).
+    /// A decoder with default options (one thread, 4 GiB memory limit).
     pub fn new(reader: R) -> Self {
         Self::with_options(reader, DecoderOptions::default())
     }

@@ -2,9 +2,9 @@
 //! and parses that stream back into glyphs.
 //!
 //! Words are case-folded (a flag carries the capitalisation), frequent words and every
-//! non-ASCII word or symbol go into the frame's Σ-bank ranked by frequency (the most frequent
-//! get one-byte codes), and the single space before a word is implicit where the frame's
-//! statistics say it usually is. The stream is what the Burrows–Wheeler stage sorts, so it is
+//! non-ASCII word or symbol go into the frame's Σ-bank (the most frequent get one-byte codes,
+//! the rest two- or three-byte ones in alphabetical order), and the single space before a
+//! word is implicit where the frame's statistics say it usually is. The stream is what the Burrows–Wheeler stage sorts, so it is
 //! designed for that: codes are bytes ≥ 0x80, flags are control bytes, everything else is the
 //! text's own bytes. `docs/FORMAT.md` specifies the byte layout.
 
@@ -29,7 +29,7 @@ pub const TOGGLE: u8 = 0x04;
 /// DELTA: the banked word that followed the previous banked word last time.
 pub const DELTA: u8 = 0x05;
 /// Control bytes reserved for future glyph flags; literal occurrences are escaped.
-const LAST_FLAG: u8 = 0x07;
+pub(crate) const LAST_FLAG: u8 = 0x07;
 /// First code byte; every byte from here to 0xFF is part of a Σ-bank code.
 pub const FIRST_CODE: u8 = 0x80;
 /// Byte that precedes the first token of a frame, for the implicit-space rule.
@@ -121,8 +121,14 @@ fn split_cost(prefix: &[u64], n1: usize, n2: usize) -> Option<u64> {
 /// Applies the word transform to `input`. Returns `None` when it would not make the block smaller.
 ///
 /// `min_count` is how often an ASCII word must occur in the frame to be banked; `deltas`
-/// turns on DELTA glyphs for words their predecessor predicts.
-pub fn encode(input: &[u8], min_count: u32, deltas: bool) -> Option<Transformed> {
+/// turns on DELTA glyphs for words their predecessor predicts; `sorted_tiers` orders the
+/// entries with two- and three-byte codes alphabetically rather than by frequency.
+pub fn encode(
+    input: &[u8],
+    min_count: u32,
+    deltas: bool,
+    sorted_tiers: bool,
+) -> Option<Transformed> {
     // Pass 1: count words and symbols, and vote on the implicit space per preceding byte.
     let mut counts: FxHashMap<Box<[u8]>, u32> = FxHashMap::default();
     let mut votes = [[0u32; 2]; 256];
@@ -202,6 +208,15 @@ pub fn encode(input: &[u8], min_count: u32, deltas: bool) -> Option<Transformed>
         }
     }
     let (_, n1, n2) = best;
+    // Within the two- and three-byte tiers the order is free (each entry keeps its code
+    // length). Alphabetical order lets the bank, which the context model codes first, share
+    // its entries' prefixes, and costs that model's codes nothing; the BWT stage does
+    // slightly better with frequency order.
+    if sorted_tiers {
+        let two_byte_end = (n1 + 128 * n2).min(bank.len());
+        bank[n1..two_byte_end].sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        bank[two_byte_end..].sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    }
 
     let mut block = Vec::with_capacity(input.len() / 2);
     let mut ranks: FxHashMap<&[u8], u32> = FxHashMap::default();
@@ -714,11 +729,11 @@ mod tests {
     use super::*;
 
     fn round_trip(text: &[u8]) -> Option<usize> {
-        let t = encode(text, 2, false)?;
-        let d = encode(text, 2, true)?;
+        let t = encode(text, 2, false, false)?;
+        let d = encode(text, 2, true, true)?;
         let mut back = Vec::new();
         decode(&d.params, &d.block, text.len(), &mut back).unwrap();
-        assert_eq!(back, text, "with DELTA glyphs");
+        assert_eq!(back, text, "with DELTA glyphs and sorted tiers");
         let mut out = Vec::new();
         decode(&t.params, &t.block, text.len(), &mut out).unwrap();
         assert_eq!(out, text, "{:?}", String::from_utf8_lossy(text));
@@ -749,16 +764,16 @@ mod tests {
     #[test]
     fn predicted_words_become_delta_glyphs() {
         let text = "of the house, of the garden; of the sea and of the sky ".repeat(30);
-        let t = encode(text.as_bytes(), 2, true).unwrap();
+        let t = encode(text.as_bytes(), 2, true, false).unwrap();
         assert!(t.glyphs[GlyphType::Delta as usize] > 60, "{:?}", t.glyphs);
-        let plain = encode(text.as_bytes(), 2, false).unwrap();
+        let plain = encode(text.as_bytes(), 2, false, false).unwrap();
         assert_eq!(plain.glyphs[GlyphType::Delta as usize], 0);
     }
 
     #[test]
     fn frequent_words_get_short_codes() {
         let text = "alpha beta alpha gamma alpha beta delta ".repeat(50);
-        let t = encode(text.as_bytes(), 2, false).unwrap();
+        let t = encode(text.as_bytes(), 2, false, false).unwrap();
         let bank = Bank::parse(
             &t.block[..t.params.bank_bytes as usize],
             t.params.bank_entries,
@@ -766,6 +781,44 @@ mod tests {
         .unwrap();
         assert_eq!(bank.entries()[0], b"alpha");
         assert!(t.params.one_byte_codes >= 4);
+    }
+
+    #[test]
+    fn sorted_tiers_keep_code_lengths_and_sort_the_longer_codes() {
+        // 600 made-up words, word i occurring 2 + i % 5 times: a bank with every tier.
+        let mut text = String::new();
+        for i in 0..600u32 {
+            let word: String = format!("{:x}", i * 2_654_435_761 % 99_991)
+                .chars()
+                .map(|c| (b'g' + c.to_digit(16).unwrap() as u8) as char)
+                .collect();
+            for _ in 0..2 + i % 5 {
+                text.push_str(&word);
+                text.push(' ');
+            }
+        }
+        let bank_of = |t: &Transformed| {
+            Bank::parse(
+                &t.block[..t.params.bank_bytes as usize],
+                t.params.bank_entries,
+            )
+            .unwrap()
+            .entries()
+            .iter()
+            .map(|e| e.to_vec())
+            .collect::<Vec<_>>()
+        };
+        let by_frequency = encode(text.as_bytes(), 2, false, false).unwrap();
+        let sorted = encode(text.as_bytes(), 2, false, true).unwrap();
+        let n1 = usize::from(sorted.params.one_byte_codes);
+        assert_eq!(by_frequency.block.len(), sorted.block.len());
+        let (a, b) = (bank_of(&by_frequency), bank_of(&sorted));
+        assert!(a.len() > n1 + 128 && a[n1..].windows(2).any(|w| w[0] > w[1]));
+        assert_eq!(a[..n1], b[..n1]);
+        assert!(b[n1..].windows(2).all(|w| w[0] < w[1]));
+        let mut back = Vec::new();
+        decode(&sorted.params, &sorted.block, text.len(), &mut back).unwrap();
+        assert_eq!(back, text.as_bytes());
     }
 
     #[test]

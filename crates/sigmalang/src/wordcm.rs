@@ -1,35 +1,43 @@
 //! The word-aware context-mixing model that codes a glyph block directly, without a BWT (the
-//! `Context` frame method of the top levels).
+//! `Context` and `TextContext` frame methods of the top levels).
 //!
-//! Each byte is coded as eight binary decisions. Twelve contexts predict each bit: the previous
-//! 1, 2, 3, 4, 5 and 8 bytes; the 2nd and 3rd bytes back (skipping the last); the column with
-//! the byte above it in the previous line (for tables, logs and code); the current token alone,
-//! with the previous token, with the token before that, and with both. Tokens follow the glyph
-//! layout: one Σ-bank code (its one to three bytes), one run of spelled letters or digits, or
-//! one other byte, so the word contexts see whole words whether they were banked or spelled.
+//! Each byte is coded as eight binary decisions. In the model's first revision twelve contexts
+//! predict each bit: the previous 1, 2, 3, 4, 5 and 8 bytes; the 2nd and 3rd bytes back
+//! (skipping the last); the column with the byte above it in the previous line (for tables,
+//! logs and code); the current token alone, with the previous token, with the token before
+//! that, and with both. Tokens follow the glyph layout: one Σ-bank code (its one to three
+//! bytes), one run of spelled letters or digits, or one other byte, so the word contexts see
+//! whole words whether they were banked or spelled. The second revision adds five: the column
+//! of the decoded text (which codes hide from byte contexts; it predicts where hard-wrapped
+//! prose breaks its lines) with the last byte, and with the previous line's length; the
+//! current token with the topic (the last rarer word) and with the last two words; and the
+//! last two bytes with the two bytes that followed them last.
+//!
 //! Each context owns a hash table of 16-byte groups, one group per context and half byte; byte
 //! 0 of a group holds a check value, and a group whose check differs is reset, so a collision
-//! reads as "unseen" rather than as another context's statistics. The other 15 bytes are bit
-//! histories, one per node of the half byte's binary tree: a state standing for how many zeros
-//! and ones the context has seen there (recent ones weighing more), which an adaptive map per
-//! context turns into a probability. A match model predicts the
-//! byte that followed the last occurrence of the previous six bytes. The predictions,
-//! stretched, are mixed by three weight sets (chosen by the partial byte and match state, by
-//! how many contexts have been seen before with the previous byte, and by the byte before
-//! that with the bit position), whose outputs a final mixer combines; three secondary
-//! estimators then refine it. Integer arithmetic only.
+//! reads as "unseen" rather than as another context's statistics (the second revision looks
+//! for the check in three neighbouring groups and replaces the least used). The other 15 bytes
+//! are bit histories, one per node of the half byte's binary tree: a state standing for how
+//! many zeros and ones the context has seen there (recent ones weighing more), which an
+//! adaptive map per context turns into a probability. A match model predicts the byte that
+//! followed the last occurrence of the previous six bytes. The predictions, stretched, are
+//! mixed by three weight sets (chosen by the partial byte and match state, by how many
+//! contexts have been seen before with the previous byte, and by the byte before that with
+//! the bit position; the second revision adds the previous token and the text column), whose
+//! outputs a final mixer combines; three secondary estimators then refine it. Integer
+//! arithmetic only.
 
 use crate::cm::{adapt, squash, stretch_table, Apm};
 use crate::rangecoder;
+use crate::transform::{ESC, LAST_FLAG, SYMBOL_END, WORD_END};
 
-/// Number of hashed contexts.
-const CONTEXTS: usize = 12;
-/// Mixer inputs: the contexts, the match model, order 0 and a bias.
-const INPUTS: usize = CONTEXTS + 3;
-/// First-layer mixer weight sets, each chosen by its own context.
-const SETS: usize = 3;
-/// Inputs of the final mixer: the first layer's outputs and a bias.
-const FINAL_INPUTS: usize = SETS + 1;
+/// Hashed contexts of the second revision (the first revision uses the first twelve).
+const MAX_CONTEXTS: usize = 17;
+/// Mixer inputs at most: the contexts, the match model, order 0 and a bias.
+const MAX_INPUTS: usize = MAX_CONTEXTS + 3;
+/// First-layer mixer weight sets of the second revision, each chosen by its own context (the
+/// first revision uses the first three).
+const MAX_SETS: usize = 5;
 /// Bytes that must repeat before the match model looks for where they occurred last.
 const MATCH_MIN: usize = 6;
 /// Longest match the match model distinguishes.
@@ -38,11 +46,47 @@ const MATCH_LONGEST: usize = 15;
 const MAX_WEIGHT: i32 = 1 << 19;
 /// Smallest table, in groups, whatever the block.
 pub const MIN_TABLE_LOG: u8 = 10;
-/// Largest table the format allows, in groups: each of the twelve tables then takes
+/// Largest table the format allows, in groups: each context's table then takes
 /// 2^22 × 16 bytes = 64 MiB.
 pub const MAX_TABLE_LOG: u8 = 22;
 /// Bytes of one group of bit histories (the check byte and 15 states).
 const GROUP_BYTES: u64 = 16;
+
+/// Which version of the model codes a block: the frame method names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revision {
+    /// Format version 2's model (method `Context`): twelve contexts, three weight sets, one
+    /// group per context hash.
+    First,
+    /// Format version 3's model (method `TextContext`): five more contexts that follow the
+    /// decoded text's layout and words, two more weight sets, and each context's group looked
+    /// for among three neighbours.
+    Second,
+}
+
+impl Revision {
+    fn contexts(self) -> usize {
+        match self {
+            Revision::First => 12,
+            Revision::Second => MAX_CONTEXTS,
+        }
+    }
+
+    fn sets(self) -> usize {
+        match self {
+            Revision::First => 3,
+            Revision::Second => MAX_SETS,
+        }
+    }
+
+    /// Groups a context's hash may occupy.
+    fn probes(self) -> usize {
+        match self {
+            Revision::First => 1,
+            Revision::Second => 3,
+        }
+    }
+}
 
 /// The model's tunable constants, carried in every payload that uses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,12 +153,13 @@ impl Default for WordModelParams {
     }
 }
 
-/// Memory the model's tables take with at most 2^`table_max_log` groups per table: the
-/// context tables, the match model's (four times as many 4-byte entries) and 24 MiB for the
-/// rest (the three secondary estimators take 22 MiB, mixer weights and maps much less). The
-/// match model's copy of the block is not included.
+/// Memory the model's tables take with at most 2^`table_max_log` groups per table (for the
+/// second revision; the first needs less): the context tables, the match model's (four times
+/// as many 4-byte entries) and 24 MiB for the rest (the three secondary estimators take
+/// 22 MiB, mixer weights and maps much less). The match model's copy of the block is not
+/// included.
 pub fn model_memory(table_max_log: u8) -> u64 {
-    ((CONTEXTS as u64 * GROUP_BYTES + 16) << table_max_log) + (24 << 20)
+    ((MAX_CONTEXTS as u64 * GROUP_BYTES + 16) << table_max_log) + (24 << 20)
 }
 
 /// How the glyph stream's Σ-bank codes are laid out, so the model can tell where a code ends.
@@ -124,6 +169,8 @@ pub struct CodeLayout {
     pub one_byte_codes: u8,
     /// Number of code prefixes that start a two-byte code.
     pub two_byte_prefixes: u8,
+    /// Entries of the Σ-bank that opens the block.
+    pub bank_entries: u64,
 }
 
 impl CodeLayout {
@@ -131,6 +178,7 @@ impl CodeLayout {
     pub const PLAIN: CodeLayout = CodeLayout {
         one_byte_codes: 128,
         two_byte_prefixes: 0,
+        bank_entries: 0,
     };
 
     /// Bytes that follow the code byte `lead` (≥ 0x80).
@@ -250,25 +298,31 @@ fn mix_token(h: u32, b: u8) -> u32 {
 struct Model {
     stretch: &'static [i16; 4096],
     params: WordModelParams,
+    /// Contexts, mixer inputs, weight sets and group probes the revision uses.
+    contexts: usize,
+    inputs_len: usize,
+    sets: usize,
+    probes: usize,
     /// 65536 / (n + 1.5), the state maps' adaptation rate at count n.
     recip: Vec<u16>,
     histories: &'static BitHistory,
     order0: Vec<u16>,
     tables: Vec<Vec<u8>>,
     table_shift: u32,
-    context_hash: [u32; CONTEXTS],
-    group: [usize; CONTEXTS],
-    slot: [usize; CONTEXTS],
+    context_hash: [u32; MAX_CONTEXTS],
+    group: [usize; MAX_CONTEXTS],
+    slot: [usize; MAX_CONTEXTS],
     /// Per context and state: a 22-bit probability and a 10-bit count.
     state_maps: Vec<u32>,
-    state_slot: [usize; CONTEXTS],
-    inputs: [i32; INPUTS],
+    state_slot: [usize; MAX_CONTEXTS],
+    inputs: [i32; MAX_INPUTS],
     /// First-layer weight sets: by partial byte and match state, by contexts seen and the
     /// previous byte, by the byte before that and the bit position.
-    weights: [Vec<i32>; SETS],
-    set: [usize; SETS],
-    p_set: [i32; SETS],
-    d_set: [i32; FINAL_INPUTS],
+    weights: Vec<Vec<i32>>,
+    set: [usize; MAX_SETS],
+    p_set: [i32; MAX_SETS],
+    /// The first layer's outputs, then the final mixer's constant bias.
+    d_set: [i32; MAX_SETS + 1],
     final_weights: Vec<i32>,
     final_set: usize,
     p_mixed: i32,
@@ -294,6 +348,24 @@ struct Model {
     previous_token: u32,
     token_before: u32,
     code_bytes_left: u8,
+    /// The Σ-bank code being read (7 bits per byte) and its length in bytes.
+    code: u32,
+    code_len: u8,
+    /// Σ-bank entries still to come in the block's bank section, the length of the current
+    /// one, and the lengths (at most 255) of those read.
+    bank_entries_left: u64,
+    entry_length: u8,
+    entry_lengths: Vec<u8>,
+    /// Column of the decoded text, and the length of its previous line.
+    text_column: u32,
+    /// For each pair of bytes, the two bytes that followed it the last two times.
+    followers: Vec<u16>,
+    /// The last two words (spelled or coded), skipping punctuation.
+    last_word: u32,
+    word_before: u32,
+    /// The token of the last word with a multi-byte code: a rarer word, so the topic.
+    topic: u32,
+    previous_line_length: u32,
     /// Where the current line starts in `seen_bytes`, and where the previous one started.
     line_start: usize,
     previous_line_start: usize,
@@ -304,8 +376,18 @@ struct Model {
 }
 
 impl Model {
-    fn new(block_len: usize, params: WordModelParams, layout: CodeLayout) -> Self {
+    fn new(
+        block_len: usize,
+        params: WordModelParams,
+        revision: Revision,
+        layout: CodeLayout,
+    ) -> Self {
         let table_log = params.table_log(block_len);
+        let contexts = revision.contexts();
+        let inputs_len = contexts + 3;
+        let sets = revision.sets();
+        // Each set's size: the number of its selecting contexts.
+        let set_sizes = [3 * 256, (contexts + 1) * 256, 256 * 8, 2048, 256];
         let histories = bit_history();
         let match_log = table_log + 2;
         let mut m = Model {
@@ -318,17 +400,21 @@ impl Model {
             match_slot: None,
             stretch: stretch_table(),
             params,
+            contexts,
+            inputs_len,
+            sets,
+            probes: revision.probes(),
             recip: (0..1024u32)
                 .map(|n| (131_072 / (2 * n + 3)) as u16)
                 .collect(),
             histories,
             order0: vec![32768; 256],
-            tables: (0..CONTEXTS).map(|_| vec![0u8; 16 << table_log]).collect(),
+            tables: (0..contexts).map(|_| vec![0u8; 16 << table_log]).collect(),
             table_shift: 32 - table_log,
-            context_hash: [0; CONTEXTS],
-            group: [0; CONTEXTS],
-            slot: [0; CONTEXTS],
-            state_maps: (0..CONTEXTS * 256)
+            context_hash: [0; MAX_CONTEXTS],
+            group: [0; MAX_CONTEXTS],
+            slot: [0; MAX_CONTEXTS],
+            state_maps: (0..contexts * 256)
                 .map(|i| {
                     // Start from what the counts say: (ones + ½) / (zeros + ones + 1).
                     let (zeros, ones) = histories.counts[i % 256];
@@ -336,21 +422,20 @@ impl Model {
                     (((2 * ones + 1) << 22) / (2 * (zeros + ones) + 2)) << 10
                 })
                 .collect(),
-            state_slot: [0; CONTEXTS],
-            inputs: [0; INPUTS],
-            weights: [
-                vec![1 << 14; 3 * 256 * INPUTS],
-                vec![1 << 14; (CONTEXTS + 1) * 256 * INPUTS],
-                vec![1 << 14; 256 * 8 * INPUTS],
-            ],
-            set: [0; SETS],
-            p_set: [2048; SETS],
+            state_slot: [0; MAX_CONTEXTS],
+            inputs: [0; MAX_INPUTS],
+            weights: set_sizes[..sets]
+                .iter()
+                .map(|&n| vec![1 << 14; n * inputs_len])
+                .collect(),
+            set: [0; MAX_SETS],
+            p_set: [2048; MAX_SETS],
             // The last input is the final mixer's constant bias.
-            d_set: std::array::from_fn(|j| if j == SETS { 256 } else { 0 }),
-            final_weights: (0..256 * FINAL_INPUTS)
+            d_set: std::array::from_fn(|j| if j == sets { 256 } else { 0 }),
+            final_weights: (0..256 * (sets + 1))
                 .map(|i| {
-                    if i % FINAL_INPUTS < SETS {
-                        65536 / SETS as i32
+                    if i % (sets + 1) < sets {
+                        65536 / sets as i32
                     } else {
                         0
                     }
@@ -368,6 +453,17 @@ impl Model {
             previous_token: 0,
             token_before: 0,
             code_bytes_left: 0,
+            code: 0,
+            code_len: 0,
+            bank_entries_left: layout.bank_entries,
+            entry_length: 0,
+            entry_lengths: Vec::new(),
+            text_column: 0,
+            followers: vec![0; 65536],
+            last_word: 0,
+            word_before: 0,
+            topic: 0,
+            previous_line_length: 0,
             line_start: 0,
             previous_line_start: 0,
             c0: 1,
@@ -379,47 +475,106 @@ impl Model {
         m
     }
 
-    fn end_token(&mut self, token: u32) {
+    /// Ends a token: a word (spelled or coded) or a punctuation byte.
+    fn end_token(&mut self, token: u32, word: bool) {
         self.token_before = self.previous_token;
         self.previous_token = token;
         self.token = 0;
+        if word {
+            self.word_before = self.last_word;
+            self.last_word = token;
+        }
     }
 
     /// Follows the token structure after byte `b` and hashes the byte contexts.
     fn next_byte(&mut self, b: u8) {
+        let pair = (self.history & 0xffff) as usize;
+        self.followers[pair] = self.followers[pair] << 8 | u16::from(b);
         self.history = self.history << 8 | u64::from(b);
         self.follow_match(b);
         if b == b'\n' {
             self.previous_line_start = self.line_start;
             self.line_start = self.seen_bytes.len();
         }
+        self.follow_text(b);
         if self.code_bytes_left > 0 {
             self.code_bytes_left -= 1;
             self.token = mix_token(self.token, b);
+            self.code = self.code << 7 | u32::from(b & 0x7f);
             if self.code_bytes_left == 0 {
-                self.end_token(self.token);
+                self.end_token(self.token, true);
+                self.end_code();
             }
         } else if b >= 0x80 {
             if self.token != 0 {
-                self.end_token(self.token);
+                self.end_token(self.token, true);
             }
             self.token = mix_token(0, b);
+            self.code = u32::from(b & 0x7f);
             self.code_bytes_left = self.layout.trailing_bytes(b);
+            self.code_len = self.code_bytes_left + 1;
             if self.code_bytes_left == 0 {
-                self.end_token(self.token);
+                self.end_token(self.token, true);
+                self.end_code();
             }
         } else if b.is_ascii_lowercase() || b.is_ascii_digit() {
             self.token = mix_token(self.token, b);
         } else {
             if self.token != 0 {
-                self.end_token(self.token);
+                self.end_token(self.token, true);
             }
             // A space separates tokens without being one, so the word contexts span it.
             if b != b' ' {
-                self.end_token(u32::from(b) + 7);
+                self.end_token(u32::from(b) + 7, false);
             }
         }
         self.byte_contexts();
+    }
+
+    /// Follows the decoded text's layout: while the block's Σ-bank section lasts, the length
+    /// of each entry; after it, the column in the text the glyphs spell, counting each code as
+    /// its entry and a space, each flag as nothing and every other byte as one character.
+    fn follow_text(&mut self, b: u8) {
+        if self.bank_entries_left > 0 {
+            if b == WORD_END || b == SYMBOL_END {
+                self.bank_entries_left -= 1;
+                self.entry_lengths.push(self.entry_length);
+                self.entry_length = 0;
+            } else {
+                self.entry_length = self.entry_length.saturating_add(1);
+            }
+        } else if b == b'\n' {
+            self.previous_line_length = self.text_column;
+            self.text_column = 0;
+        } else if b < 0x80 && !(ESC..=LAST_FLAG).contains(&b) {
+            self.text_column = self.text_column.saturating_add(1);
+        }
+    }
+
+    /// A Σ-bank code has ended: moves the text column past its entry, and remembers a rarer
+    /// (multi-byte) word as the topic.
+    fn end_code(&mut self) {
+        if self.bank_entries_left > 0 {
+            return;
+        }
+        let n1 = u64::from(self.layout.one_byte_codes);
+        let n2 = u64::from(self.layout.two_byte_prefixes);
+        let code = u64::from(self.code);
+        // The inverse of the transform's code layout; `trailing_bytes` guarantees that the
+        // lead is at least n1 (two bytes) or n1 + n2 (three bytes).
+        let rank = match self.code_len {
+            1 => code,
+            2 => n1 + ((code >> 7) - n1) * 128 + (code & 127),
+            _ => n1 + 128 * n2 + ((code >> 14) - n1 - n2) * 16384 + (code & 16383),
+        };
+        if self.code_len > 1 {
+            self.topic = self.previous_token;
+        }
+        let length = usize::try_from(rank)
+            .ok()
+            .and_then(|rank| self.entry_lengths.get(rank))
+            .map_or(1, |&n| u32::from(n));
+        self.text_column = self.text_column.saturating_add(length + 1);
     }
 
     /// Extends the current match by `b`, or looks for a new one ending here.
@@ -469,6 +624,7 @@ impl Model {
         } else {
             0
         };
+        let text_column = u64::from(self.text_column.min(255));
         self.context_hash = [
             hash64(h & 0xff, 1),
             hash64(h & 0xffff, 2),
@@ -488,25 +644,61 @@ impl Model {
                 u64::from(above) << 16 | column.min(255) << 8 | (h & 0xff),
                 15,
             ),
+            // The second revision's contexts.
+            hash64(text_column << 8 | (h & 0xff), 16),
+            hash64(
+                text_column << 8 | u64::from(self.previous_line_length.min(255)),
+                17,
+            ),
+            hash64(token | u64::from(self.topic) << 32, 18),
+            hash64(
+                token | u64::from(self.last_word ^ self.word_before.rotate_left(9)) << 32,
+                19,
+            ),
+            hash64(
+                u64::from(self.followers[(h & 0xffff) as usize]) << 16 | (h & 0xffff),
+                20,
+            ),
         ];
     }
 
     /// Finds (and claims, if its check differs) each context's group for the next half byte.
     fn select_groups(&mut self) {
         let partial = (self.c0 as u32).wrapping_mul(0x2F0B_3A49);
-        for i in 0..CONTEXTS {
+        for i in 0..self.contexts {
             let k = self.context_hash[i]
                 .wrapping_add(partial)
                 .wrapping_mul(0x9E37_79B1);
             let k = k ^ (k >> 16);
-            let group = (k >> self.table_shift) as usize * 16;
+            let home = (k >> self.table_shift) as usize;
             // Never zero, so a check never equals a fresh group's.
             let check = (k as u8).max(1);
-            let slots = &mut self.tables[i][group..group + 16];
-            if slots[0] != check {
-                slots.fill(0);
-                slots[0] = check;
+            let table = &mut self.tables[i];
+            let mut found = None;
+            let mut victim = home * 16;
+            let mut victim_n = u32::MAX;
+            for j in 0..self.probes {
+                let g = (home ^ j) * 16;
+                if table[g] == check {
+                    found = Some(g);
+                    break;
+                }
+                let (z, o) = self.histories.counts[usize::from(table[g + 1])];
+                let n = u32::from(z) + u32::from(o);
+                if n < victim_n {
+                    victim_n = n;
+                    victim = g;
+                }
             }
+            let group = match found {
+                Some(g) => g,
+                None => {
+                    let slots = &mut table[victim..victim + 16];
+                    slots.fill(0);
+                    slots[0] = check;
+                    victim
+                }
+            };
             self.group[i] = group;
         }
     }
@@ -520,7 +712,7 @@ impl Model {
     #[inline(always)]
     fn predict(&mut self) -> u32 {
         let mut seen = 0;
-        for i in 0..CONTEXTS {
+        for i in 0..self.contexts {
             self.slot[i] = self.group[i] + self.nibble;
             let state = self.tables[i][self.slot[i]];
             self.state_slot[i] = i * 256 + usize::from(state);
@@ -533,7 +725,8 @@ impl Model {
             };
         }
         self.match_slot = None;
-        self.inputs[CONTEXTS] = 0;
+        let match_input = self.contexts;
+        self.inputs[match_input] = 0;
         if self.match_len > 0 {
             let expected = usize::from(self.seen_bytes[self.match_ptr]) | 256;
             // The match predicts only while the byte so far agrees with it.
@@ -541,12 +734,12 @@ impl Model {
                 let bit = (expected >> (7 - self.bit_pos)) & 1;
                 let slot = self.match_len * 2 + bit;
                 let st = self.st(usize::from(self.match_counters[slot] >> 4));
-                self.inputs[CONTEXTS] = if bit == 1 { st } else { -st };
+                self.inputs[match_input] = if bit == 1 { st } else { -st };
                 self.match_slot = Some(slot);
             }
         }
-        self.inputs[CONTEXTS + 1] = self.st(usize::from(self.order0[self.c0] >> 4));
-        self.inputs[CONTEXTS + 2] = 256;
+        self.inputs[match_input + 1] = self.st(usize::from(self.order0[self.c0] >> 4));
+        self.inputs[match_input + 2] = 256;
         let c1 = (self.history & 0xff) as usize;
         let match_state = match self.match_slot {
             None => 0,
@@ -555,19 +748,24 @@ impl Model {
         };
         let c2 = (self.history >> 8 & 0xff) as usize;
         self.set = [
-            (match_state * 256 + self.c0) * INPUTS,
-            (seen * 256 + c1) * INPUTS,
-            (c2 * 8 + self.bit_pos as usize) * INPUTS,
-        ];
-        for k in 0..SETS {
-            let d = dot(&self.weights[k][self.set[k]..][..INPUTS], &self.inputs);
+            match_state * 256 + self.c0,
+            seen * 256 + c1,
+            c2 * 8 + self.bit_pos as usize,
+            (hash64(u64::from(self.previous_token), 17) >> 21) as usize,
+            self.text_column.min(255) as usize,
+        ]
+        .map(|selector| selector * self.inputs_len);
+        let inputs = &self.inputs[..self.inputs_len];
+        for k in 0..self.sets {
+            let d = dot(&self.weights[k][self.set[k]..][..self.inputs_len], inputs);
             self.d_set[k] = d;
             self.p_set[k] = squash(d);
         }
-        self.final_set = self.c0 * FINAL_INPUTS;
+        let final_len = self.sets + 1;
+        self.final_set = self.c0 * final_len;
         let st = dot(
-            &self.final_weights[self.final_set..][..FINAL_INPUTS],
-            &self.d_set,
+            &self.final_weights[self.final_set..][..final_len],
+            &self.d_set[..final_len],
         );
         self.p_mixed = squash(st);
         let p0 = self.apm_order0.refine(st, self.c0);
@@ -581,15 +779,22 @@ impl Model {
     fn update(&mut self, bit: u32) {
         let target = (bit as i32) << 12;
         let shift = self.params.mixer_shift;
-        for k in 0..SETS {
-            let weights = &mut self.weights[k][self.set[k]..][..INPUTS];
-            train(weights, &self.inputs, target - self.p_set[k], shift);
+        let inputs = &self.inputs[..self.inputs_len];
+        for k in 0..self.sets {
+            let weights = &mut self.weights[k][self.set[k]..][..self.inputs_len];
+            train(weights, inputs, target - self.p_set[k], shift);
         }
-        let weights = &mut self.final_weights[self.final_set..][..FINAL_INPUTS];
-        train(weights, &self.d_set, target - self.p_mixed, shift + 2);
+        let final_len = self.sets + 1;
+        let weights = &mut self.final_weights[self.final_set..][..final_len];
+        train(
+            weights,
+            &self.d_set[..final_len],
+            target - self.p_mixed,
+            shift + 2,
+        );
         let limit = (1u32 << self.params.map_limit_log) - 1;
         let goal = if bit == 1 { (1i64 << 22) - 1 } else { 0 };
-        for i in 0..CONTEXTS {
+        for i in 0..self.contexts {
             let map = &mut self.state_maps[self.state_slot[i]];
             let (p, n) = (i64::from(*map >> 10), *map & 1023);
             let p = p + (((goal - p) * i64::from(self.recip[n as usize])) >> 16);
@@ -628,8 +833,14 @@ impl Model {
 }
 
 /// Entropy codes `block`, appending the code to `out`.
-pub fn encode(block: &[u8], params: WordModelParams, layout: CodeLayout, out: Vec<u8>) -> Vec<u8> {
-    let mut model = Model::new(block.len(), params, layout);
+pub fn encode(
+    block: &[u8],
+    params: WordModelParams,
+    revision: Revision,
+    layout: CodeLayout,
+    out: Vec<u8>,
+) -> Vec<u8> {
+    let mut model = Model::new(block.len(), params, revision, layout);
     let mut coder = rangecoder::Encoder::new(out);
     for &byte in block {
         for i in (0..8).rev() {
@@ -650,11 +861,12 @@ pub fn decode(
     code: &[u8],
     len: usize,
     params: WordModelParams,
+    revision: Revision,
     layout: CodeLayout,
     out: &mut Vec<u8>,
     mut costs: Option<&mut Vec<f32>>,
 ) -> bool {
-    let mut model = Model::new(len, params, layout);
+    let mut model = Model::new(len, params, revision, layout);
     let mut coder = rangecoder::Decoder::new(code);
     out.reserve(len);
     for _ in 0..len {
@@ -682,23 +894,29 @@ pub fn decode(
 mod tests {
     use super::*;
 
+    /// Round trips `data` through both revisions and returns the second's code length.
     fn round_trip(data: &[u8], layout: CodeLayout) -> usize {
         let params = WordModelParams::default();
-        let code = encode(data, params, layout, Vec::new());
-        let mut back = Vec::new();
-        let mut costs = Vec::new();
-        assert!(decode(
-            &code,
-            data.len(),
-            params,
-            layout,
-            &mut back,
-            Some(&mut costs)
-        ));
-        assert_eq!(back, data);
-        let bits: f32 = costs.iter().sum();
-        assert!((bits / 8.0 - code.len() as f32).abs() < 16.0 + code.len() as f32 * 0.01);
-        code.len()
+        let mut len = 0;
+        for revision in [Revision::First, Revision::Second] {
+            let code = encode(data, params, revision, layout, Vec::new());
+            let mut back = Vec::new();
+            let mut costs = Vec::new();
+            assert!(decode(
+                &code,
+                data.len(),
+                params,
+                revision,
+                layout,
+                &mut back,
+                Some(&mut costs)
+            ));
+            assert_eq!(back, data, "{revision:?}");
+            let bits: f32 = costs.iter().sum();
+            assert!((bits / 8.0 - code.len() as f32).abs() < 16.0 + code.len() as f32 * 0.01);
+            len = code.len();
+        }
+        len
     }
 
     #[test]
@@ -709,6 +927,7 @@ mod tests {
         let layout = CodeLayout {
             one_byte_codes: 10,
             two_byte_prefixes: 20,
+            bank_entries: 0,
         };
         round_trip(&codes, layout);
         let all: Vec<u8> = (0..=255).cycle().take(2000).collect();
@@ -720,13 +939,20 @@ mod tests {
     fn truncated_code_reports_overrun() {
         let data: Vec<u8> = (0..4000u32).map(|i| (i * 7919 % 251) as u8).collect();
         let params = WordModelParams::default();
-        let code = encode(&data, params, CodeLayout::PLAIN, Vec::new());
+        let code = encode(
+            &data,
+            params,
+            Revision::Second,
+            CodeLayout::PLAIN,
+            Vec::new(),
+        );
         let mut back = Vec::new();
         let half = &code[..code.len() / 2];
         assert!(!decode(
             half,
             data.len(),
             params,
+            Revision::Second,
             CodeLayout::PLAIN,
             &mut back,
             None
@@ -739,7 +965,7 @@ mod tests {
             table_max_log: 12,
             ..WordModelParams::default()
         };
-        let m = Model::new(1 << 20, params, CodeLayout::PLAIN);
+        let m = Model::new(1 << 20, params, Revision::Second, CodeLayout::PLAIN);
         let u8s = m.tables.iter().map(Vec::len).sum::<usize>();
         let u16s = m.order0.len()
             + m.recip.len()
