@@ -4,12 +4,34 @@
 
 #![allow(dead_code)]
 
+use sigmalang::frame::{self, max_decoded_size, Method};
 use sigmalang::recover::{recover, LostRange};
 use sigmalang::{decode_all, encode_all, DecoderOptions, EncoderOptions, SeekIndex};
 use std::io::Cursor;
 
 /// Memory the decoder may use on fuzz input (bounds what a hostile header can make it allocate).
 const FUZZ_MEMORY: u64 = 64 << 20;
+
+/// Largest context-model table a fuzzed payload may ask for (its tables then take a few MiB).
+const PAYLOAD_CONTEXT_LOG: u8 = 12;
+
+/// Any payload under any method, its checksums taken as good, decodes to exactly the size its
+/// frame declares or fails with a `PayloadError`: never a panic. The first byte picks the
+/// method, the next two the declared size (within the expansion bound, as a frame header's is).
+pub fn decode_payload(data: &[u8]) {
+    let [method, lo, hi, payload @ ..] = data else {
+        return;
+    };
+    let method = Method::from_byte(method % 5).expect("methods 0 to 4 exist");
+    let declared = usize::from(u16::from_le_bytes([*lo, *hi])).max(1);
+    if declared as u64 > max_decoded_size(payload.len() as u64) {
+        return;
+    }
+    let mut out = Vec::new();
+    if frame::decode(method, payload, declared, PAYLOAD_CONTEXT_LOG, &mut out).is_ok() {
+        assert!(out.len() == declared, "a payload decoded to another size");
+    }
+}
 
 /// Arbitrary bytes into every decoding entry point: never a panic, never unbounded memory.
 pub fn decode_arbitrary(data: &[u8]) {

@@ -46,6 +46,11 @@ fn decode_mutated() {
 }
 
 #[test]
+fn decode_payload() {
+    replay("decode_payload", contracts::decode_payload);
+}
+
+#[test]
 fn recover_scanner() {
     replay("recover_scanner", contracts::recover_scanner);
 }
