@@ -2,9 +2,10 @@
 //! and parses that stream back into glyphs.
 //!
 //! Words are case-folded (a flag carries the capitalisation), frequent words and every
-//! non-ASCII word or symbol go into the frame's Σ-bank (the most frequent get one-byte codes,
-//! the rest two- or three-byte ones in alphabetical order), and the single space before a
-//! word is implicit where the frame's statistics say it usually is. The stream is what the Burrows–Wheeler stage sorts, so it is
+//! non-ASCII word or symbol go into the frame's Σ-bank ranked by frequency (the most frequent
+//! get one-byte codes, the rest two or three bytes; the encoder may sort each of those two
+//! tiers alphabetically), and the single space before a word is implicit where the frame's
+//! statistics say it usually is. The stream is what the Burrows–Wheeler stage sorts, so it is
 //! designed for that: codes are bytes ≥ 0x80, flags are control bytes, everything else is the
 //! text's own bytes. `docs/FORMAT.md` specifies the byte layout.
 
@@ -785,7 +786,8 @@ mod tests {
 
     #[test]
     fn sorted_tiers_keep_code_lengths_and_sort_the_longer_codes() {
-        // 600 made-up words, word i occurring 2 + i % 5 times: a bank with every tier.
+        // 600 made-up words, word i occurring 2 + i % 5 times: a bank with one- and two-byte
+        // codes.
         let mut text = String::new();
         for i in 0..600u32 {
             let word: String = format!("{:x}", i * 2_654_435_761 % 99_991)

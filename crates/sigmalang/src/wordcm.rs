@@ -332,6 +332,8 @@ struct Model {
     /// The order-2 APM's context for the current byte: the last two bytes, hashed to 10 bits,
     /// times 256.
     apm_order2_base: usize,
+    /// The previous token's weight set in the fourth first-layer mixer (hashed once a byte).
+    previous_token_set: usize,
     layout: CodeLayout,
     // match model: the block so far, where each hash of `MATCH_MIN` bytes last ended, the
     // current match (position of the byte it predicts, and its length) and its counters
@@ -447,6 +449,7 @@ impl Model {
             apm_order1: Apm::new(65536, u32::from(params.apm_rate)),
             apm_order2: Apm::new(1 << 18, u32::from(params.apm_rate)),
             apm_order2_base: 0,
+            previous_token_set: 0,
             layout,
             history: 0,
             token: 0,
@@ -612,6 +615,7 @@ impl Model {
     fn byte_contexts(&mut self) {
         let h = self.history;
         self.apm_order2_base = (hash64(h & 0xffff, 13) >> 22) as usize * 256;
+        self.previous_token_set = (hash64(u64::from(self.previous_token), 17) >> 21) as usize;
         let token = u64::from(self.token);
         let column = (self.seen_bytes.len() - self.line_start) as u64;
         let above = if self.line_start > 0 {
@@ -751,7 +755,7 @@ impl Model {
             match_state * 256 + self.c0,
             seen * 256 + c1,
             c2 * 8 + self.bit_pos as usize,
-            (hash64(u64::from(self.previous_token), 17) >> 21) as usize,
+            self.previous_token_set,
             self.text_column.min(255) as usize,
         ]
         .map(|selector| selector * self.inputs_len);
