@@ -4,42 +4,29 @@
 //! smaller than every byte; the marker's row is left out of the output and its position is
 //! returned as the *primary index* (always in `1..=n` for a non-empty block).
 
-/// Blocks up to this size are suffix-sorted by direct comparison.
-const SMALL_BLOCK: usize = 1024;
-
 /// Forward BWT of `block`: returns the transformed bytes and the primary index.
+///
+/// libsais builds it by induced sorting with the same conventions (implicit end marker,
+/// marker row left out, primary index one past the row of the whole block), 2.3–2.7 times as
+/// fast as divsufsort's suffix array on 4–16 MiB of text.
 pub fn forward(block: &[u8]) -> (Vec<u8>, u32) {
-    let n = block.len();
-    if n == 0 {
+    if block.is_empty() {
         return (Vec::new(), 0);
     }
     assert!(
-        n < i32::MAX as usize,
+        block.len() < i32::MAX as usize,
         "BWT blocks are limited to 2 GiB by the frame size limit"
     );
-    let mut sa = vec![0i32; n];
-    if n <= SMALL_BLOCK {
-        // divsufsort sets up 256 KiB of buckets per call; comparing suffixes directly is far
-        // cheaper for tiny blocks (and sorts the same way: a suffix that is a prefix of
-        // another comes first, as with the implicit end marker).
-        for (i, slot) in sa.iter_mut().enumerate() {
-            *slot = i as i32;
-        }
-        sa.sort_unstable_by(|&a, &b| block[a as usize..].cmp(&block[b as usize..]));
-    } else {
-        divsufsort::sort_in_place(block, &mut sa);
-    }
-    let mut out = Vec::with_capacity(n);
-    out.push(block[n - 1]);
-    let mut primary = 0;
-    for (row, &start) in sa.iter().enumerate() {
-        if start == 0 {
-            primary = row as u32 + 1;
-        } else {
-            out.push(block[start as usize - 1]);
-        }
-    }
-    (out, primary)
+    let bwt = libsais::BwtConstruction::for_text(block)
+        .with_owned_temporary_array_buffer32()
+        .single_threaded()
+        .run()
+        .expect("libsais accepts every block below 2 GiB");
+    let (out, primary) = bwt.into_parts();
+    (
+        out,
+        u32::try_from(primary).expect("a primary index below 2^31"),
+    )
 }
 
 /// Why an inverse transform was refused.
@@ -180,22 +167,37 @@ mod tests {
         assert_eq!(forward(b"banana"), (b"annbaa".to_vec(), 4));
     }
 
+    /// The transform as defined: sort every rotation of the block followed by the end marker,
+    /// keep the last column without the marker, and note where the block itself sorted.
+    fn by_definition(data: &[u8]) -> (Vec<u8>, u32) {
+        let mut starts: Vec<usize> = (0..data.len()).collect();
+        // With the marker smaller than every byte, suffix order is rotation order.
+        starts.sort_unstable_by(|&a, &b| data[a..].cmp(&data[b..]));
+        let mut out = vec![data[data.len() - 1]];
+        let mut primary = 0;
+        for (row, &start) in starts.iter().enumerate() {
+            match start {
+                0 => primary = row as u32 + 1,
+                _ => out.push(data[start - 1]),
+            }
+        }
+        (out, primary)
+    }
+
     #[test]
-    fn small_and_large_block_sorts_agree() {
+    fn matches_the_definition() {
         let mut state = 1u32;
-        for len in [1000, 1024, 1025, 3000] {
-            let data: Vec<u8> = (0..len)
-                .map(|_| {
-                    state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                    b"ab"[(state >> 30) as usize % 2]
-                })
-                .collect();
-            round_trip(&data);
-            let mut sa = vec![0i32; data.len()];
-            divsufsort::sort_in_place(&data, &mut sa);
-            let mut direct: Vec<i32> = (0..data.len() as i32).collect();
-            direct.sort_unstable_by(|&a, &b| data[a as usize..].cmp(&data[b as usize..]));
-            assert_eq!(sa, direct);
+        for len in [1, 2, 5, 1000, 1025, 3000] {
+            for alphabet in [&b"ab"[..], b"abc\x00\xff", b"a"] {
+                let data: Vec<u8> = (0..len)
+                    .map(|_| {
+                        state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                        alphabet[(state >> 16) as usize % alphabet.len()]
+                    })
+                    .collect();
+                assert_eq!(forward(&data), by_definition(&data), "{len} {alphabet:?}");
+                round_trip(&data);
+            }
         }
     }
 
