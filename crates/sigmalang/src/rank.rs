@@ -164,25 +164,52 @@ impl Model {
     }
 }
 
-/// Move-to-front: each byte becomes its position in the list of bytes by recency.
-fn move_to_front(block: &[u8]) -> Vec<u8> {
-    let mut order: [u8; 256] = std::array::from_fn(|i| i as u8);
-    block
-        .iter()
-        .map(|&b| {
-            let pos = order.iter().position(|&x| x == b).unwrap_or(0);
-            order.copy_within(0..pos, 1);
-            order[0] = b;
-            pos as u8
-        })
-        .collect()
+/// The list of byte values by recency that move-to-front coding keeps.
+struct RecencyList([u8; 256]);
+
+impl RecencyList {
+    fn new() -> Self {
+        RecencyList(std::array::from_fn(|i| i as u8))
+    }
+
+    /// Returns the position of `byte` and moves it to the front. Searching and shifting in
+    /// one pass: the positions of a BWT block are mostly 0 or small.
+    #[inline(always)]
+    fn move_byte(&mut self, byte: u8) -> u8 {
+        let list = &mut self.0;
+        let mut carried = list[0];
+        if carried == byte {
+            return 0;
+        }
+        list[0] = byte;
+        for (pos, slot) in list.iter_mut().enumerate().skip(1) {
+            let here = std::mem::replace(slot, carried);
+            if here == byte {
+                return pos as u8;
+            }
+            carried = here;
+        }
+        unreachable!("every byte value is in the list")
+    }
+
+    /// Returns the byte at `pos` and moves it to the front.
+    #[inline(always)]
+    fn move_position(&mut self, pos: u8) -> u8 {
+        let pos = usize::from(pos);
+        let byte = self.0[pos];
+        self.0.copy_within(0..pos, 1);
+        self.0[0] = byte;
+        byte
+    }
 }
 
 /// Entropy codes a BWT block, appending the code to `out`.
 pub fn encode(bwt: &[u8], params: RankParams, out: Vec<u8>) -> Vec<u8> {
     let mut model = Model::new(params);
     let mut coder = rangecoder::Encoder::new(out);
-    for rank in move_to_front(bwt) {
+    let mut recency = RecencyList::new();
+    for &byte in bwt {
+        let rank = recency.move_byte(byte);
         model.rank(Some(rank), |counter, bit| {
             let bit = bit.unwrap_or(0);
             coder.encode(bit, counter.p1());
@@ -206,7 +233,7 @@ pub fn decode(
 ) -> bool {
     let mut model = Model::new(params);
     let mut coder = rangecoder::Decoder::new(code);
-    let mut order: [u8; 256] = std::array::from_fn(|i| i as u8);
+    let mut recency = RecencyList::new();
     out.reserve(len);
     for _ in 0..len {
         let mut bits = 0.0f32;
@@ -218,11 +245,7 @@ pub fn decode(
             }
             bit
         });
-        let pos = usize::from(rank);
-        let byte = order[pos];
-        order.copy_within(0..pos, 1);
-        order[0] = byte;
-        out.push(byte);
+        out.push(recency.move_position(rank));
         if let Some(costs) = costs.as_deref_mut() {
             costs.push(bits);
         }
