@@ -14,12 +14,24 @@ const SQUASH_KNOTS: [i32; 33] = [
     3608, 3785, 3902, 3976, 4022, 4051, 4069, 4079, 4086, 4090, 4092, 4094, 4095,
 ];
 
+/// `squash` at every point of its domain, interpolated linearly between the knots (at compile
+/// time, so that a call is one load).
+static SQUASH_TABLE: [u16; 4095] = {
+    let mut table = [0u16; 4095];
+    let mut k = 0;
+    while k < 4095 {
+        let x = k as i32 + 1;
+        let (i, w) = ((x >> 7) as usize, x & 127);
+        table[k] = ((SQUASH_KNOTS[i] * (128 - w) + SQUASH_KNOTS[i + 1] * w + 64) >> 7) as u16;
+        k += 1;
+    }
+    table
+};
+
 /// Logistic function on the 12-bit scale: stretch domain `-2047..=2047` → probability `1..=4095`.
 #[inline(always)]
 pub(crate) fn squash(x: i32) -> i32 {
-    let x = x.clamp(-2047, 2047) + 2048;
-    let (i, w) = ((x >> 7) as usize, x & 127);
-    (SQUASH_KNOTS[i] * (128 - w) + SQUASH_KNOTS[i + 1] * w + 64) >> 7
+    i32::from(SQUASH_TABLE[(x.clamp(-2047, 2047) + 2047) as usize])
 }
 
 /// Tables shared by every model instance: the inverse of `squash`.
@@ -347,16 +359,11 @@ impl Model {
         self.expected_bit = ((self.c1 | 256) >> (7 - self.bit_pos)) as u32 & 1;
         self.slot_run = (usize::from(self.run_live) * 32 + run_bucket) * 256 + c0;
 
+        // The run model votes for the expected bit while the run lives, and is silent after.
+        // Computed without branches: which way it votes is unpredictable.
         let p_run = self.st(self.run[self.slot_run]);
-        let run_input = if self.run_live {
-            if self.expected_bit == 1 {
-                p_run
-            } else {
-                -p_run
-            }
-        } else {
-            0
-        };
+        let towards_expected = p_run * (2 * self.expected_bit as i32 - 1);
+        let run_input = towards_expected & -i32::from(self.run_live);
         self.inputs = [
             self.st(self.order0[c0]),
             self.st(self.order1_fast[self.slot_o1]),
