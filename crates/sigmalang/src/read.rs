@@ -239,7 +239,10 @@ impl<R: BufRead> Decoder<R> {
         let wanted = crate::options::resolve_threads(self.options.threads);
         let threads = wanted.min((self.options.memory_limit / per_thread).max(1) as usize);
         if self.pool.is_none() || self.pool_threads != threads {
-            self.pool = Some(OrderedPool::new(threads, threads * 2, decode_job));
+            // One frame per worker in flight, as in the encoder: more would not be faster
+            // (reading a payload takes far less time than decoding it) and would hold more
+            // decoded frames at the peak.
+            self.pool = Some(OrderedPool::new(threads, threads, decode_job));
             self.pool_threads = threads;
         }
         self.stream = Some(StreamState {

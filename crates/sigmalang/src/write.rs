@@ -103,7 +103,9 @@ impl<W: Write> Encoder<W> {
             writer: Some(writer),
             frame_size: options.effective_frame_size() as usize,
             buffer: Vec::new(),
-            pool: OrderedPool::new(threads, threads * 2, move |job| encode_job(&params, job)),
+            // One frame per worker in flight: reading the next frame takes far less time than
+            // coding one, and a frame more per worker would cost 16 MiB at the default level.
+            pool: OrderedPool::new(threads, threads, move |job| encode_job(&params, job)),
             next_index: 0,
             next_offset: 0,
             hasher: content_hasher(),
