@@ -32,7 +32,7 @@ fn main() {
         mbps(n, t)
     );
     let t = Instant::now();
-    let (b, primary) = bwt::forward(&tr.block);
+    let (b, primary) = bwt::forward(tr.block.clone());
     println!("bwt        {}", mbps(n, t));
     let repeats = b.windows(2).filter(|w| w[0] == w[1]).count();
     println!(
@@ -79,7 +79,7 @@ fn main() {
     println!("cm decode  {}", mbps(n, t));
     let t = Instant::now();
     let mut block = Vec::new();
-    bwt::inverse(&back, primary, &mut block).unwrap();
+    bwt::inverse(back, primary, &mut block).unwrap();
     println!("unbwt      {}", mbps(n, t));
     let t = Instant::now();
     if std::env::var_os("RAW").is_none() {

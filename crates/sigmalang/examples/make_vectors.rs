@@ -314,8 +314,8 @@ fn transformed_payload(n1: u8, bank: &[&[u8]], glyphs: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&[n1, 0]);
     varint::put(&mut out, bank.len() as u64);
     varint::put(&mut out, bank_bytes);
-    let (bwt, primary) = bwt::forward(&block);
     varint::put(&mut out, block.len() as u64);
+    let (bwt, primary) = bwt::forward(block);
     varint::put(&mut out, u64::from(primary));
     cm::encode(&bwt, cm::ModelParams::default(), out)
 }
@@ -593,7 +593,7 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         delta_glyphs: true,
         ..CodecParams::default()
     };
-    let encoded = frame::encode(phrases.as_bytes(), &params);
+    let encoded = frame::encode(phrases.as_bytes().to_vec(), &params);
     assert_eq!(encoded.method, Method::Glyph);
     assert!(
         encoded.glyphs[GlyphType::Delta as usize] > 0,

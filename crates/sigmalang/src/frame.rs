@@ -137,23 +137,39 @@ const MODE_PLAIN: u8 = 0;
 const MODE_TRANSFORMED: u8 = 1;
 
 /// Encodes one frame.
-pub fn encode(input: &[u8], params: &CodecParams) -> EncodedFrame {
-    let transformed = params.transform(input);
-    if let Some(t) = &transformed {
-        let (method, payload) = coded(Some(&t.params), &t.block, params);
-        if (payload.len() as u64) < input.len() as u64
-            && input.len() as u64 <= max_decoded_size(payload.len() as u64)
-        {
-            return EncodedFrame {
-                method,
-                payload,
-                glyphs: t.glyphs,
-            };
+///
+/// The text is taken by value so that it is freed once the word transform has made the block:
+/// the BWT stages then need room for the block's suffix array (four bytes per byte), not for
+/// the text. If the coded block turns out no smaller than the text (data the transform shrank
+/// but the model cannot), decoding the payload gives the text back for the plain coding.
+pub fn encode(input: Vec<u8>, params: &CodecParams) -> EncodedFrame {
+    let len = input.len();
+    // A payload the frame header can carry: smaller than the text, and within the expansion
+    // bound decoders enforce.
+    let fits = |payload: &[u8]| {
+        payload.len() < len && len as u64 <= max_decoded_size(payload.len() as u64)
+    };
+    let input = match params.transform(&input) {
+        None => input,
+        Some(t) => {
+            drop(input);
+            let (method, payload) = coded(Some(&t.params), t.block, params);
+            if fits(&payload) {
+                return EncodedFrame {
+                    method,
+                    payload,
+                    glyphs: t.glyphs,
+                };
+            }
+            let mut text = Vec::with_capacity(len);
+            decode(method, &payload, len, wordcm::MAX_TABLE_LOG, &mut text)
+                .expect("a payload the encoder has just made decodes");
+            text
         }
-    }
-    let glyphs = [Tokenizer::new(input).count() as u64, 0, 0, 0];
-    let (method, payload) = coded(None, input, params);
-    if payload.len() < input.len() {
+    };
+    let glyphs = [Tokenizer::new(&input).count() as u64, 0, 0, 0];
+    let (method, payload) = coded(None, input.clone(), params);
+    if fits(&payload) {
         EncodedFrame {
             method,
             payload,
@@ -162,18 +178,19 @@ pub fn encode(input: &[u8], params: &CodecParams) -> EncodedFrame {
     } else {
         EncodedFrame {
             method: Method::Stored,
-            payload: input.to_vec(),
+            payload: input,
             glyphs,
         }
     }
 }
 
-/// Codes a block (word-transformed if `transform` is given) with the stage's method.
-fn coded(transform: Option<&Params>, block: &[u8], params: &CodecParams) -> (Method, Vec<u8>) {
+/// Codes a block (word-transformed if `transform` is given) with the stage's method; the BWT
+/// stages transform the block in place.
+fn coded(transform: Option<&Params>, block: Vec<u8>, params: &CodecParams) -> (Method, Vec<u8>) {
     match (params.stage, transform) {
         (Stage::Words(model), Some(_)) => (
             Method::TextContext,
-            context_payload(transform, &model, block),
+            context_payload(transform, &model, &block),
         ),
         (Stage::Rank(ranks), _) => (Method::Rank, rank_payload(transform, &ranks, block)),
         // Without the word transform (binary data, mostly) the BWT stage is the better coder:
@@ -185,14 +202,14 @@ fn coded(transform: Option<&Params>, block: &[u8], params: &CodecParams) -> (Met
     }
 }
 
-fn rank_payload(params: Option<&Params>, ranks: &RankParams, block: &[u8]) -> Vec<u8> {
-    let mut out = payload_head(params, |out| ranks.write(out), block);
+fn rank_payload(params: Option<&Params>, ranks: &RankParams, block: Vec<u8>) -> Vec<u8> {
+    let mut out = payload_head(params, |out| ranks.write(out), &block);
     let bwt = bwt_head(block, &mut out);
     rank::encode(&bwt, *ranks, out)
 }
 
-fn glyph_payload(params: Option<&Params>, model: &ModelParams, block: &[u8]) -> Vec<u8> {
-    let mut out = payload_head(params, |out| model.write(out), block);
+fn glyph_payload(params: Option<&Params>, model: &ModelParams, block: Vec<u8>) -> Vec<u8> {
+    let mut out = payload_head(params, |out| model.write(out), &block);
     let bwt = bwt_head(block, &mut out);
     cm::encode(&bwt, *model, out)
 }
@@ -218,7 +235,7 @@ fn payload_head(
 }
 
 /// Transforms `block`, appends the primary index to `out` and returns the BWT.
-fn bwt_head(block: &[u8], out: &mut Vec<u8>) -> Vec<u8> {
+fn bwt_head(block: Vec<u8>, out: &mut Vec<u8>) -> Vec<u8> {
     let (bwt, primary) = bwt::forward(block);
     varint::put(out, u64::from(primary));
     bwt
@@ -451,7 +468,7 @@ impl CodedPayload<'_> {
                 if !rank::decode(h.code, len, params, &mut bwt, costs_out) {
                     return Err(PayloadError::Truncated);
                 }
-                invert_bwt(&bwt, primary, block, costs.map(|c| (c, bwt_costs)))?;
+                invert_bwt(bwt, primary, block, costs.map(|c| (c, bwt_costs)))?;
             }
             Coder::Bwt { model, primary } => {
                 let mut bwt = Vec::new();
@@ -463,7 +480,7 @@ impl CodedPayload<'_> {
                 if !decoded {
                     return Err(PayloadError::Truncated);
                 }
-                invert_bwt(&bwt, primary, block, costs.map(|c| (c, bwt_costs)))?;
+                invert_bwt(bwt, primary, block, costs.map(|c| (c, bwt_costs)))?;
             }
         }
         Ok(h.transform)
@@ -473,7 +490,7 @@ impl CodedPayload<'_> {
 /// Inverts the BWT of `bwt` into `block`; with costs per BWT byte, also appends the cost of
 /// each block byte (traced back through the transform) to the given vector.
 fn invert_bwt(
-    bwt: &[u8],
+    bwt: Vec<u8>,
     primary: u32,
     block: &mut Vec<u8>,
     costs: Option<(&mut Vec<f32>, Vec<f32>)>,
@@ -517,7 +534,7 @@ mod tests {
     use super::*;
 
     fn round_trip(input: &[u8]) -> EncodedFrame {
-        let frame = encode(input, &CodecParams::default());
+        let frame = encode(input.to_vec(), &CodecParams::default());
         let mut out = Vec::new();
         decode(frame.method, &frame.payload, input.len(), 0, &mut out).unwrap();
         assert_eq!(out, input);
@@ -552,9 +569,19 @@ mod tests {
     }
 
     #[test]
+    fn text_the_transform_shrinks_but_the_payload_does_not_is_stored() {
+        // The transform takes the text away from the encoder; its coding has more header than
+        // the text has bytes, so the encoder decodes the payload to get the text back.
+        let text = b"the the the the the the";
+        let transformed = CodecParams::default().transform(text).unwrap();
+        assert!(transformed.block.len() < text.len());
+        assert_eq!(round_trip(text).method, Method::Stored);
+    }
+
+    #[test]
     fn wrong_sizes_are_rejected() {
         let text = b"the theme of the thesis is the theory of the thing".repeat(10);
-        let frame = encode(&text, &CodecParams::default());
+        let frame = encode(text.clone(), &CodecParams::default());
         let mut out = Vec::new();
         assert_eq!(
             decode(frame.method, &frame.payload, text.len() - 1, 0, &mut out),

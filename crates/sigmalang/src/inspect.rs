@@ -175,7 +175,7 @@ mod tests {
         let text =
             "It was the best of times, it was the worst of times, it was the age of wisdom.\n"
                 .repeat(50);
-        let frame = frame::encode(text.as_bytes(), &CodecParams::default());
+        let frame = frame::encode(text.as_bytes().to_vec(), &CodecParams::default());
         assert_eq!(frame.method, Method::Glyph);
         let (mut glyph_bits, mut rendered) = (0.0f32, Vec::new());
         let bank_bits = glyphs_of_payload(

@@ -31,14 +31,15 @@ struct EncodedFrame {
 
 fn encode_job(params: &CodecParams, job: FrameJob) -> EncodedFrame {
     let started = Instant::now();
-    let encoded = frame::encode(&job.data, params);
+    let (decoded_size, hash) = (job.data.len() as u64, content_hash(&job.data));
+    let encoded = frame::encode(job.data, params);
     let header = FrameHeader {
         method: encoded.method,
         index: job.index,
         offset: job.offset,
-        decoded_size: job.data.len() as u64,
+        decoded_size,
         payload_size: encoded.payload.len() as u64,
-        content_hash: content_hash(&job.data),
+        content_hash: hash,
         payload_crc: header_crc(&encoded.payload),
     };
     let mut bytes = Vec::with_capacity(format::MAX_FRAME_HEADER_LEN + encoded.payload.len());
