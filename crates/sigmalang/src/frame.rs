@@ -3,8 +3,8 @@
 //! No I/O happens here. A payload is the frame's bytes as they are (`Stored`), or the ΣLANG
 //! glyph coding: the word transform, then a Burrows–Wheeler transform and the context-mixing
 //! model (`Glyph`), or the BWT and fast move-to-front rank coding (`Rank`), or no BWT and the
-//! word-aware context model (`Context`). The container (`format`) records which, and the
-//! decoded size.
+//! word-aware context model (`TextContext`; `Context` frames of format version 2 use its first
+//! revision). The container (`format`) records which, and the decoded size.
 
 use crate::cm::ModelParams;
 use crate::rank::{self, RankParams};

@@ -222,10 +222,11 @@ pub fn decode_memory_per_thread(frame_size: u64, context_log: u8) -> u64 {
     }
 }
 
-/// Memory one worker needs to encode a frame of `frame_size` bytes: the frame and the frame in
-/// the queue, token counts, the transformed block, its suffix array (4 bytes per byte), the
-/// BWT output and the model's tables; or, with the context model, its tables instead of the
-/// suffix array.
+/// Memory one worker needs to encode a frame of `frame_size` bytes, as an upper bound: the
+/// frame, the next frame the reader fills meanwhile, token counts, the transformed block, its
+/// suffix array (4 bytes per byte), the BWT output and the model's tables; or, with the
+/// context model, its tables instead of the suffix array. (The worker frees the text once the
+/// block is made and transforms the block in place, so it uses less.)
 pub fn encode_memory_per_thread(frame_size: u64, context_log: u8) -> u64 {
     let glyph = frame_size.saturating_mul(9).saturating_add(16 << 20);
     match context_log {
