@@ -61,7 +61,8 @@ fn main() {
         return;
     }
     let t = Instant::now();
-    let code = cm::encode(&b, cm::ModelParams::default(), Vec::new());
+    let revision = cm::Revision::Second;
+    let code = cm::encode(&b, revision, cm::ModelParams::default(), Vec::new());
     println!(
         "cm encode  {}   -> {} bytes, ratio {:.4}",
         mbps(n, t),
@@ -73,6 +74,7 @@ fn main() {
     assert!(cm::decode(
         &code,
         b.len(),
+        revision,
         cm::ModelParams::default(),
         &mut back
     ));

@@ -309,15 +309,18 @@ fn transformed_payload(n1: u8, bank: &[&[u8]], glyphs: &[u8]) -> Vec<u8> {
     let bank_bytes = block.len() as u64;
     block.extend_from_slice(glyphs);
     let mut out = vec![1];
-    cm::ModelParams::default().write(&mut out);
+    let revision = cm::Revision::Second;
+    cm::ModelParams::default().write(revision, &mut out);
     out.extend_from_slice(&[0; 32]);
     out.extend_from_slice(&[n1, 0]);
     varint::put(&mut out, bank.len() as u64);
     varint::put(&mut out, bank_bytes);
     varint::put(&mut out, block.len() as u64);
-    let (bwt, primary) = bwt::forward(block);
-    varint::put(&mut out, u64::from(primary));
-    cm::encode(&bwt, cm::ModelParams::default(), out)
+    // One segment: the sampling rate 2^16 covers the block.
+    let (bwt, rows) = bwt::forward_sampled(block, 1 << 16);
+    out.push(16);
+    varint::put(&mut out, u64::from(rows[0]));
+    cm::encode(&bwt, revision, cm::ModelParams::default(), out)
 }
 
 /// How each frame of a (possibly concatenated) stream is coded, e.g. `Glyph/1 ×5`.
@@ -329,13 +332,14 @@ fn summary(mut stream: &[u8]) -> String {
         for &(start, len, h) in &l.frames {
             kinds.push(match h.method {
                 Method::Stored => "Stored".to_string(),
-                Method::Glyph if stream[start + len] == 1 && l.frames.len() == 1 => {
+                Method::GlyphRevised if stream[start + len] == 1 && l.frames.len() == 1 => {
                     // mode byte, model parameters, 32-byte implicit-space table, n1, n2, entries
                     let p = &stream[start + len + 1 + cm::ModelParams::LEN + 32..];
                     let (entries, _) = varint::get(&p[2..]).unwrap();
                     format!("Glyph/1 (n1 {}, n2 {}, {entries} bank entries)", p[0], p[1])
                 }
-                Method::Glyph => format!("Glyph/{}", stream[start + len]),
+                Method::GlyphRevised => format!("Glyph/{}", stream[start + len]),
+                Method::Glyph => format!("GlyphFirst/{}", stream[start + len]),
                 Method::Context => format!("Context/{}", stream[start + len]),
                 Method::TextContext => format!("TextContext/{}", stream[start + len]),
                 Method::Rank => format!("Rank/{}", stream[start + len]),
@@ -460,8 +464,8 @@ const README: &str = "# ΣLANG test vectors
 
 Golden files for the stream format of `docs/FORMAT.md`, in the spirit of xz's `tests/files`:
 `good-*.sigma` must decode to the `good-*.txt` with the same stem, and every `bad-*.sigma` must
-be rejected with the error given below. All are version 3 streams (or damaged ones); `v1/` and
-`v2/` hold the files of versions 1 and 2, which decoders still read.
+be rejected with the error given below. All are version 4 streams (or damaged ones); `v1/`,
+`v2/` and `v3/` hold the files of versions 1 to 3, which decoders still read.
 
 - Regenerate (files and this README): `cargo run --release -p sigmalang --example make_vectors`
   (optionally `-- DIR`). The output is deterministic: fixed texts, a fixed pseudo-random
@@ -594,13 +598,17 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         ..CodecParams::default()
     };
     let encoded = frame::encode(phrases.as_bytes().to_vec(), &params);
-    assert_eq!(encoded.method, Method::Glyph);
+    assert_eq!(encoded.method, Method::GlyphRevised);
     assert!(
         encoded.glyphs[GlyphType::Delta as usize] > 0,
         "DELTA glyphs used"
     );
     let delta = assemble(
-        &[(Method::Glyph, encoded.payload, phrases.clone().into_bytes())],
+        &[(
+            Method::GlyphRevised,
+            encoded.payload,
+            phrases.clone().into_bytes(),
+        )],
         phrases.len() as u64,
     );
     w.good(
@@ -763,14 +771,14 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
 
     let (start0, hlen0, _) = frame(0);
     let mut s = multi.clone();
-    s[start0 + 4] = 5;
+    s[start0 + 4] = 6;
     fix_frame_crc(&mut s, start0, hlen0);
     w.bad(
         "frame-method",
         &s,
         "FrameHeader",
         Some("method"),
-        "frame 0's method byte 5, frame CRC recomputed",
+        "frame 0's method byte 6, frame CRC recomputed",
     );
 
     let (s1, h1, f1) = frame(1);
@@ -964,7 +972,7 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
     let claimed = vec![b'x'; payload.len() + 10];
     w.bad(
         "delta-unpredicted",
-        &assemble(&[(Method::Glyph, payload, claimed)], 1024),
+        &assemble(&[(Method::GlyphRevised, payload, claimed)], 1024),
         "Payload",
         None,
         "a hand-made transformed frame whose glyph stream starts with a DELTA byte",

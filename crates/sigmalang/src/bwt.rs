@@ -28,6 +28,37 @@ pub fn forward(mut block: Vec<u8>) -> (Vec<u8>, u32) {
     (block, primary)
 }
 
+/// Forward BWT of `block` in place, as [`forward`], with the row of every `rate`-th position
+/// of the block (`rate` a power of two ≥ 2): `rows[k]` is the primary index of position
+/// `k × rate`, so `rows[0]` is the primary index. The inverse can follow the segments between
+/// them side by side ([`inverse_sampled`]).
+pub fn forward_sampled(mut block: Vec<u8>, rate: usize) -> (Vec<u8>, Vec<u32>) {
+    assert!(
+        rate >= 2 && rate.is_power_of_two(),
+        "libsais samples at powers of two"
+    );
+    if block.is_empty() {
+        return (block, Vec::new());
+    }
+    assert!(
+        block.len() < i32::MAX as usize,
+        "BWT blocks are limited to 2 GiB by the frame size limit"
+    );
+    let rate = i32::try_from(rate).unwrap_or(1 << 30);
+    let done = libsais::BwtConstruction::replace_text(&mut block)
+        .with_owned_temporary_array_buffer32()
+        .single_threaded()
+        .with_aux_indices(libsais::bwt::AuxIndicesSamplingRate::from(rate))
+        .run()
+        .expect("libsais accepts every block below 2 GiB");
+    let rows = done
+        .aux_indices()
+        .iter()
+        .map(|&row| u32::try_from(row).expect("rows below 2^31"))
+        .collect();
+    (block, rows)
+}
+
 /// Why an inverse transform was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BadPrimaryIndex;
@@ -38,36 +69,55 @@ pub struct BadPrimaryIndex;
 ///
 /// Corrupt input yields wrong bytes (the frame checksum catches that), never a panic.
 pub fn inverse(bwt: Vec<u8>, primary: u32, out: &mut Vec<u8>) -> Result<(), BadPrimaryIndex> {
-    inverse_impl(bwt, primary, out, None)
+    let rate = bwt.len().max(1);
+    inverse_impl(bwt, &[primary], rate, out, None)
 }
 
-/// Like [`inverse`], also appending to `sources` the position in `bwt` each output byte came
-/// from (for attributing coding costs to the original block).
+/// Inverse of [`forward_sampled`]: appends the original block to `out`, following every
+/// segment of `rate` bytes from its own row, side by side. A block of more than a few MiB
+/// does not fit in the caches, so each step of one chain waits on memory; independent chains
+/// wait together. `rows` must hold one row per segment.
+pub fn inverse_sampled(
+    bwt: Vec<u8>,
+    rows: &[u32],
+    rate: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), BadPrimaryIndex> {
+    inverse_impl(bwt, rows, rate, out, None)
+}
+
+/// Like [`inverse_sampled`], also appending to `sources` the position in `bwt` each output
+/// byte came from (for attributing coding costs to the original block).
 pub fn inverse_with_sources(
     bwt: Vec<u8>,
-    primary: u32,
+    rows: &[u32],
+    rate: usize,
     out: &mut Vec<u8>,
     sources: &mut Vec<u32>,
 ) -> Result<(), BadPrimaryIndex> {
-    inverse_impl(bwt, primary, out, Some(sources))
+    inverse_impl(bwt, rows, rate, out, Some(sources))
 }
 
 fn inverse_impl(
     bwt: Vec<u8>,
-    primary: u32,
+    rows: &[u32],
+    rate: usize,
     out: &mut Vec<u8>,
-    mut sources: Option<&mut Vec<u32>>,
+    sources: Option<&mut Vec<u32>>,
 ) -> Result<(), BadPrimaryIndex> {
     let n = bwt.len();
     if n == 0 {
-        return if primary == 0 {
+        return if rows.iter().all(|&row| row == 0) {
             Ok(())
         } else {
             Err(BadPrimaryIndex)
         };
     }
-    let primary = primary as usize;
-    if primary == 0 || primary > n {
+    let primary = rows[0] as usize;
+    if rate == 0
+        || rows.len() != n.div_ceil(rate)
+        || rows.iter().any(|&row| row == 0 || row as usize > n)
+    {
         return Err(BadPrimaryIndex);
     }
     // Row j of the last column: bwt[j] before the marker's row, the marker at `primary`, bwt[j-1] after.
@@ -81,7 +131,6 @@ fn inverse_impl(
         next_of_char[c] = total;
         total += counts[c];
     }
-    out.reserve(n);
     let row_char = |row: usize| {
         if row < primary {
             bwt[row]
@@ -89,11 +138,23 @@ fn inverse_impl(
             bwt[row - 1]
         }
     };
+    let base = out.len();
+    out.resize(base + n, 0);
+    let sources = sources.map(|s| {
+        let start = s.len();
+        s.resize(start + n, 0);
+        &mut s[start..]
+    });
+    let mut chains = Chains {
+        rows: rows.iter().map(|&row| row as usize).collect(),
+        rate,
+        primary,
+        text: &mut out[base..],
+        sources,
+    };
     if n < (1 << 24) {
         // psi packed with the row's last-column byte: one random access per output byte.
         let mut psi = vec![0u32; n + 1];
-        // The marker in the last column maps to the first row of the first column.
-        psi[0] = (primary as u32) << 8;
         for row in 0..=n {
             if row == primary {
                 continue;
@@ -104,18 +165,12 @@ fn inverse_impl(
             *slot += 1;
         }
         drop(bwt);
-        let mut r = (psi[0] >> 8) as usize;
-        for _ in 0..n {
-            let entry = psi[r];
-            r = (entry >> 8) as usize;
-            out.push(entry as u8);
-            if let Some(sources) = sources.as_deref_mut() {
-                sources.push(if r < primary { r } else { r - 1 } as u32);
-            }
-        }
+        chains.follow(|row| {
+            let entry = psi[row];
+            ((entry >> 8) as usize, entry as u8)
+        });
     } else {
         let mut psi = vec![0u32; n + 1];
-        psi[0] = primary as u32;
         for row in 0..=n {
             if row == primary {
                 continue;
@@ -124,16 +179,45 @@ fn inverse_impl(
             psi[*slot as usize] = row as u32;
             *slot += 1;
         }
-        let mut r = psi[0] as usize;
-        for _ in 0..n {
-            r = psi[r] as usize;
-            out.push(if r == primary { 0 } else { row_char(r) });
-            if let Some(sources) = sources.as_deref_mut() {
-                sources.push(if r < primary { r } else { r.saturating_sub(1) } as u32);
+        chains.follow(|row| {
+            let next = psi[row] as usize;
+            (next, if next == primary { 0 } else { row_char(next) })
+        });
+    }
+    Ok(())
+}
+
+/// The segments of an inverse transform, each followed from its own row.
+struct Chains<'a> {
+    rows: Vec<usize>,
+    rate: usize,
+    primary: usize,
+    text: &'a mut [u8],
+    sources: Option<&'a mut [u32]>,
+}
+
+impl Chains<'_> {
+    /// Every chain takes one step (`step` maps a row to the next row and the byte it yields),
+    /// then the next: `rate` rounds, in which the last segment may end early.
+    #[inline(always)]
+    fn follow(&mut self, mut step: impl FnMut(usize) -> (usize, u8)) {
+        let n = self.text.len();
+        for round in 0..self.rate {
+            for (k, chain) in self.rows.iter_mut().enumerate() {
+                let pos = k * self.rate + round;
+                if pos >= n {
+                    break;
+                }
+                let (row, byte) = step(*chain);
+                *chain = row;
+                self.text[pos] = byte;
+                if let Some(sources) = self.sources.as_deref_mut() {
+                    // The byte at `row` of the last column precedes position `pos + 1`.
+                    sources[pos] = if row < self.primary { row } else { row - 1 } as u32;
+                }
             }
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -212,11 +296,66 @@ mod tests {
         let data = b"abracadabra banana bandana";
         let (t, primary) = forward(data.to_vec());
         let (mut out, mut sources) = (Vec::new(), Vec::new());
-        inverse_with_sources(t.clone(), primary, &mut out, &mut sources).unwrap();
+        inverse_with_sources(t.clone(), &[primary], data.len(), &mut out, &mut sources).unwrap();
         assert_eq!(out, data);
         for (k, &src) in sources.iter().enumerate() {
             assert_eq!(t[src as usize], out[k]);
         }
+    }
+
+    #[test]
+    fn sampled_rows_start_every_segment() {
+        let mut state = 7u32;
+        for len in [1usize, 2, 3, 4, 5, 63, 64, 65, 1000, 4096] {
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    b"ab c"[(state >> 16) as usize % 4]
+                })
+                .collect();
+            let (plain, primary) = forward(data.clone());
+            for rate in [2, 4, 64, 1 << 16] {
+                let (t, rows) = forward_sampled(data.clone(), rate);
+                assert_eq!((&t, rows[0]), (&plain, primary), "{len} {rate}");
+                assert_eq!(rows.len(), len.div_ceil(rate), "{len} {rate}");
+                let mut back = vec![9];
+                inverse_sampled(t.clone(), &rows, rate, &mut back).unwrap();
+                assert_eq!(back[1..], data[..], "{len} {rate}");
+                let (mut out, mut sources) = (Vec::new(), Vec::new());
+                inverse_with_sources(t.clone(), &rows, rate, &mut out, &mut sources).unwrap();
+                assert_eq!(out, data);
+                for (k, &src) in sources.iter().enumerate() {
+                    assert_eq!(t[src as usize], out[k], "{len} {rate} {k}");
+                }
+            }
+        }
+        assert_eq!(forward_sampled(Vec::new(), 4), (Vec::new(), Vec::new()));
+    }
+
+    #[test]
+    fn rejects_rows_that_do_not_cover_the_block() {
+        let (t, rows) = forward_sampled(b"banana bandana".to_vec(), 4);
+        let mut out = Vec::new();
+        let bad = |rows: &[u32], rate: usize| {
+            inverse_sampled(t.clone(), rows, rate, &mut Vec::new()) == Err(BadPrimaryIndex)
+        };
+        assert!(bad(&rows[..3], 4), "one row short");
+        assert!(
+            bad(&[rows.clone(), vec![1]].concat(), 4),
+            "one row too many"
+        );
+        assert!(bad(&rows, 0), "no segment length");
+        let mut zero = rows.clone();
+        zero[2] = 0;
+        assert!(bad(&zero, 4), "row 0 is the end marker's");
+        let mut past = rows.clone();
+        past[3] = 15;
+        assert!(bad(&past, 4), "past the last row");
+        // Wrong rows in range decode to wrong bytes, which the frame checksum catches.
+        let mut swapped = rows.clone();
+        swapped.swap(1, 2);
+        inverse_sampled(t.clone(), &swapped, 4, &mut out).unwrap();
+        assert_eq!(out.len(), 14);
     }
 
     #[test]

@@ -1,12 +1,16 @@
 //! The context-mixing model that entropy codes a Burrows–Wheeler-transformed block.
 //!
 //! Each byte is coded as eight binary decisions, most significant bit first. Several
-//! predictions of each bit (order 0, order 1 at two adaptation rates, order 2, and a run
-//! model that bets on the previous byte repeating) are mixed in the logistic domain by
-//! weights chosen by a small context, then refined by a secondary estimator (SSE).
-//! Everything is integer arithmetic, so encoder and decoder agree on every platform.
+//! predictions of each bit are mixed in the logistic domain by weights chosen by a small
+//! context, then refined by a secondary estimator (SSE). The first revision mixes order 0,
+//! order 1 at two adaptation rates, order 2, and a run model that bets on the previous byte
+//! repeating. The second (format version 4) replaces order 2, which a BWT block barely
+//! rewards, by the byte two back alone, adds a slow order-0 counter beside the fast one, and
+//! picks its secondary estimator's context by whether a run is going on. Everything is
+//! integer arithmetic, so encoder and decoder agree on every platform.
 
 use crate::rangecoder;
+use wide::i16x8;
 
 /// `squash(x) = 4096 / (1 + e^(-x/256))` sampled every 128 steps of `x` in `-2048..=2048`.
 const SQUASH_KNOTS: [i32; 33] = [
@@ -174,13 +178,18 @@ pub struct ModelParams {
     pub mixer_shift: u8,
     /// Update count after which the order-1 counters adapt at their slowest rate.
     pub order1_limit: u8,
-    /// Update count after which the order-2 counters adapt at their slowest rate.
+    /// Update count after which the order-2 counters adapt at their slowest rate (first
+    /// revision).
     pub order2_limit: u8,
     /// The order-2 table has at most 2^this groups of 16 counters (it grows with the block up
-    /// to that: a block of n bytes visits at most 2n groups).
+    /// to that: a block of n bytes visits at most 2n groups; first revision).
     pub order2_max_log: u8,
-    /// Adaptation shift of the order-0 counters.
+    /// Adaptation shift of the order-0 counters (the fast ones in the second revision).
     pub order0_rate: u8,
+    /// Adaptation shift of the slow order-0 counters (second revision).
+    pub order0_slow_rate: u8,
+    /// Adaptation shift of the counters keyed by the byte two or three back (second revision).
+    pub skip_rate: u8,
     /// Adaptation shift of the fast order-1 counters.
     pub order1_fast_rate: u8,
     /// Adaptation shift of the run model.
@@ -191,42 +200,91 @@ pub struct ModelParams {
     pub apm_quarters: u8,
 }
 
+/// Which model a payload was coded with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revision {
+    /// Method `Glyph` (format versions 1 to 3).
+    First,
+    /// Method `GlyphRevised` (format version 4).
+    Second,
+}
+
 impl ModelParams {
-    /// Size of the serialised parameters.
+    /// Size of the serialised parameters (either revision).
     pub const LEN: usize = 9;
 
-    /// Appends the parameters to `out`.
-    pub fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&[
-            self.mixer_shift,
-            self.order1_limit,
-            self.order2_limit,
-            self.order2_max_log,
-            self.order0_rate,
-            self.order1_fast_rate,
-            self.run_rate,
-            self.apm_rate,
-            self.apm_quarters,
-        ]);
+    /// Appends the parameters `revision` uses to `out`.
+    pub fn write(&self, revision: Revision, out: &mut Vec<u8>) {
+        out.extend_from_slice(&match revision {
+            Revision::First => [
+                self.mixer_shift,
+                self.order1_limit,
+                self.order2_limit,
+                self.order2_max_log,
+                self.order0_rate,
+                self.order1_fast_rate,
+                self.run_rate,
+                self.apm_rate,
+                self.apm_quarters,
+            ],
+            Revision::Second => [
+                self.mixer_shift,
+                self.order1_limit,
+                self.order0_rate,
+                self.order0_slow_rate,
+                self.order1_fast_rate,
+                self.skip_rate,
+                self.run_rate,
+                self.apm_rate,
+                self.apm_quarters,
+            ],
+        });
     }
 
     /// Reads parameters written by [`ModelParams::write`], rejecting values outside the ranges
     /// a decoder supports (which also bounds the memory a payload can make it allocate).
-    pub fn parse(buf: &[u8]) -> Option<ModelParams> {
+    /// Fields the revision does not use keep their defaults.
+    pub fn parse(revision: Revision, buf: &[u8]) -> Option<ModelParams> {
         let b: [u8; Self::LEN] = buf.get(..Self::LEN)?.try_into().ok()?;
-        let p = ModelParams {
-            mixer_shift: b[0],
-            order1_limit: b[1],
-            order2_limit: b[2],
-            order2_max_log: b[3],
-            order0_rate: b[4],
-            order1_fast_rate: b[5],
-            run_rate: b[6],
-            apm_rate: b[7],
-            apm_quarters: b[8],
+        let p = match revision {
+            Revision::First => ModelParams {
+                mixer_shift: b[0],
+                order1_limit: b[1],
+                order2_limit: b[2],
+                order2_max_log: b[3],
+                order0_rate: b[4],
+                order1_fast_rate: b[5],
+                run_rate: b[6],
+                apm_rate: b[7],
+                apm_quarters: b[8],
+                ..ModelParams::default()
+            },
+            Revision::Second => ModelParams {
+                mixer_shift: b[0],
+                order1_limit: b[1],
+                order0_rate: b[2],
+                order0_slow_rate: b[3],
+                order1_fast_rate: b[4],
+                skip_rate: b[5],
+                run_rate: b[6],
+                apm_rate: b[7],
+                apm_quarters: b[8],
+                ..ModelParams::default()
+            },
         };
-        let rates = [p.order0_rate, p.order1_fast_rate, p.run_rate, p.apm_rate];
-        let valid = (4..=20).contains(&p.mixer_shift)
+        let rates = [
+            p.order0_rate,
+            p.order0_slow_rate,
+            p.order1_fast_rate,
+            p.skip_rate,
+            p.run_rate,
+            p.apm_rate,
+        ];
+        let min_shift = match revision {
+            Revision::First => 4,
+            Revision::Second => MIN_REVISED_MIXER_SHIFT,
+        };
+        let valid = (min_shift..=20).contains(&p.mixer_shift)
             && p.order1_limit >= 1
             && p.order2_limit >= 1
             && (MIN_ORDER2_GROUPS_LOG as u8..=18).contains(&p.order2_max_log)
@@ -253,6 +311,8 @@ impl Default for ModelParams {
             order2_limit: 127,
             order2_max_log: 12,
             order0_rate: 2,
+            order0_slow_rate: 5,
+            skip_rate: 4,
             order1_fast_rate: 4,
             run_rate: 5,
             apm_rate: 7,
@@ -261,7 +321,7 @@ impl Default for ModelParams {
     }
 }
 
-/// The whole per-block model state.
+/// The first revision's per-block state.
 struct Model {
     tables: &'static Tables,
     params: ModelParams,
@@ -444,9 +504,251 @@ impl Model {
     }
 }
 
-/// Entropy codes `block` with the model tuned by `params`, appending the code to `out`.
-pub fn encode(block: &[u8], params: ModelParams, out: Vec<u8>) -> Vec<u8> {
-    let mut model = Model::new(block.len(), params);
+/// What the coding loops need from a model.
+trait BitModel {
+    /// P(next bit = 1) on the coder's 16-bit scale.
+    fn predict(&mut self) -> u32;
+    /// Learns the coded bit.
+    fn update(&mut self, bit: u32);
+    /// The last whole byte coded.
+    fn last_byte(&self) -> u8;
+}
+
+impl BitModel for Model {
+    #[inline(always)]
+    fn predict(&mut self) -> u32 {
+        Model::predict(self)
+    }
+    #[inline(always)]
+    fn update(&mut self, bit: u32) {
+        Model::update(self, bit)
+    }
+    #[inline(always)]
+    fn last_byte(&self) -> u8 {
+        self.c1 as u8
+    }
+}
+
+/// The second revision mixes seven inputs and a zero, with 16-bit weights (1.0 = 2^14, so
+/// ±2.0 at most): a weight set and the inputs each fill one 128-bit vector, so that mixing is
+/// one multiply-add of 16-bit lanes (`pmaddwd`) and training one high multiply and one
+/// saturating add (`pmulhw`, `paddsw`). Twice as many mixers cost less than the first
+/// revision's one 32-bit mixer.
+const WEIGHT_ONE_LOG: u32 = 14;
+/// Every weight of the second revision starts at 0.25.
+const INITIAL_WEIGHT: i16 = 1 << (WEIGHT_ONE_LOG - 2);
+/// Smallest `mixer_shift` of the second revision: its scaled error must fit in 16 bits.
+const MIN_REVISED_MIXER_SHIFT: u8 = 12;
+
+/// The second revision's per-block state. Its tables are direct (no hashing): about 0.6 MiB
+/// of counters whatever the block's length. Two mixers weigh the same inputs, one with
+/// weights chosen by the bit position and the run, one by the partial byte; their average
+/// goes to the secondary estimator.
+struct RevisedModel {
+    tables: &'static Tables,
+    params: ModelParams,
+    recip: [u16; 1024],
+    order0_fast: [u16; 256],
+    order0_slow: [u16; 256],
+    order1_fast: Vec<u16>,
+    order1: Vec<u32>,
+    skip1: Vec<u16>,
+    run: Vec<u16>,
+    weights: Vec<i16x8>,
+    partial_weights: Vec<i16x8>,
+    apm: Apm,
+    // byte history
+    c1: usize,
+    c2: usize,
+    run_len: usize,
+    // per-bit state
+    c0: usize,
+    bit_pos: usize,
+    inputs: i16x8,
+    mixer_set: usize,
+    by_run_p: i32,
+    by_partial_p: i32,
+    slot_run: usize,
+    expected_bit: u32,
+    run_live: bool,
+}
+
+impl RevisedModel {
+    fn new(params: ModelParams) -> Self {
+        let mut recip = [0u16; 1024];
+        for (n, r) in recip.iter_mut().enumerate() {
+            *r = (131_072 / (2 * n as u32 + 3)).min(65535) as u16;
+        }
+        RevisedModel {
+            tables: tables(),
+            params,
+            recip,
+            order0_fast: [32768; 256],
+            order0_slow: [32768; 256],
+            order1_fast: vec![32768; 256 * 256],
+            order1: vec![FRESH; 256 * 256],
+            skip1: vec![32768; 256 * 256],
+            run: vec![32768; 2 * 32 * 256],
+            weights: vec![i16x8::splat(INITIAL_WEIGHT); MIXER_SETS],
+            partial_weights: vec![i16x8::splat(INITIAL_WEIGHT); 256],
+            apm: Apm::new(2 * 256, u32::from(params.apm_rate)),
+            c1: 0,
+            c2: 0,
+            run_len: 0,
+            c0: 1,
+            bit_pos: 0,
+            inputs: i16x8::splat(0),
+            mixer_set: 0,
+            by_run_p: 2048,
+            by_partial_p: 2048,
+            slot_run: 0,
+            expected_bit: 0,
+            run_live: true,
+        }
+    }
+
+    #[inline(always)]
+    fn st(&self, p16: u16) -> i32 {
+        i32::from(self.tables.stretch[(p16 >> 4) as usize])
+    }
+}
+
+/// The stretched output of a mixer: Σ weight × input, on the stretch scale. Inputs are
+/// within ±2047 and weights within ±2^15, so the sum of eight products fits in 32 bits.
+#[inline(always)]
+fn mix(weights: i16x8, inputs: i16x8) -> i32 {
+    (weights.dot(inputs).reduce_add() >> WEIGHT_ONE_LOG).clamp(-2047, 2047)
+}
+
+/// Moves a mixer's weights against its error (a 12-bit probability difference): each by
+/// input × error >> (`shift` + 2), rounded, in units of 2^-14, saturating at ±2^15. The
+/// error is scaled to 16 bits first (× 2^15 >> `shift`, which fits because `shift` ≥ 12), so
+/// that the product's high half is the step, doubled.
+#[inline(always)]
+fn train(weights: &mut i16x8, inputs: i16x8, err: i32, shift: u8) {
+    let scaled = i16x8::splat(((err << 15) >> shift) as i16);
+    let step = (i16x8::mul_keep_high(inputs, scaled) + i16x8::splat(1)) >> 1;
+    *weights = weights.saturating_add(step);
+}
+
+impl BitModel for RevisedModel {
+    #[inline(always)]
+    fn predict(&mut self) -> u32 {
+        let c0 = self.c0;
+        let run_bucket = self.run_len.min(31);
+        self.expected_bit = ((self.c1 | 256) >> (7 - self.bit_pos)) as u32 & 1;
+        self.slot_run = (usize::from(self.run_live) * 32 + run_bucket) * 256 + c0;
+        // The run model votes for the expected bit while the run lives, and is silent after.
+        let p_run = self.st(self.run[self.slot_run]);
+        let towards_expected = p_run * (2 * self.expected_bit as i32 - 1);
+        let run_input = towards_expected & -i32::from(self.run_live);
+        let o1 = self.c1 << 8 | c0;
+        self.inputs = i16x8::from(
+            [
+                self.st(self.order0_fast[c0]),
+                self.st(self.order0_slow[c0]),
+                self.st(self.order1_fast[o1]),
+                self.st(counted_p(self.order1[o1])),
+                self.st(self.skip1[self.c2 << 8 | c0]),
+                run_input,
+                256,
+                0,
+            ]
+            .map(|x| x as i16),
+        );
+        self.mixer_set = (self.bit_pos * 4 + run_bucket.min(3)) * 2 + usize::from(self.run_live);
+        let by_run = mix(self.weights[self.mixer_set], self.inputs);
+        let by_partial = mix(self.partial_weights[c0], self.inputs);
+        self.by_run_p = squash(by_run);
+        self.by_partial_p = squash(by_partial);
+        let st = (by_run + by_partial) >> 1;
+        let refined = self
+            .apm
+            .refine(st, usize::from(self.run_len > 1) * 256 + c0);
+        let q = i32::from(self.params.apm_quarters);
+        let p = (squash(st) * (4 - q) + refined * q + 2) >> 2;
+        (p.clamp(1, 4095) as u32) << 4
+    }
+
+    #[inline(always)]
+    fn update(&mut self, bit: u32) {
+        let p = self.params;
+        let c0 = self.c0;
+        let target = (bit as i32) << 12;
+        train(
+            &mut self.weights[self.mixer_set],
+            self.inputs,
+            target - self.by_run_p,
+            p.mixer_shift,
+        );
+        train(
+            &mut self.partial_weights[c0],
+            self.inputs,
+            target - self.by_partial_p,
+            p.mixer_shift,
+        );
+        let o1 = self.c1 << 8 | c0;
+        adapt(&mut self.order0_fast[c0], bit, u32::from(p.order0_rate));
+        adapt(
+            &mut self.order0_slow[c0],
+            bit,
+            u32::from(p.order0_slow_rate),
+        );
+        adapt(
+            &mut self.order1_fast[o1],
+            bit,
+            u32::from(p.order1_fast_rate),
+        );
+        adapt_counted(
+            &mut self.order1[o1],
+            bit,
+            u32::from(p.order1_limit),
+            &self.recip,
+        );
+        adapt(
+            &mut self.skip1[self.c2 << 8 | c0],
+            bit,
+            u32::from(p.skip_rate),
+        );
+        if self.run_live {
+            adapt(
+                &mut self.run[self.slot_run],
+                u32::from(bit == self.expected_bit),
+                u32::from(p.run_rate),
+            );
+            self.run_live = bit == self.expected_bit;
+        }
+        self.apm.update(bit);
+
+        self.c0 = c0 << 1 | bit as usize;
+        self.bit_pos += 1;
+        if self.bit_pos == 8 {
+            let byte = self.c0 & 0xff;
+            self.run_len = if byte == self.c1 { self.run_len + 1 } else { 0 };
+            self.c2 = self.c1;
+            self.c1 = byte;
+            self.c0 = 1;
+            self.bit_pos = 0;
+            self.run_live = true;
+        }
+    }
+
+    #[inline(always)]
+    fn last_byte(&self) -> u8 {
+        self.c1 as u8
+    }
+}
+
+/// Entropy codes `block` with `revision`'s model tuned by `params`, appending the code to
+/// `out`.
+pub fn encode(block: &[u8], revision: Revision, params: ModelParams, out: Vec<u8>) -> Vec<u8> {
+    match revision {
+        Revision::First => encode_with(block, Model::new(block.len(), params), out),
+        Revision::Second => encode_with(block, RevisedModel::new(params), out),
+    }
+}
+
+fn encode_with(block: &[u8], mut model: impl BitModel, out: Vec<u8>) -> Vec<u8> {
     let mut coder = rangecoder::Encoder::new(out);
     for &byte in block {
         for i in (0..8).rev() {
@@ -462,8 +764,14 @@ pub fn encode(block: &[u8], params: ModelParams, out: Vec<u8>) -> Vec<u8> {
 ///
 /// Returns `false` if decoding had to read past the end of `code`, which a well-formed
 /// payload never does.
-pub fn decode(code: &[u8], len: usize, params: ModelParams, out: &mut Vec<u8>) -> bool {
-    decode_with(code, len, params, out, |_, _| {})
+pub fn decode(
+    code: &[u8],
+    len: usize,
+    revision: Revision,
+    params: ModelParams,
+    out: &mut Vec<u8>,
+) -> bool {
+    decode_with(code, len, revision, params, out, |_, _| {})
 }
 
 /// Like [`decode`], also appending to `costs` the bits each decoded byte cost (for the glyph
@@ -471,6 +779,7 @@ pub fn decode(code: &[u8], len: usize, params: ModelParams, out: &mut Vec<u8>) -
 pub fn decode_with_costs(
     code: &[u8],
     len: usize,
+    revision: Revision,
     params: ModelParams,
     out: &mut Vec<u8>,
     costs: &mut Vec<f32>,
@@ -478,7 +787,7 @@ pub fn decode_with_costs(
     let mut bits = 0.0f32;
     let mut seen = 0u32;
     costs.reserve(len);
-    decode_with(code, len, params, out, |p1, bit| {
+    decode_with(code, len, revision, params, out, |p1, bit| {
         bits += rangecoder::bit_cost(p1, bit);
         seen += 1;
         if seen % 8 == 0 {
@@ -491,11 +800,24 @@ pub fn decode_with_costs(
 fn decode_with(
     code: &[u8],
     len: usize,
+    revision: Revision,
     params: ModelParams,
+    out: &mut Vec<u8>,
+    on_bit: impl FnMut(u32, u32),
+) -> bool {
+    match revision {
+        Revision::First => decode_model(code, len, Model::new(len, params), out, on_bit),
+        Revision::Second => decode_model(code, len, RevisedModel::new(params), out, on_bit),
+    }
+}
+
+fn decode_model(
+    code: &[u8],
+    len: usize,
+    mut model: impl BitModel,
     out: &mut Vec<u8>,
     mut on_bit: impl FnMut(u32, u32),
 ) -> bool {
-    let mut model = Model::new(len, params);
     let mut coder = rangecoder::Decoder::new(code);
     out.reserve(len);
     for _ in 0..len {
@@ -505,7 +827,7 @@ fn decode_with(
             on_bit(p1, bit);
             model.update(bit);
         }
-        out.push(model.c1 as u8);
+        out.push(model.last_byte());
         if coder.overrun() > 4 {
             return false;
         }
@@ -527,6 +849,8 @@ mod tests {
         assert_eq!(squash(0), 2048);
     }
 
+    const REVISIONS: [Revision; 2] = [Revision::First, Revision::Second];
+
     #[test]
     fn round_trips() {
         let data: Vec<u8> = b"banana bandana "
@@ -536,23 +860,66 @@ mod tests {
             .copied()
             .chain(0..=255)
             .collect();
-        let code = encode(&data, ModelParams::default(), Vec::new());
-        assert!(code.len() < data.len() / 4);
-        let mut back = Vec::new();
-        assert!(decode(&code, data.len(), ModelParams::default(), &mut back));
-        assert_eq!(back, data);
+        for revision in REVISIONS {
+            let code = encode(&data, revision, ModelParams::default(), Vec::new());
+            assert!(code.len() < data.len() / 4, "{revision:?}");
+            let mut back = Vec::new();
+            assert!(decode(
+                &code,
+                data.len(),
+                revision,
+                ModelParams::default(),
+                &mut back
+            ));
+            assert_eq!(back, data, "{revision:?}");
+        }
     }
 
     #[test]
     fn truncated_code_reports_overrun() {
         let data: Vec<u8> = (0..4000u32).map(|i| (i * 7919 % 251) as u8).collect();
-        let code = encode(&data, ModelParams::default(), Vec::new());
-        let mut back = Vec::new();
-        assert!(!decode(
-            &code[..code.len() / 2],
-            data.len(),
-            ModelParams::default(),
-            &mut back
-        ));
+        for revision in REVISIONS {
+            let code = encode(&data, revision, ModelParams::default(), Vec::new());
+            let mut back = Vec::new();
+            assert!(!decode(
+                &code[..code.len() / 2],
+                data.len(),
+                revision,
+                ModelParams::default(),
+                &mut back
+            ));
+        }
+    }
+
+    #[test]
+    fn parameters_round_trip_and_out_of_range_values_are_refused() {
+        let tuned = ModelParams {
+            order0_rate: 3,
+            order0_slow_rate: 6,
+            skip_rate: 5,
+            ..ModelParams::default()
+        };
+        for revision in REVISIONS {
+            let mut buf = Vec::new();
+            tuned.write(revision, &mut buf);
+            assert_eq!(buf.len(), ModelParams::LEN);
+            let back = ModelParams::parse(revision, &buf).unwrap();
+            assert_eq!(back.order0_rate, 3);
+            assert_eq!(back.mixer_shift, tuned.mixer_shift);
+            for i in 0..ModelParams::LEN {
+                let mut bad = buf.clone();
+                // Zero is out of range for every byte but the APM's weight, whose limit is 4.
+                bad[i] = if i == ModelParams::LEN - 1 { 5 } else { 0 };
+                assert_eq!(
+                    ModelParams::parse(revision, &bad),
+                    None,
+                    "{revision:?} byte {i}"
+                );
+            }
+        }
+        let mut buf = Vec::new();
+        tuned.write(Revision::Second, &mut buf);
+        assert_eq!(ModelParams::parse(Revision::Second, &buf), Some(tuned));
+        assert_eq!(ModelParams::parse(Revision::Second, &buf[..8]), None);
     }
 }

@@ -18,9 +18,9 @@ pub const FOOTER_MAGIC: [u8; 4] = [0xFE, 0xCE, 0xA3, b'E'];
 /// Last bytes of a stream.
 pub const END_MAGIC: [u8; 4] = [0xFE, 0xCE, 0xA3, b'Z'];
 /// The format version this library writes. Version 2 added the `Context` frame method and
-/// the stream header's context-model table size; version 3 added the `TextContext` method.
-/// This library still reads versions 1 and 2.
-pub const VERSION: u8 = 3;
+/// the stream header's context-model table size; version 3 added the `TextContext` method;
+/// version 4 added the `GlyphRevised` method. This library still reads versions 1 to 3.
+pub const VERSION: u8 = 4;
 /// The oldest format version this library reads.
 pub const OLDEST_VERSION: u8 = 1;
 /// Stream flag bits a decoder must find clear; the other four bits are ignorable.
@@ -219,7 +219,11 @@ impl FrameHeader {
         }
         let plausible = match method {
             Method::Stored => payload_size == decoded_size,
-            Method::Glyph | Method::Context | Method::TextContext | Method::Rank => {
+            Method::Glyph
+            | Method::Context
+            | Method::TextContext
+            | Method::Rank
+            | Method::GlyphRevised => {
                 payload_size < decoded_size && decoded_size <= max_decoded_size(payload_size)
             }
         };

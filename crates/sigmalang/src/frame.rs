@@ -2,23 +2,24 @@
 //!
 //! No I/O happens here. A payload is the frame's bytes as they are (`Stored`), or the ΣLANG
 //! glyph coding: the word transform, then a Burrows–Wheeler transform and the context-mixing
-//! model (`Glyph`), or the BWT and fast move-to-front rank coding (`Rank`), or no BWT and the
+//! model (`GlyphRevised`; `Glyph` frames of format versions 1 to 3 use its first revision), or the BWT and fast move-to-front rank coding (`Rank`), or no BWT and the
 //! word-aware context model (`TextContext`; `Context` frames of format version 2 use its first
 //! revision). The container (`format`) records which, and the decoded size.
 
-use crate::cm::ModelParams;
+use crate::cm::{self, ModelParams};
 use crate::rank::{self, RankParams};
 use crate::token::Tokenizer;
 use crate::transform::{self, Params, TransformError};
 use crate::wordcm::{self, CodeLayout, Revision, WordModelParams};
-use crate::{bwt, cm, varint};
+use crate::{bwt, varint};
 
 /// How a frame's payload is coded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     /// The payload is the decoded bytes.
     Stored = 0,
-    /// Glyph coding: optional word transform, BWT, context mixing.
+    /// Glyph coding: optional word transform, BWT, context mixing (the model's first
+    /// revision).
     Glyph = 1,
     /// Glyph coding without a BWT: optional word transform, word-aware context mixing
     /// (format version 2; the model's first revision).
@@ -29,6 +30,8 @@ pub enum Method {
     /// As `Context`, with the model's second revision, which also follows the text's layout
     /// (format version 3).
     TextContext = 4,
+    /// As `Glyph`, with the BWT-stage model's second revision (format version 4).
+    GlyphRevised = 5,
 }
 
 impl Method {
@@ -40,6 +43,7 @@ impl Method {
             2 => Some(Method::Context),
             3 => Some(Method::Rank),
             4 => Some(Method::TextContext),
+            5 => Some(Method::GlyphRevised),
             _ => None,
         }
     }
@@ -81,7 +85,7 @@ pub struct CodecParams {
 pub enum Stage {
     /// BWT, then move-to-front ranks with adaptive counters (method `Rank`).
     Rank(RankParams),
-    /// BWT, then the context-mixing model `CodecParams::model` (method `Glyph`).
+    /// BWT, then the context-mixing model `CodecParams::model` (method `GlyphRevised`).
     Bwt,
     /// The word-aware context model over the glyph stream itself (method `Context`) for
     /// word-transformed frames; frames the transform cannot take go through the BWT stage,
@@ -123,6 +127,24 @@ impl Default for CodecParams {
     }
 }
 
+/// Runs the memory-heavy phases of frames: the word transform, the suffix sort and the
+/// inverse BWT each hold several times the frame's size, briefly, while the entropy coder
+/// between them holds about the block. A worker pool limits how many of its workers are in
+/// such a phase at once, which bounds its peak memory by fewer frames than it has workers.
+pub trait PeakGate {
+    /// Runs `phase`, waiting first if the gate is full.
+    fn pass<T>(&self, phase: impl FnOnce() -> T) -> T;
+}
+
+/// No limit: a single thread, or a caller that does not share memory with others.
+pub struct Ungated;
+
+impl PeakGate for Ungated {
+    fn pass<T>(&self, phase: impl FnOnce() -> T) -> T {
+        phase()
+    }
+}
+
 /// An encoded frame and what went into it.
 pub struct EncodedFrame {
     /// How the payload is coded.
@@ -143,22 +165,35 @@ const MODE_TRANSFORMED: u8 = 1;
 /// the text. If the coded block turns out no smaller than the text (data the transform shrank
 /// but the model cannot), decoding the payload gives the text back for the plain coding.
 pub fn encode(input: Vec<u8>, params: &CodecParams) -> EncodedFrame {
+    encode_gated(input, params, &Ungated)
+}
+
+/// [`encode`], running the word transform and the suffix sort through `gate`.
+pub fn encode_gated(input: Vec<u8>, params: &CodecParams, gate: &impl PeakGate) -> EncodedFrame {
     let len = input.len();
     // A payload the frame header can carry: smaller than the text, and within the expansion
     // bound decoders enforce.
     let fits = |payload: &[u8]| {
         payload.len() < len && len as u64 <= max_decoded_size(payload.len() as u64)
     };
-    let input = match params.transform(&input) {
-        None => input,
+    // The transform and the suffix sort pass the gate as one phase: a worker that has
+    // waited for another once then stays out of step with it.
+    let transformed = gate.pass(move || match params.transform(&input) {
+        None => Err(input),
         Some(t) => {
             drop(input);
-            let (method, payload) = coded(Some(&t.params), t.block, params);
+            Ok((stage(Some(&t.params), t.block, params), t.glyphs))
+        }
+    });
+    let input = match transformed {
+        Err(input) => input,
+        Ok((staged, glyphs)) => {
+            let (method, payload) = staged.code();
             if fits(&payload) {
                 return EncodedFrame {
                     method,
                     payload,
-                    glyphs: t.glyphs,
+                    glyphs,
                 };
             }
             let mut text = Vec::with_capacity(len);
@@ -168,7 +203,7 @@ pub fn encode(input: Vec<u8>, params: &CodecParams) -> EncodedFrame {
         }
     };
     let glyphs = [Tokenizer::new(&input).count() as u64, 0, 0, 0];
-    let (method, payload) = coded(None, input.clone(), params);
+    let (method, payload) = gate.pass(|| stage(None, input.clone(), params)).code();
     if fits(&payload) {
         EncodedFrame {
             method,
@@ -184,39 +219,98 @@ pub fn encode(input: Vec<u8>, params: &CodecParams) -> EncodedFrame {
     }
 }
 
-/// Codes a block (word-transformed if `transform` is given) with the stage's method; the BWT
-/// stages transform the block in place.
-fn coded(transform: Option<&Params>, block: Vec<u8>, params: &CodecParams) -> (Method, Vec<u8>) {
-    match (params.stage, transform) {
-        (Stage::Words(model), Some(_)) => (
-            Method::TextContext,
-            context_payload(transform, &model, &block),
+/// A block ready for its entropy coder: the payload so far, and the bytes to code after it
+/// (for the BWT stages, the block's BWT).
+struct Staged {
+    coder: StagedCoder,
+    head: Vec<u8>,
+    block: Vec<u8>,
+}
+
+enum StagedCoder {
+    Words(WordModelParams, CodeLayout),
+    Ranks(RankParams),
+    Bwt(ModelParams),
+}
+
+/// Most segments a `GlyphRevised` payload may cut its block into for the inverse BWT.
+pub const MAX_BWT_SEGMENTS: u64 = 256;
+
+/// The segment length the encoder gives the inverse BWT for a block of `len` bytes: about 32
+/// segments (enough independent chains to keep memory busy), none shorter than 64 KiB (a
+/// block that fits in the caches gains nothing, and every segment costs a row in the
+/// payload).
+fn segment_len(len: usize) -> usize {
+    len.div_ceil(32).next_power_of_two().max(1 << 16)
+}
+
+/// The BWT-stage model revision this encoder writes.
+const MODEL_REVISION: cm::Revision = cm::Revision::Second;
+
+/// Writes the payload head of a block (word-transformed if `transform` is given) for the
+/// stage's method; the BWT stages then sort the block in place.
+fn stage(transform: Option<&Params>, block: Vec<u8>, params: &CodecParams) -> Staged {
+    let (coder, mut head) = match (params.stage, transform) {
+        (Stage::Words(model), Some(_)) => {
+            let head = payload_head(transform, |out| model.write(out), &block);
+            let coder = StagedCoder::Words(model, code_layout(transform));
+            return Staged { coder, head, block };
+        }
+        (Stage::Rank(ranks), _) => (
+            StagedCoder::Ranks(ranks),
+            payload_head(transform, |out| ranks.write(out), &block),
         ),
-        (Stage::Rank(ranks), _) => (Method::Rank, rank_payload(transform, &ranks, block)),
         // Without the word transform (binary data, mostly) the BWT stage is the better coder:
         // the word model's contexts are built for glyph streams.
         _ => (
-            Method::Glyph,
-            glyph_payload(transform, &params.model, block),
+            StagedCoder::Bwt(params.model),
+            payload_head(
+                transform,
+                |out| params.model.write(MODEL_REVISION, out),
+                &block,
+            ),
         ),
+    };
+    let bwt = match coder {
+        StagedCoder::Bwt(_) => {
+            let rate = segment_len(block.len());
+            let (bwt, rows) = bwt::forward_sampled(block, rate);
+            head.push(rate.trailing_zeros() as u8);
+            for row in rows {
+                varint::put(&mut head, u64::from(row));
+            }
+            bwt
+        }
+        _ => {
+            let (bwt, primary) = bwt::forward(block);
+            varint::put(&mut head, u64::from(primary));
+            bwt
+        }
+    };
+    Staged {
+        coder,
+        head,
+        block: bwt,
     }
 }
 
-fn rank_payload(params: Option<&Params>, ranks: &RankParams, block: Vec<u8>) -> Vec<u8> {
-    let mut out = payload_head(params, |out| ranks.write(out), &block);
-    let bwt = bwt_head(block, &mut out);
-    rank::encode(&bwt, *ranks, out)
-}
-
-fn glyph_payload(params: Option<&Params>, model: &ModelParams, block: Vec<u8>) -> Vec<u8> {
-    let mut out = payload_head(params, |out| model.write(out), &block);
-    let bwt = bwt_head(block, &mut out);
-    cm::encode(&bwt, *model, out)
-}
-
-fn context_payload(params: Option<&Params>, model: &WordModelParams, block: &[u8]) -> Vec<u8> {
-    let out = payload_head(params, |out| model.write(out), block);
-    wordcm::encode(block, *model, Revision::Second, code_layout(params), out)
+impl Staged {
+    /// Entropy codes the block after the head: the frame's method and payload.
+    fn code(self) -> (Method, Vec<u8>) {
+        match self.coder {
+            StagedCoder::Words(model, layout) => (
+                Method::TextContext,
+                wordcm::encode(&self.block, model, Revision::Second, layout, self.head),
+            ),
+            StagedCoder::Ranks(ranks) => {
+                (Method::Rank, rank::encode(&self.block, ranks, self.head))
+            }
+            StagedCoder::Bwt(model) => (
+                Method::GlyphRevised,
+                cm::encode(&self.block, MODEL_REVISION, model, self.head),
+            ),
+        }
+    }
 }
 
 /// The fields every coded payload starts with: mode, the coder's parameters, the transform's
@@ -232,13 +326,6 @@ fn payload_head(
     write_transform_params(params, &mut out);
     varint::put(&mut out, block.len() as u64);
     out
-}
-
-/// Transforms `block`, appends the primary index to `out` and returns the BWT.
-fn bwt_head(block: Vec<u8>, out: &mut Vec<u8>) -> Vec<u8> {
-    let (bwt, primary) = bwt::forward(block);
-    varint::put(out, u64::from(primary));
-    bwt
 }
 
 fn mode(params: Option<&Params>) -> u8 {
@@ -328,6 +415,18 @@ pub fn decode(
     context_log: u8,
     out: &mut Vec<u8>,
 ) -> Result<(), PayloadError> {
+    decode_gated(method, payload, decoded_size, context_log, out, &Ungated)
+}
+
+/// [`decode`], running the inverse BWT and the inverse word transform through `gate`.
+pub fn decode_gated(
+    method: Method,
+    payload: &[u8],
+    decoded_size: usize,
+    context_log: u8,
+    out: &mut Vec<u8>,
+    gate: &impl PeakGate,
+) -> Result<(), PayloadError> {
     let start = out.len();
     match method {
         Method::Stored => {
@@ -336,18 +435,24 @@ pub fn decode(
             }
             out.extend_from_slice(payload);
         }
-        Method::Glyph | Method::Context | Method::TextContext | Method::Rank => {
-            let mut block = Vec::new();
+        Method::Glyph
+        | Method::Context
+        | Method::TextContext
+        | Method::Rank
+        | Method::GlyphRevised => {
             let coded = CodedPayload {
                 method,
                 payload,
                 decoded_size,
                 context_log,
             };
-            match coded.decode_block(&mut block, None)? {
-                None => out.append(&mut block),
-                Some(params) => transform::decode(&params, &block, decoded_size, out)?,
-            }
+            coded.decode_block(None, gate, |mut block, transform| match transform {
+                None => {
+                    out.append(&mut block);
+                    Ok(())
+                }
+                Some(params) => Ok(transform::decode(&params, &block, decoded_size, out)?),
+            })?;
         }
     }
     if out.len() - start != decoded_size {
@@ -359,11 +464,15 @@ pub fn decode(
 /// The entropy coder a payload names, with its parameters.
 enum Coder {
     /// BWT, then the byte-oriented context model.
-    Bwt { model: ModelParams, primary: u32 },
+    Bwt {
+        revision: cm::Revision,
+        model: ModelParams,
+        rows: BwtRows,
+    },
     /// The word-aware context model over the block itself.
     Words(WordModelParams, Revision),
     /// BWT, then move-to-front rank coding.
-    Ranks { params: RankParams, primary: u32 },
+    Ranks { params: RankParams, rows: BwtRows },
 }
 
 /// A glyph payload's header and the entropy-coded rest.
@@ -410,13 +519,26 @@ impl CodedPayload<'_> {
             Method::Rank => {
                 let params = RankParams::parse(&payload[pos..]).ok_or(PayloadError::Header)?;
                 pos += RankParams::LEN;
-                Coder::Ranks { params, primary: 0 }
+                Coder::Ranks {
+                    params,
+                    rows: BwtRows::default(),
+                }
             }
-            _ => {
-                let model = ModelParams::parse(&payload[pos..]).ok_or(PayloadError::Header)?;
+            Method::Glyph | Method::GlyphRevised => {
+                let revision = match self.method {
+                    Method::Glyph => cm::Revision::First,
+                    _ => cm::Revision::Second,
+                };
+                let model =
+                    ModelParams::parse(revision, &payload[pos..]).ok_or(PayloadError::Header)?;
                 pos += ModelParams::LEN;
-                Coder::Bwt { model, primary: 0 }
+                Coder::Bwt {
+                    revision,
+                    model,
+                    rows: BwtRows::default(),
+                }
             }
+            Method::Stored => return Err(PayloadError::Header),
         };
         let transform = match mode {
             MODE_PLAIN => None,
@@ -424,9 +546,34 @@ impl CodedPayload<'_> {
             _ => return Err(PayloadError::Header),
         };
         let block_len = take_varint(payload, &mut pos)?;
-        if let Coder::Bwt { primary, .. } | Coder::Ranks { primary, .. } = &mut coder {
-            *primary =
-                u32::try_from(take_varint(payload, &mut pos)?).map_err(|_| PayloadError::Header)?;
+        let take_row = |pos: &mut usize| {
+            u32::try_from(take_varint(payload, pos)?).map_err(|_| PayloadError::Header)
+        };
+        match &mut coder {
+            Coder::Bwt {
+                revision: cm::Revision::Second,
+                rows,
+                ..
+            } => {
+                let rate_log = *payload.get(pos).ok_or(PayloadError::Header)?;
+                pos += 1;
+                if !(1..=31).contains(&rate_log) {
+                    return Err(PayloadError::Header);
+                }
+                let segments = block_len.div_ceil(1 << rate_log);
+                if segments > MAX_BWT_SEGMENTS {
+                    return Err(PayloadError::Header);
+                }
+                rows.rate = 1 << rate_log;
+                for _ in 0..segments {
+                    rows.rows.push(take_row(&mut pos)?);
+                }
+            }
+            Coder::Bwt { rows, .. } | Coder::Ranks { rows, .. } => {
+                rows.rate = usize::try_from(block_len.max(1)).map_err(|_| PayloadError::Header)?;
+                rows.rows.push(take_row(&mut pos)?);
+            }
+            Coder::Words(..) => {}
         }
         Ok(GlyphHeader {
             transform,
@@ -436,15 +583,17 @@ impl CodedPayload<'_> {
         })
     }
 
-    /// Undoes the entropy coding (and the BWT) of the payload: writes the block to `block`
-    /// and returns the transform parameters, if the block is word-transformed (otherwise the
-    /// block is the text). With `costs`, also appends the bits each block byte cost the
-    /// entropy coder.
-    pub(crate) fn decode_block(
+    /// Undoes the entropy coding (and the BWT) of the payload and hands `then` the block and
+    /// the transform parameters, if the block is word-transformed (otherwise the block is the
+    /// text). With `costs`, also appends the bits each block byte cost the entropy coder.
+    /// The inverse BWT and `then` run through `gate` as one phase: whoever holds the table
+    /// of the one also needs the output of the other soon after.
+    pub(crate) fn decode_block<T>(
         &self,
-        block: &mut Vec<u8>,
         costs: Option<&mut Vec<f32>>,
-    ) -> Result<Option<Params>, PayloadError> {
+        gate: &impl PeakGate,
+        then: impl FnOnce(Vec<u8>, Option<Params>) -> Result<T, PayloadError>,
+    ) -> Result<T, PayloadError> {
         let h = self.parse_header()?;
         // The transformed block is never longer than the text (the encoder falls back to the
         // untransformed block otherwise), so this bounds every allocation below.
@@ -457,54 +606,81 @@ impl CodedPayload<'_> {
         match h.coder {
             Coder::Words(model, revision) => {
                 let layout = code_layout(h.transform.as_ref());
-                if !wordcm::decode(h.code, len, model, revision, layout, block, costs) {
+                let mut block = Vec::new();
+                if !wordcm::decode(h.code, len, model, revision, layout, &mut block, costs) {
                     return Err(PayloadError::Truncated);
                 }
+                gate.pass(|| then(block, h.transform))
             }
-            Coder::Ranks { params, primary } => {
+            Coder::Ranks { params, rows } => {
                 let mut bwt = Vec::new();
                 let mut bwt_costs = Vec::new();
                 let costs_out = costs.is_some().then_some(&mut bwt_costs);
                 if !rank::decode(h.code, len, params, &mut bwt, costs_out) {
                     return Err(PayloadError::Truncated);
                 }
-                invert_bwt(bwt, primary, block, costs.map(|c| (c, bwt_costs)))?;
+                gate.pass(|| {
+                    let block = invert_bwt(bwt, &rows, costs.map(|c| (c, bwt_costs)))?;
+                    then(block, h.transform)
+                })
             }
-            Coder::Bwt { model, primary } => {
+            Coder::Bwt {
+                revision,
+                model,
+                rows,
+            } => {
                 let mut bwt = Vec::new();
                 let mut bwt_costs = Vec::new();
                 let decoded = match costs {
-                    None => cm::decode(h.code, len, model, &mut bwt),
-                    Some(_) => cm::decode_with_costs(h.code, len, model, &mut bwt, &mut bwt_costs),
+                    None => cm::decode(h.code, len, revision, model, &mut bwt),
+                    Some(_) => cm::decode_with_costs(
+                        h.code,
+                        len,
+                        revision,
+                        model,
+                        &mut bwt,
+                        &mut bwt_costs,
+                    ),
                 };
                 if !decoded {
                     return Err(PayloadError::Truncated);
                 }
-                invert_bwt(bwt, primary, block, costs.map(|c| (c, bwt_costs)))?;
+                gate.pass(|| {
+                    let block = invert_bwt(bwt, &rows, costs.map(|c| (c, bwt_costs)))?;
+                    then(block, h.transform)
+                })
             }
         }
-        Ok(h.transform)
     }
 }
 
-/// Inverts the BWT of `bwt` into `block`; with costs per BWT byte, also appends the cost of
-/// each block byte (traced back through the transform) to the given vector.
+/// Where the inverse BWT starts: the row of every `rate`-th position of the block (one row,
+/// the primary index, before method `GlyphRevised`).
+#[derive(Default)]
+struct BwtRows {
+    rows: Vec<u32>,
+    rate: usize,
+}
+
+/// Inverts the BWT of `bwt`; with costs per BWT byte, also appends the cost of each block
+/// byte (traced back through the transform) to the given vector.
 fn invert_bwt(
     bwt: Vec<u8>,
-    primary: u32,
-    block: &mut Vec<u8>,
+    rows: &BwtRows,
     costs: Option<(&mut Vec<f32>, Vec<f32>)>,
-) -> Result<(), PayloadError> {
+) -> Result<Vec<u8>, PayloadError> {
+    let mut block = Vec::new();
     match costs {
-        None => bwt::inverse(bwt, primary, block).map_err(|_| PayloadError::PrimaryIndex),
+        None => bwt::inverse_sampled(bwt, &rows.rows, rows.rate, &mut block)
+            .map_err(|_| PayloadError::PrimaryIndex)?,
         Some((costs, bwt_costs)) => {
             let mut sources = Vec::new();
-            bwt::inverse_with_sources(bwt, primary, block, &mut sources)
+            bwt::inverse_with_sources(bwt, &rows.rows, rows.rate, &mut block, &mut sources)
                 .map_err(|_| PayloadError::PrimaryIndex)?;
             costs.extend(sources.iter().map(|&i| bwt_costs[i as usize]));
-            Ok(())
         }
     }
+    Ok(block)
 }
 
 fn parse_transform_params(payload: &[u8], pos: &mut usize) -> Result<Params, PayloadError> {
@@ -547,7 +723,7 @@ mod tests {
             "It was the best of times, it was the worst of times; it was the age of wisdom.\n"
                 .repeat(40);
         let frame = round_trip(text.as_bytes());
-        assert_eq!(frame.method, Method::Glyph);
+        assert_eq!(frame.method, Method::GlyphRevised);
         assert!(frame.payload.len() < text.len() / 10);
         assert!(frame.glyphs[crate::glyph::GlyphType::Reference as usize] > 0);
     }

@@ -145,14 +145,18 @@ pub fn glyphs_of_payload(
     visit: &mut dyn FnMut(GlyphLine, &Bank<'_>),
 ) -> Result<Option<f32>, PayloadError> {
     if method != Method::Stored {
-        let (mut block, mut costs) = (Vec::new(), Vec::new());
+        let mut costs = Vec::new();
         let coded = frame::CodedPayload {
             method,
             payload,
             decoded_size,
             context_log,
         };
-        if let Some(params) = coded.decode_block(&mut block, Some(&mut costs))? {
+        let (block, transform) =
+            coded.decode_block(Some(&mut costs), &frame::Ungated, |block, transform| {
+                Ok((block, transform))
+            })?;
+        if let Some(params) = transform {
             return visit_transformed(&params, &block, Some(&costs), decoded_size, visit);
         }
         visit_tokens(&block, Some(&costs), visit);
@@ -176,7 +180,7 @@ mod tests {
             "It was the best of times, it was the worst of times, it was the age of wisdom.\n"
                 .repeat(50);
         let frame = frame::encode(text.as_bytes().to_vec(), &CodecParams::default());
-        assert_eq!(frame.method, Method::Glyph);
+        assert_eq!(frame.method, Method::GlyphRevised);
         let (mut glyph_bits, mut rendered) = (0.0f32, Vec::new());
         let bank_bits = glyphs_of_payload(
             frame.method,

@@ -130,22 +130,18 @@ impl EncoderOptions {
     }
 
     /// The codec tuning for the level: levels 8 and 9 code text with the word-aware context
-    /// model instead of the BWT stage (level 9 with larger tables), and give the BWT stage's
-    /// model, which still codes what the word transform cannot take, a larger order-2 table.
+    /// model instead of the BWT stage (level 9 with larger tables); the BWT stage still codes
+    /// what the word transform cannot take.
     pub(crate) fn codec_params(&self) -> CodecParams {
         let stage = match (self.word_model(), self.level) {
             (Some(model), _) => Stage::Words(model),
             (None, ..=2) => Stage::Rank(RankParams::default()),
             (None, _) => Stage::Bwt,
         };
-        let mut params = CodecParams {
+        CodecParams {
             stage,
             ..CodecParams::default()
-        };
-        if self.level >= 8 {
-            params.model.order2_max_log = 16;
         }
-        params
     }
 
     /// The context-model tables frames use, as a power of two of groups (0: none): the

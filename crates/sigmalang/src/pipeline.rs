@@ -4,12 +4,59 @@
 //! reply channel; the submitter keeps the reply receivers in submission order. The number of
 //! jobs in flight is capped, so memory is bounded by that cap times the job size, and a full
 //! pipeline blocks (on a channel, never spinning) until the oldest job is collected. With one
-//! thread, jobs run inline on the caller's thread and no thread is spawned.
+//! thread, jobs run inline on the caller's thread and no thread is spawned. A [`MemoryGate`]
+//! shared by the workers lets only some of them through a frame's memory-heavy phases at once.
 
+use crate::frame::PeakGate;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
+
+/// A counting semaphore over the memory-heavy phases of frames (see [`PeakGate`]).
+///
+/// With half the workers allowed through (at least one), a pool's peak holds that many
+/// frames' suffix arrays or inverse-BWT tables, while the other workers code blocks, which
+/// need about a block each. The phases take a small part of a frame's time, so workers that
+/// have once waited for each other stay out of step and rarely wait again.
+#[derive(Clone)]
+pub struct MemoryGate {
+    state: Arc<(Mutex<usize>, Condvar)>,
+}
+
+impl MemoryGate {
+    /// A gate for a pool of `workers` threads.
+    pub fn for_workers(workers: usize) -> Self {
+        MemoryGate {
+            state: Arc::new((Mutex::new((workers / 2).max(1)), Condvar::new())),
+        }
+    }
+}
+
+/// Gives a permit back when the phase ends, also when it unwinds.
+struct Permit<'a>(&'a (Mutex<usize>, Condvar));
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let (free, wake) = self.0;
+        *free.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        wake.notify_one();
+    }
+}
+
+impl PeakGate for MemoryGate {
+    fn pass<T>(&self, phase: impl FnOnce() -> T) -> T {
+        let (free, wake) = &*self.state;
+        let mut permits = free.lock().unwrap_or_else(PoisonError::into_inner);
+        while *permits == 0 {
+            permits = wake.wait(permits).unwrap_or_else(PoisonError::into_inner);
+        }
+        *permits -= 1;
+        drop(permits);
+        let _permit = Permit(&self.state);
+        phase()
+    }
+}
 
 enum Pending<R> {
     Ready(R),
@@ -129,6 +176,34 @@ mod tests {
                 got.push(r.unwrap());
             }
             assert_eq!(got, (0..50).map(|x| x * x).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn the_gate_lets_half_the_workers_through() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        for (workers, allowed) in [(1, 1), (2, 1), (3, 1), (4, 2)] {
+            let gate = MemoryGate::for_workers(workers);
+            let (inside, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+            let threads: Vec<_> = (0..workers + 2)
+                .map(|_| {
+                    let (gate, inside, most) = (gate.clone(), inside.clone(), most.clone());
+                    std::thread::spawn(move || {
+                        for _ in 0..20 {
+                            gate.pass(|| {
+                                let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                                most.fetch_max(now, Ordering::SeqCst);
+                                std::thread::sleep(std::time::Duration::from_micros(200));
+                                inside.fetch_sub(1, Ordering::SeqCst);
+                            });
+                        }
+                    })
+                })
+                .collect();
+            for t in threads {
+                t.join().unwrap();
+            }
+            assert!(most.load(Ordering::SeqCst) <= allowed, "{workers} workers");
         }
     }
 

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::format::{self, FrameHeader, HeaderError, StreamHeader, FOOTER_MAGIC, TRAILER_LEN};
 use crate::frame;
 use crate::options::{decode_memory_per_thread, DecoderOptions};
-use crate::pipeline::OrderedPool;
+use crate::pipeline::{MemoryGate, OrderedPool};
 use crate::stats::{FrameStat, StreamStats};
 use crate::varint;
 use std::io::{self, BufRead, Read};
@@ -30,7 +30,7 @@ struct DecodedFrame {
     stat: FrameStat,
 }
 
-fn decode_job(job: DecodeJob) -> Result<DecodedFrame> {
+fn decode_job(gate: &MemoryGate, job: DecodeJob) -> Result<DecodedFrame> {
     let started = Instant::now();
     let h = job.header;
     if header_crc(&job.payload) != h.payload_crc {
@@ -40,12 +40,13 @@ fn decode_job(job: DecodeJob) -> Result<DecodedFrame> {
         });
     }
     let mut data = Vec::new();
-    frame::decode(
+    frame::decode_gated(
         h.method,
         &job.payload,
         h.decoded_size as usize,
         job.context_log,
         &mut data,
+        gate,
     )
     .map_err(|source| Error::Payload {
         frame: h.index,
@@ -242,7 +243,10 @@ impl<R: BufRead> Decoder<R> {
             // One frame per worker in flight, as in the encoder: more would not be faster
             // (reading a payload takes far less time than decoding it) and would hold more
             // decoded frames at the peak.
-            self.pool = Some(OrderedPool::new(threads, threads, decode_job));
+            let gate = MemoryGate::for_workers(threads);
+            self.pool = Some(OrderedPool::new(threads, threads, move |job| {
+                decode_job(&gate, job)
+            }));
             self.pool_threads = threads;
         }
         self.stream = Some(StreamState {

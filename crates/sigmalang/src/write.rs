@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::format::{self, FooterHead, FrameHeader, IndexEntry, StreamHeader};
 use crate::frame::{self, CodecParams};
 use crate::options::EncoderOptions;
-use crate::pipeline::OrderedPool;
+use crate::pipeline::{MemoryGate, OrderedPool};
 use crate::stats::{FrameStat, StreamStats};
 use std::io::{self, Write};
 use std::time::Instant;
@@ -29,10 +29,10 @@ struct EncodedFrame {
     stat: FrameStat,
 }
 
-fn encode_job(params: &CodecParams, job: FrameJob) -> EncodedFrame {
+fn encode_job(params: &CodecParams, gate: &MemoryGate, job: FrameJob) -> EncodedFrame {
     let started = Instant::now();
     let (decoded_size, hash) = (job.data.len() as u64, content_hash(&job.data));
-    let encoded = frame::encode(job.data, params);
+    let encoded = frame::encode_gated(job.data, params, gate);
     let header = FrameHeader {
         method: encoded.method,
         index: job.index,
@@ -100,13 +100,14 @@ impl<W: Write> Encoder<W> {
     pub fn with_options(writer: W, options: &EncoderOptions) -> Self {
         let threads = options.effective_threads();
         let params = options.codec_params();
+        let gate = MemoryGate::for_workers(threads);
         Encoder {
             writer: Some(writer),
             frame_size: options.effective_frame_size() as usize,
             buffer: Vec::new(),
             // One frame per worker in flight: reading the next frame takes far less time than
             // coding one, and a frame more per worker would cost 16 MiB at the default level.
-            pool: OrderedPool::new(threads, threads, move |job| encode_job(&params, job)),
+            pool: OrderedPool::new(threads, threads, move |job| encode_job(&params, &gate, job)),
             next_index: 0,
             next_offset: 0,
             hasher: content_hasher(),

@@ -7,7 +7,8 @@
 
 use sigmalang::checksum::header_crc;
 use sigmalang::format::{
-    self, FrameHeader, StreamHeader, FOOTER_MAGIC, MAX_FRAME_SIZE, TRAILER_LEN,
+    self, FrameHeader, StreamHeader, FOOTER_MAGIC, MAX_FRAME_SIZE, OLDEST_VERSION, TRAILER_LEN,
+    VERSION as FORMAT_VERSION,
 };
 use sigmalang::frame::{Method, PayloadError};
 use sigmalang::options::decode_memory_per_thread;
@@ -156,7 +157,7 @@ fn fixture() -> &'static Fixture {
         assert!(layout
             .frames
             .iter()
-            .all(|f| f.header.method == Method::Glyph));
+            .all(|f| f.header.method == Method::GlyphRevised));
         Fixture {
             text,
             stream,
@@ -308,7 +309,7 @@ fn every_stream_header_bit_flip_gives_the_expected_error() {
             s[byte] ^= 1 << bit;
             let expected = if MAGIC.contains(&byte) {
                 Error::NotSigma { offset: 0 }
-            } else if byte == VERSION && s[byte] <= 2 {
+            } else if byte == VERSION && (OLDEST_VERSION..FORMAT_VERSION).contains(&s[byte]) {
                 // An older version that this library reads: the header is parsed as one of that
                 // version, whose CRC then fails (version 1's layout also has no context-model
                 // byte, which shifts the other fields, but the CRC still covers them).
@@ -499,28 +500,28 @@ fn wrong_magic_is_not_sigma() {
 }
 
 #[test]
-fn version_4_is_unsupported_whatever_follows() {
+fn version_5_is_unsupported_whatever_follows() {
     let f = fixture();
     let mut s = f.stream.clone();
-    s[VERSION] = 4;
+    s[VERSION] = 5;
     assert_error(
         &s,
         Error::UnsupportedVersion {
-            version: 4,
+            version: 5,
             offset: 0,
         },
-        "version 4, stale CRC",
+        "version 5, stale CRC",
     );
-    // A version-4 header may have any layout: only magic and version are read.
-    let mut s = b"\xFE\xCE\xA3L\x04".to_vec();
+    // A version-5 header may have any layout: only magic and version are read.
+    let mut s = b"\xFE\xCE\xA3L\x05".to_vec();
     s.extend_from_slice(&[0xFF; 3]);
     assert_error(
         &s,
         Error::UnsupportedVersion {
-            version: 4,
+            version: 5,
             offset: 0,
         },
-        "version 4, short",
+        "version 5, short",
     );
 }
 
@@ -643,7 +644,7 @@ fn frame_header_fields_with_a_correct_crc() {
     for k in 0..frames {
         let h = f.layout.frames[k].header;
         let cases: [(&str, Vec<u8>, &str); 9] = [
-            ("method 5", with_frame_header(k, |_| {}), "method"),
+            ("method 6", with_frame_header(k, |_| {}), "method"),
             (
                 "stored",
                 with_frame_header(k, |h| h.method = Method::Stored),
@@ -686,10 +687,10 @@ fn frame_header_fields_with_a_correct_crc() {
             ),
         ];
         for (name, mut s, what) in cases {
-            if name == "method 5" {
-                // `Method` has no value 5: patch the byte and recompute the CRC by hand.
+            if name == "method 6" {
+                // `Method` has no value 6: patch the byte and recompute the CRC by hand.
                 let frame = f.layout.frames[k];
-                s[frame.start + 4] = 5;
+                s[frame.start + 4] = 6;
                 let end = frame.start + frame.header_len;
                 let crc = header_crc(&s[frame.start..end - 4]);
                 s[end - 4..end].copy_from_slice(&crc.to_le_bytes());
