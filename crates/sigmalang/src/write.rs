@@ -106,7 +106,7 @@ impl<W: Write> Encoder<W> {
             frame_size: options.effective_frame_size() as usize,
             buffer: Vec::new(),
             // One frame per worker in flight: reading the next frame takes far less time than
-            // coding one, and a frame more per worker would cost 16 MiB at the default level.
+            // coding one, and a frame more per worker would cost 24 MiB at the default level.
             pool: OrderedPool::new(threads, threads, move |job| encode_job(&params, &gate, job)),
             next_index: 0,
             next_offset: 0,
