@@ -2,8 +2,9 @@
 //!
 //! No I/O happens here. A payload is the frame's bytes as they are (`Stored`), or the ΣLANG
 //! glyph coding: the word transform, then a Burrows–Wheeler transform and the context-mixing
-//! model (`GlyphRevised`; `Glyph` frames of format versions 1 to 3 use its first revision), or the BWT and fast move-to-front rank coding (`Rank`), or no BWT and the
-//! word-aware context model (`TextContext`; `Context` frames of format version 2 use its first
+//! model (`GlyphRevised`; `Glyph` frames of format versions 1 to 3 use its first revision),
+//! or the BWT and fast move-to-front rank coding (`Rank`), or no BWT and the word-aware
+//! context model (`TextContext`; `Context` frames of format version 2 use its first
 //! revision). The container (`format`) records which, and the decoded size.
 
 use crate::cm::{self, ModelParams};

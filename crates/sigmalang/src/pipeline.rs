@@ -24,11 +24,26 @@ pub struct MemoryGate {
     state: Arc<(Mutex<usize>, Condvar)>,
 }
 
+/// Frames up to this size pass the gate freely: every worker's suffix array then fits in
+/// about 100 MiB together, and taking turns would cost the fast levels speed (at `-1` the
+/// sort and the inverse BWT are a third of a frame's time, and decoding slowed by a third).
+pub const FREE_FRAME_SIZE: u64 = 8 << 20;
+
 impl MemoryGate {
-    /// A gate for a pool of `workers` threads.
-    pub fn for_workers(workers: usize) -> Self {
+    /// How many of `workers` threads coding frames of up to `frame_size` bytes may be in a
+    /// heavy phase at once.
+    pub fn permits(workers: usize, frame_size: u64) -> usize {
+        if frame_size <= FREE_FRAME_SIZE {
+            workers
+        } else {
+            (workers / 2).max(1)
+        }
+    }
+
+    /// A gate that lets `permits` workers through at once.
+    pub fn new(permits: usize) -> Self {
         MemoryGate {
-            state: Arc::new((Mutex::new((workers / 2).max(1)), Condvar::new())),
+            state: Arc::new((Mutex::new(permits.max(1)), Condvar::new())),
         }
     }
 }
@@ -180,10 +195,12 @@ mod tests {
     }
 
     #[test]
-    fn the_gate_lets_half_the_workers_through() {
+    fn with_large_frames_the_gate_lets_half_the_workers_through() {
         use std::sync::atomic::{AtomicUsize, Ordering};
         for (workers, allowed) in [(1, 1), (2, 1), (3, 1), (4, 2)] {
-            let gate = MemoryGate::for_workers(workers);
+            assert_eq!(MemoryGate::permits(workers, FREE_FRAME_SIZE), workers);
+            assert_eq!(MemoryGate::permits(workers, FREE_FRAME_SIZE + 1), allowed);
+            let gate = MemoryGate::new(allowed);
             let (inside, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
             let threads: Vec<_> = (0..workers + 2)
                 .map(|_| {

@@ -95,7 +95,8 @@ pub struct Decoder<R: BufRead> {
     reader: R,
     options: DecoderOptions,
     pool: Option<OrderedPool<DecodeJob, Result<DecodedFrame>>>,
-    pool_threads: usize,
+    /// Threads and gate permits of the pool.
+    pool_shape: (usize, usize),
     phase: Phase,
     stream: Option<StreamState>,
     streams: u64,
@@ -121,7 +122,7 @@ impl<R: BufRead> Decoder<R> {
             reader,
             options,
             pool: None,
-            pool_threads: 0,
+            pool_shape: (0, 0),
             phase: Phase::StreamStart,
             stream: None,
             streams: 0,
@@ -239,15 +240,16 @@ impl<R: BufRead> Decoder<R> {
         }
         let wanted = crate::options::resolve_threads(self.options.threads);
         let threads = wanted.min((self.options.memory_limit / per_thread).max(1) as usize);
-        if self.pool.is_none() || self.pool_threads != threads {
+        let permits = MemoryGate::permits(threads, header.max_frame_size);
+        if self.pool.is_none() || self.pool_shape != (threads, permits) {
             // One frame per worker in flight, as in the encoder: more would not be faster
             // (reading a payload takes far less time than decoding it) and would hold more
             // decoded frames at the peak.
-            let gate = MemoryGate::for_workers(threads);
+            let gate = MemoryGate::new(permits);
             self.pool = Some(OrderedPool::new(threads, threads, move |job| {
                 decode_job(&gate, job)
             }));
-            self.pool_threads = threads;
+            self.pool_shape = (threads, permits);
         }
         self.stream = Some(StreamState {
             header,

@@ -100,7 +100,7 @@ impl<W: Write> Encoder<W> {
     pub fn with_options(writer: W, options: &EncoderOptions) -> Self {
         let threads = options.effective_threads();
         let params = options.codec_params();
-        let gate = MemoryGate::for_workers(threads);
+        let gate = MemoryGate::new(MemoryGate::permits(threads, options.effective_frame_size()));
         Encoder {
             writer: Some(writer),
             frame_size: options.effective_frame_size() as usize,
