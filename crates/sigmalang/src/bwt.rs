@@ -138,20 +138,6 @@ fn inverse_impl(
             bwt[row - 1]
         }
     };
-    let base = out.len();
-    out.resize(base + n, 0);
-    let sources = sources.map(|s| {
-        let start = s.len();
-        s.resize(start + n, 0);
-        &mut s[start..]
-    });
-    let mut chains = Chains {
-        rows: rows.iter().map(|&row| row as usize).collect(),
-        rate,
-        primary,
-        text: &mut out[base..],
-        sources,
-    };
     if n < (1 << 24) {
         // psi packed with the row's last-column byte: one random access per output byte.
         let mut psi = vec![0u32; n + 1];
@@ -165,7 +151,9 @@ fn inverse_impl(
             *slot += 1;
         }
         drop(bwt);
-        chains.follow(|row| {
+        // The output is allocated only now, so that the transform and the block are never
+        // resident together.
+        Chains::new(n, rows, rate, primary, out, sources).follow(|row| {
             let entry = psi[row];
             ((entry >> 8) as usize, entry as u8)
         });
@@ -179,7 +167,7 @@ fn inverse_impl(
             psi[*slot as usize] = row as u32;
             *slot += 1;
         }
-        chains.follow(|row| {
+        Chains::new(n, rows, rate, primary, out, sources).follow(|row| {
             let next = psi[row] as usize;
             (next, if next == primary { 0 } else { row_char(next) })
         });
@@ -196,7 +184,32 @@ struct Chains<'a> {
     sources: Option<&'a mut [u32]>,
 }
 
-impl Chains<'_> {
+impl<'a> Chains<'a> {
+    /// The chains of a block of `n` bytes starting at `rows`, each writing `rate` bytes (the
+    /// last one the rest) to the end of `out`, and their sources to the end of `sources`.
+    fn new(
+        n: usize,
+        rows: &[u32],
+        rate: usize,
+        primary: usize,
+        out: &'a mut Vec<u8>,
+        sources: Option<&'a mut Vec<u32>>,
+    ) -> Self {
+        let base = out.len();
+        out.resize(base + n, 0);
+        Chains {
+            rows: rows.iter().map(|&row| row as usize).collect(),
+            rate,
+            primary,
+            text: &mut out[base..],
+            sources: sources.map(|s| {
+                let start = s.len();
+                s.resize(start + n, 0);
+                &mut s[start..]
+            }),
+        }
+    }
+
     /// Every chain takes one step (`step` maps a row to the next row and the byte it yields),
     /// then the next: `rate` rounds, in which the last segment may end early.
     #[inline(always)]

@@ -715,6 +715,9 @@ pub fn decode(
     let (section, stream) = block.split_at(bank_bytes);
     let bank = Bank::parse(section, params.bank_entries)?;
     let limit = out.len() + max_len;
+    // The decoded size is known (and bounded by the payload's size), so the output is
+    // allocated once: growing it by doubling would hold the old and the new buffer at once.
+    out.reserve(max_len);
     let mut renderer = Renderer::new(params);
     for glyph in GlyphReader::new(&bank, stream, params) {
         renderer.render(&glyph?, out);
