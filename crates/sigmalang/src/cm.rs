@@ -91,6 +91,12 @@ fn adapt_counted(slot: &mut u32, bit: u32, limit: u32, recip: &[u16; 1024]) {
     *slot = (p as u32) << 16 | (n + u32::from(n < limit));
 }
 
+/// `recip[n]` of the counted counters: their adaptation rate after n updates, on a 16-bit
+/// scale (at most 43690, for n = 0).
+pub(crate) fn counted_rates() -> [u16; 1024] {
+    std::array::from_fn(|n| (131_072 / (2 * n as u32 + 3)).min(65535) as u16)
+}
+
 #[inline(always)]
 fn counted_p(slot: u32) -> u16 {
     (slot >> 16) as u16
@@ -362,10 +368,7 @@ fn hash(x: u32) -> u32 {
 impl Model {
     fn new(block_len: usize, params: ModelParams) -> Self {
         let groups_log = params.order2_groups_log(block_len);
-        let mut recip = [0u16; 1024];
-        for (n, r) in recip.iter_mut().enumerate() {
-            *r = (131_072 / (2 * n as u32 + 3)).min(65535) as u16;
-        }
+        let recip = counted_rates();
         let mut m = Model {
             tables: tables(),
             params,
@@ -552,7 +555,7 @@ struct RevisedModel {
     order0_slow: [u16; 256],
     order1_fast: Vec<u16>,
     order1: Vec<u32>,
-    skip1: Vec<u16>,
+    skip: Vec<u16>,
     run: Vec<u16>,
     weights: Vec<i16x8>,
     partial_weights: Vec<i16x8>,
@@ -575,10 +578,7 @@ struct RevisedModel {
 
 impl RevisedModel {
     fn new(params: ModelParams) -> Self {
-        let mut recip = [0u16; 1024];
-        for (n, r) in recip.iter_mut().enumerate() {
-            *r = (131_072 / (2 * n as u32 + 3)).min(65535) as u16;
-        }
+        let recip = counted_rates();
         RevisedModel {
             tables: tables(),
             params,
@@ -587,7 +587,7 @@ impl RevisedModel {
             order0_slow: [32768; 256],
             order1_fast: vec![32768; 256 * 256],
             order1: vec![FRESH; 256 * 256],
-            skip1: vec![32768; 256 * 256],
+            skip: vec![32768; 256 * 256],
             run: vec![32768; 2 * 32 * 256],
             weights: vec![i16x8::splat(INITIAL_WEIGHT); MIXER_SETS],
             partial_weights: vec![i16x8::splat(INITIAL_WEIGHT); 256],
@@ -649,7 +649,7 @@ impl BitModel for RevisedModel {
                 self.st(self.order0_slow[c0]),
                 self.st(self.order1_fast[o1]),
                 self.st(counted_p(self.order1[o1])),
-                self.st(self.skip1[self.c2 << 8 | c0]),
+                self.st(self.skip[self.c2 << 8 | c0]),
                 run_input,
                 256,
                 0,
@@ -706,7 +706,7 @@ impl BitModel for RevisedModel {
             &self.recip,
         );
         adapt(
-            &mut self.skip1[self.c2 << 8 | c0],
+            &mut self.skip[self.c2 << 8 | c0],
             bit,
             u32::from(p.skip_rate),
         );

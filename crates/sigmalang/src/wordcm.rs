@@ -27,7 +27,7 @@
 //! outputs a final mixer combines; three secondary estimators then refine it. Integer
 //! arithmetic only.
 
-use crate::cm::{adapt, squash, stretch_table, Apm};
+use crate::cm::{adapt, counted_rates, squash, stretch_table, Apm};
 use crate::rangecoder;
 use crate::transform::{ESC, LAST_FLAG, SYMBOL_END, WORD_END};
 
@@ -406,9 +406,7 @@ impl Model {
             inputs_len,
             sets,
             probes: revision.probes(),
-            recip: (0..1024u32)
-                .map(|n| (131_072 / (2 * n + 3)) as u16)
-                .collect(),
+            recip: counted_rates().to_vec(),
             histories,
             order0: vec![32768; 256],
             tables: (0..contexts).map(|_| vec![0u8; 16 << table_log]).collect(),
