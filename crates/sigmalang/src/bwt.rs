@@ -158,6 +158,9 @@ fn inverse_impl(
             ((entry >> 8) as usize, entry as u8)
         });
     } else {
+        // Too many rows to pack each with its byte. The byte a step yields is the first-column
+        // byte of the row it leaves, which the byte counts give, so the transform is freed
+        // here too.
         let mut psi = vec![0u32; n + 1];
         for row in 0..=n {
             if row == primary {
@@ -167,12 +170,55 @@ fn inverse_impl(
             psi[*slot as usize] = row as u32;
             *slot += 1;
         }
-        Chains::new(n, rows, rate, primary, out, sources).follow(|row| {
-            let next = psi[row] as usize;
-            (next, if next == primary { 0 } else { row_char(next) })
-        });
+        drop(bwt);
+        // Each byte's rows now end where its counter stopped.
+        let first_column = FirstColumn::new(next_of_char, n);
+        Chains::new(n, rows, rate, primary, out, sources)
+            .follow(|row| (psi[row] as usize, first_column.byte(row)));
     }
     Ok(())
+}
+
+/// The first column of the sorted rotations, from where each byte's rows end: row 0 is the
+/// end marker's, then come the rows of byte 0, byte 1, … in order.
+struct FirstColumn {
+    ends: [u32; 256],
+    /// The byte of every 2^16-th row, where the search for a row's byte starts.
+    byte_at_block: Vec<u8>,
+}
+
+impl FirstColumn {
+    const BLOCK_LOG: usize = 16;
+
+    fn new(ends: [u32; 256], n: usize) -> Self {
+        let mut byte = 0;
+        let byte_at_block = (0..=n >> Self::BLOCK_LOG)
+            .map(|block| {
+                byte = Self::scan(&ends, byte, block << Self::BLOCK_LOG);
+                byte as u8
+            })
+            .collect();
+        FirstColumn {
+            ends,
+            byte_at_block,
+        }
+    }
+
+    /// The first byte at or after `byte` whose rows do not end before `row`.
+    #[inline(always)]
+    fn scan(ends: &[u32; 256], mut byte: usize, row: usize) -> usize {
+        while byte < 255 && row as u32 >= ends[byte] {
+            byte += 1;
+        }
+        byte
+    }
+
+    /// The byte of `row` (0 for the marker's row).
+    #[inline(always)]
+    fn byte(&self, row: usize) -> u8 {
+        let start = usize::from(self.byte_at_block[row >> Self::BLOCK_LOG]);
+        Self::scan(&self.ends, start, row) as u8
+    }
 }
 
 /// The segments of an inverse transform, each followed from its own row.
@@ -343,6 +389,24 @@ mod tests {
             }
         }
         assert_eq!(forward_sampled(Vec::new(), 4), (Vec::new(), Vec::new()));
+    }
+
+    #[test]
+    fn blocks_of_2_pow_24_bytes_and_more_round_trip() {
+        // Their inverse finds each byte from the counts instead of packing it with its row.
+        let mut state = 3u32;
+        let data: Vec<u8> = (0..(1usize << 24) + 4099)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                // Skewed and sparse: most rows belong to a few bytes, some bytes have none.
+                [b'e', b'e', b'e', b't', b' ', 0, 0xff, b'q'][(state >> 16) as usize % 8]
+            })
+            .collect();
+        let rate = 1 << 20;
+        let (t, rows) = forward_sampled(data.clone(), rate);
+        let mut back = Vec::new();
+        inverse_sampled(t, &rows, rate, &mut back).unwrap();
+        assert!(back == data, "the large-block inverse differs");
     }
 
     #[test]
