@@ -10,22 +10,11 @@
 /// libsais builds it by induced sorting with the same conventions (implicit end marker,
 /// marker row left out, primary index one past the row of the whole block), 2.3–2.7 times as
 /// fast as divsufsort's suffix array on 4–16 MiB of text.
-pub fn forward(mut block: Vec<u8>) -> (Vec<u8>, u32) {
-    if block.is_empty() {
-        return (block, 0);
-    }
-    assert!(
-        block.len() < i32::MAX as usize,
-        "BWT blocks are limited to 2 GiB by the frame size limit"
-    );
-    let primary = libsais::BwtConstruction::replace_text(&mut block)
-        .with_owned_temporary_array_buffer32()
-        .single_threaded()
-        .run()
-        .expect("libsais accepts every block below 2 GiB")
-        .primary_index();
-    let primary = u32::try_from(primary).expect("a primary index below 2^31");
-    (block, primary)
+pub fn forward(block: Vec<u8>) -> (Vec<u8>, u32) {
+    // One segment: the primary index is its row.
+    let rate = block.len().next_power_of_two().max(2);
+    let (bwt, rows) = forward_sampled(block, rate);
+    (bwt, rows.first().copied().unwrap_or(0))
 }
 
 /// Forward BWT of `block` in place, as [`forward`], with the row of every `rate`-th position
@@ -44,7 +33,7 @@ pub fn forward_sampled(mut block: Vec<u8>, rate: usize) -> (Vec<u8>, Vec<u32>) {
         block.len() < i32::MAX as usize,
         "BWT blocks are limited to 2 GiB by the frame size limit"
     );
-    let rate = i32::try_from(rate).unwrap_or(1 << 30);
+    let rate = i32::try_from(rate).expect("frames below 2 GiB sample below 2^31");
     let done = libsais::BwtConstruction::replace_text(&mut block)
         .with_owned_temporary_array_buffer32()
         .single_threaded()

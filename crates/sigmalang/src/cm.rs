@@ -327,6 +327,68 @@ impl Default for ModelParams {
     }
 }
 
+/// The run model both revisions mix: while the bits of the current byte repeat the previous
+/// byte's, it bets that the next bit does too, with counters chosen by how long the byte has
+/// been repeating.
+struct RunModel {
+    counters: Vec<u16>,
+    /// How many times in a row the last byte repeated the byte before it.
+    len: usize,
+    /// Whether every bit of the current byte so far equals the previous byte's.
+    live: bool,
+    expected_bit: u32,
+    slot: usize,
+}
+
+impl RunModel {
+    fn new() -> Self {
+        RunModel {
+            counters: vec![32768; 2 * 32 * 256],
+            len: 0,
+            live: true,
+            expected_bit: 0,
+            slot: 0,
+        }
+    }
+
+    /// The stretched vote for the next bit, after `bit_pos` bits (`c0`) of the byte that
+    /// follows `c1`: towards the bit of `c1` while the run lives, and silent after. Computed
+    /// without branches: which way it votes is unpredictable.
+    #[inline(always)]
+    fn vote(&mut self, c1: usize, c0: usize, bit_pos: usize, stretch: &[i16; 4096]) -> i32 {
+        self.expected_bit = ((c1 | 256) >> (7 - bit_pos)) as u32 & 1;
+        self.slot = (usize::from(self.live) * 32 + self.len.min(31)) * 256 + c0;
+        let p = i32::from(stretch[(self.counters[self.slot] >> 4) as usize]);
+        (p * (2 * self.expected_bit as i32 - 1)) & -i32::from(self.live)
+    }
+
+    /// The mixer weight set chosen by the bit position and the run.
+    #[inline(always)]
+    fn weight_set(&self, bit_pos: usize) -> usize {
+        (bit_pos * 4 + self.len.min(3)) * 2 + usize::from(self.live)
+    }
+
+    #[inline(always)]
+    fn update(&mut self, bit: u32, rate: u8) {
+        if self.live {
+            let hit = bit == self.expected_bit;
+            adapt(
+                &mut self.counters[self.slot],
+                u32::from(hit),
+                u32::from(rate),
+            );
+            self.live = hit;
+        }
+    }
+
+    /// A byte ended: `byte`, after `previous`.
+    #[inline(always)]
+    fn end_byte(&mut self, byte: usize, previous: usize) {
+        self.len = if byte == previous { self.len + 1 } else { 0 };
+        self.live = true;
+    }
+}
+
 /// The first revision's per-block state.
 struct Model {
     tables: &'static Tables,
@@ -337,13 +399,12 @@ struct Model {
     order1: Vec<u32>,
     order2: Vec<u32>,
     order2_shift: u32,
-    run: Vec<u16>,
+    run: RunModel,
     weights: Vec<i32>,
     apm_order0: Apm,
     // byte history
     c1: usize,
     c2: usize,
-    run_len: usize,
     // per-bit state
     c0: usize,
     bit_pos: usize,
@@ -354,9 +415,6 @@ struct Model {
     mixed_p: i32,
     slot_o1: usize,
     slot_o2: usize,
-    slot_run: usize,
-    expected_bit: u32,
-    run_live: bool,
 }
 
 #[inline(always)]
@@ -378,12 +436,11 @@ impl Model {
             order1: vec![FRESH; 256 * 256],
             order2: vec![FRESH; 16 << groups_log],
             order2_shift: 32 - groups_log,
-            run: vec![32768; 2 * 32 * 256],
+            run: RunModel::new(),
             weights: vec![1 << 14; MIXER_SETS * INPUTS],
             apm_order0: Apm::new(256, u32::from(params.apm_rate)),
             c1: 0,
             c2: 0,
-            run_len: 0,
             c0: 1,
             bit_pos: 0,
             nibble: 1,
@@ -393,9 +450,6 @@ impl Model {
             mixed_p: 2048,
             slot_o1: 0,
             slot_o2: 0,
-            slot_run: 0,
-            expected_bit: 0,
-            run_live: true,
         };
         m.set_order2_group();
         m
@@ -418,15 +472,9 @@ impl Model {
         let c0 = self.c0;
         self.slot_o1 = self.c1 << 8 | c0;
         self.slot_o2 = self.order2_group + self.nibble;
-        let run_bucket = self.run_len.min(31);
-        self.expected_bit = ((self.c1 | 256) >> (7 - self.bit_pos)) as u32 & 1;
-        self.slot_run = (usize::from(self.run_live) * 32 + run_bucket) * 256 + c0;
-
-        // The run model votes for the expected bit while the run lives, and is silent after.
-        // Computed without branches: which way it votes is unpredictable.
-        let p_run = self.st(self.run[self.slot_run]);
-        let towards_expected = p_run * (2 * self.expected_bit as i32 - 1);
-        let run_input = towards_expected & -i32::from(self.run_live);
+        let run_input = self
+            .run
+            .vote(self.c1, c0, self.bit_pos, &self.tables.stretch);
         self.inputs = [
             self.st(self.order0[c0]),
             self.st(self.order1_fast[self.slot_o1]),
@@ -435,7 +483,7 @@ impl Model {
             run_input,
             256,
         ];
-        self.mixer_set = (self.bit_pos * 4 + run_bucket.min(3)) * 2 + usize::from(self.run_live);
+        self.mixer_set = self.run.weight_set(self.bit_pos);
         let w = &self.weights[self.mixer_set * INPUTS..][..INPUTS];
         let dot: i32 = w
             .iter()
@@ -477,14 +525,7 @@ impl Model {
             u32::from(p.order2_limit),
             &self.recip,
         );
-        if self.run_live {
-            adapt(
-                &mut self.run[self.slot_run],
-                u32::from(bit == self.expected_bit),
-                u32::from(p.run_rate),
-            );
-            self.run_live = bit == self.expected_bit;
-        }
+        self.run.update(bit, p.run_rate);
         self.apm_order0.update(bit);
 
         self.c0 = self.c0 << 1 | bit as usize;
@@ -495,13 +536,12 @@ impl Model {
             self.set_order2_group();
         } else if self.bit_pos == 8 {
             let byte = self.c0 & 0xff;
-            self.run_len = if byte == self.c1 { self.run_len + 1 } else { 0 };
+            self.run.end_byte(byte, self.c1);
             self.c2 = self.c1;
             self.c1 = byte;
             self.c0 = 1;
             self.nibble = 1;
             self.bit_pos = 0;
-            self.run_live = true;
             self.set_order2_group();
         }
     }
@@ -556,14 +596,13 @@ struct RevisedModel {
     order1_fast: Vec<u16>,
     order1: Vec<u32>,
     skip: Vec<u16>,
-    run: Vec<u16>,
+    run: RunModel,
     weights: Vec<i16x8>,
     partial_weights: Vec<i16x8>,
     apm: Apm,
     // byte history
     c1: usize,
     c2: usize,
-    run_len: usize,
     // per-bit state
     c0: usize,
     bit_pos: usize,
@@ -571,9 +610,6 @@ struct RevisedModel {
     mixer_set: usize,
     by_run_p: i32,
     by_partial_p: i32,
-    slot_run: usize,
-    expected_bit: u32,
-    run_live: bool,
 }
 
 impl RevisedModel {
@@ -588,22 +624,18 @@ impl RevisedModel {
             order1_fast: vec![32768; 256 * 256],
             order1: vec![FRESH; 256 * 256],
             skip: vec![32768; 256 * 256],
-            run: vec![32768; 2 * 32 * 256],
+            run: RunModel::new(),
             weights: vec![i16x8::splat(INITIAL_WEIGHT); MIXER_SETS],
             partial_weights: vec![i16x8::splat(INITIAL_WEIGHT); 256],
             apm: Apm::new(2 * 256, u32::from(params.apm_rate)),
             c1: 0,
             c2: 0,
-            run_len: 0,
             c0: 1,
             bit_pos: 0,
             inputs: i16x8::splat(0),
             mixer_set: 0,
             by_run_p: 2048,
             by_partial_p: 2048,
-            slot_run: 0,
-            expected_bit: 0,
-            run_live: true,
         }
     }
 
@@ -635,13 +667,9 @@ impl BitModel for RevisedModel {
     #[inline(always)]
     fn predict(&mut self) -> u32 {
         let c0 = self.c0;
-        let run_bucket = self.run_len.min(31);
-        self.expected_bit = ((self.c1 | 256) >> (7 - self.bit_pos)) as u32 & 1;
-        self.slot_run = (usize::from(self.run_live) * 32 + run_bucket) * 256 + c0;
-        // The run model votes for the expected bit while the run lives, and is silent after.
-        let p_run = self.st(self.run[self.slot_run]);
-        let towards_expected = p_run * (2 * self.expected_bit as i32 - 1);
-        let run_input = towards_expected & -i32::from(self.run_live);
+        let run_input = self
+            .run
+            .vote(self.c1, c0, self.bit_pos, &self.tables.stretch);
         let o1 = self.c1 << 8 | c0;
         self.inputs = i16x8::from(
             [
@@ -656,7 +684,7 @@ impl BitModel for RevisedModel {
             ]
             .map(|x| x as i16),
         );
-        self.mixer_set = (self.bit_pos * 4 + run_bucket.min(3)) * 2 + usize::from(self.run_live);
+        self.mixer_set = self.run.weight_set(self.bit_pos);
         let by_run = mix(self.weights[self.mixer_set], self.inputs);
         let by_partial = mix(self.partial_weights[c0], self.inputs);
         self.by_run_p = squash(by_run);
@@ -664,7 +692,7 @@ impl BitModel for RevisedModel {
         let st = (by_run + by_partial) >> 1;
         let refined = self
             .apm
-            .refine(st, usize::from(self.run_len > 1) * 256 + c0);
+            .refine(st, usize::from(self.run.len > 1) * 256 + c0);
         let q = i32::from(self.params.apm_quarters);
         let p = (squash(st) * (4 - q) + refined * q + 2) >> 2;
         (p.clamp(1, 4095) as u32) << 4
@@ -710,26 +738,18 @@ impl BitModel for RevisedModel {
             bit,
             u32::from(p.skip_rate),
         );
-        if self.run_live {
-            adapt(
-                &mut self.run[self.slot_run],
-                u32::from(bit == self.expected_bit),
-                u32::from(p.run_rate),
-            );
-            self.run_live = bit == self.expected_bit;
-        }
+        self.run.update(bit, p.run_rate);
         self.apm.update(bit);
 
         self.c0 = c0 << 1 | bit as usize;
         self.bit_pos += 1;
         if self.bit_pos == 8 {
             let byte = self.c0 & 0xff;
-            self.run_len = if byte == self.c1 { self.run_len + 1 } else { 0 };
+            self.run.end_byte(byte, self.c1);
             self.c2 = self.c1;
             self.c1 = byte;
             self.c0 = 1;
             self.bit_pos = 0;
-            self.run_live = true;
         }
     }
 

@@ -245,7 +245,9 @@ fn segment_len(len: usize) -> usize {
     len.div_ceil(32).next_power_of_two().max(1 << 16)
 }
 
-/// The BWT-stage model revision this encoder writes.
+/// The BWT-stage model revision this encoder writes: that of method `GlyphRevised`, whose
+/// payload also carries segment rows (the first revision's method, `Glyph`, carries only the
+/// primary index, and the encoder no longer writes it).
 const MODEL_REVISION: cm::Revision = cm::Revision::Second;
 
 /// Writes the payload head of a block (word-transformed if `transform` is given) for the
