@@ -91,6 +91,34 @@ fn fold_into(word: &[u8], out: &mut Vec<u8>) -> Case {
     }
 }
 
+/// Whether a bank key can be spelled out in the stream instead (ASCII letters only).
+fn is_spellable(key: &[u8]) -> bool {
+    key.iter().all(|&b| is_ascii_letter(b))
+}
+
+/// The id and case of every word and symbol of a frame, in order, packed in a `u32` each:
+/// the case in the top two bits, the id below (a frame of at most 2^30 bytes has fewer ids).
+#[derive(Default)]
+struct Occurrences(Vec<u32>);
+
+impl Occurrences {
+    fn push(&mut self, id: u32, case: Case) {
+        debug_assert!(id < 1 << 30);
+        self.0.push(id | (case as u32) << 30);
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u32, Case)> + '_ {
+        self.0.iter().map(|&packed| {
+            let case = match packed >> 30 {
+                0 => Case::AsIs,
+                1 => Case::Capitalized,
+                _ => Case::Upper,
+            };
+            (packed & ((1 << 30) - 1), case)
+        })
+    }
+}
+
 /// Byte before position `pos`, or the frame-start byte.
 #[inline]
 fn byte_before(input: &[u8], pos: usize) -> u8 {
@@ -130,31 +158,40 @@ pub fn encode(
     deltas: bool,
     sorted_tiers: bool,
 ) -> Option<Transformed> {
-    // Pass 1: count words and symbols, and vote on the implicit space per preceding byte.
-    let mut counts: FxHashMap<Box<[u8]>, u32> = FxHashMap::default();
+    // Pass 1: give every distinct word and symbol an id, count them, note each occurrence's
+    // id and case (pass 2 then neither folds nor hashes again), and vote on the implicit
+    // space per preceding byte.
+    let mut ids: FxHashMap<Box<[u8]>, u32> = FxHashMap::default();
+    let mut counts: Vec<u32> = Vec::new();
+    let mut occurrences = Occurrences::default();
     let mut votes = [[0u32; 2]; 256];
     let mut folded = Vec::new();
     for (kind, range) in Tokenizer::new(input) {
-        let key: &[u8] = match kind {
+        let (key, case): (&[u8], Case) = match kind {
             TokenKind::Word => {
-                fold_into(&input[range.clone()], &mut folded);
+                let case = fold_into(&input[range.clone()], &mut folded);
                 let (at, spaced) = if after_single_space(input, range.start) {
                     (range.start - 1, 1)
                 } else {
                     (range.start, 0)
                 };
                 votes[byte_before(input, at) as usize][spaced] += 1;
-                &folded
+                (&folded, case)
             }
-            TokenKind::Symbol => &input[range],
+            TokenKind::Symbol => (&input[range], Case::AsIs),
             _ => continue,
         };
-        match counts.get_mut(key) {
-            Some(count) => *count += 1,
+        let id = match ids.get(key) {
+            Some(&id) => id,
             None => {
-                counts.insert(key.into(), 1);
+                let id = counts.len() as u32;
+                ids.insert(key.into(), id);
+                counts.push(0);
+                id
             }
-        }
+        };
+        counts[id as usize] += 1;
+        occurrences.push(id, case);
     }
     let mut implied_space = [false; 256];
     for (slot, [without, with]) in implied_space.iter_mut().zip(votes) {
@@ -162,24 +199,30 @@ pub fn encode(
     }
 
     // Bank: everything that cannot be spelled, plus words frequent enough; most frequent first.
-    let mut bank: Vec<(Box<[u8]>, u32)> = counts
-        .into_iter()
-        .filter(|(key, count)| *count >= min_count || !key.iter().all(|&b| is_ascii_letter(b)))
+    let mut keys: Vec<Box<[u8]>> = vec![Box::default(); counts.len()];
+    for (key, id) in ids {
+        keys[id as usize] = key;
+    }
+    let mut bank: Vec<(u32, u32)> = counts
+        .iter()
+        .enumerate()
+        .filter(|&(id, &count)| count >= min_count || !is_spellable(&keys[id]))
+        .map(|(id, &count)| (id as u32, count))
         .collect();
-    bank.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let key = |id: u32| &*keys[id as usize];
+    bank.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| key(a.0).cmp(key(b.0))));
     if bank.len() > MAX_BANK {
         let must = bank
             .iter()
-            .filter(|(k, _)| !k.iter().all(|&b| is_ascii_letter(b)))
+            .filter(|&&(id, _)| !is_spellable(key(id)))
             .count();
         if must > MAX_BANK {
             return None;
         }
         // Drop the rarest spellable words until the rest fits.
         let mut spare = MAX_BANK - must;
-        bank.retain(|(k, _)| {
-            let spellable = k.iter().all(|&b| is_ascii_letter(b));
-            if !spellable {
+        bank.retain(|&(id, _)| {
+            if !is_spellable(key(id)) {
                 return true;
             }
             let keep = spare > 0;
@@ -215,21 +258,21 @@ pub fn encode(
     // slightly better with frequency order.
     if sorted_tiers {
         let two_byte_end = (n1 + 128 * n2).min(bank.len());
-        bank[n1..two_byte_end].sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        bank[two_byte_end..].sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        bank[n1..two_byte_end].sort_unstable_by(|a, b| key(a.0).cmp(key(b.0)));
+        bank[two_byte_end..].sort_unstable_by(|a, b| key(a.0).cmp(key(b.0)));
     }
 
     let mut block = Vec::with_capacity(input.len() / 2);
-    let mut ranks: FxHashMap<&[u8], u32> = FxHashMap::default();
-    ranks.reserve(bank.len());
-    for (rank, (key, _)) in bank.iter().enumerate() {
+    let mut rank_of = vec![None; keys.len()];
+    for (rank, &(id, _)) in bank.iter().enumerate() {
+        let key = key(id);
         block.extend_from_slice(key);
         block.push(if starts_with_letter(key) {
             WORD_END
         } else {
             SYMBOL_END
         });
-        ranks.insert(key, rank as u32);
+        rank_of[id as usize] = Some(rank as u32);
     }
     let bank_bytes = block.len();
 
@@ -237,6 +280,11 @@ pub fn encode(
     let mut glyphs = [0u64; 4];
     let mut context = Successors::new(if deltas { bank.len() } else { 0 });
     let mut tokens = Tokenizer::new(input).peekable();
+    let mut occurrences = occurrences.iter();
+    let mut next_word = || {
+        let (id, case) = occurrences.next().expect("pass 1 saw the same words");
+        (&*keys[id as usize], case, rank_of[id as usize])
+    };
     while let Some((kind, range)) = tokens.next() {
         match kind {
             TokenKind::Space
@@ -244,11 +292,8 @@ pub fn encode(
                     && input[range.start] == b' '
                     && matches!(tokens.peek(), Some((TokenKind::Word, _))) =>
             {
-                let Some((_, word)) = tokens.next() else {
-                    unreachable!("peeked a word")
-                };
-                let case = fold_into(&input[word], &mut folded);
-                let rank = ranks.get(folded.as_slice()).copied();
+                tokens.next();
+                let (folded, case, rank) = next_word();
                 // Two spelled-out words with nothing between them would read back as one.
                 let would_merge = rank.is_none()
                     && case == Case::AsIs
@@ -263,7 +308,7 @@ pub fn encode(
                     &mut block,
                     &mut glyphs,
                     &mut context,
-                    &folded,
+                    folded,
                     case,
                     rank,
                     toggle,
@@ -272,14 +317,13 @@ pub fn encode(
                 );
             }
             TokenKind::Word => {
-                let case = fold_into(&input[range.clone()], &mut folded);
-                let rank = ranks.get(folded.as_slice()).copied();
+                let (folded, case, rank) = next_word();
                 let toggle = implied_space[byte_before(input, range.start) as usize];
                 push_word(
                     &mut block,
                     &mut glyphs,
                     &mut context,
-                    &folded,
+                    folded,
                     case,
                     rank,
                     toggle,
@@ -294,7 +338,8 @@ pub fn encode(
             TokenKind::Symbol => {
                 context.other();
                 glyphs[GlyphType::Reference as usize] += 1;
-                push_code(&mut block, ranks[&input[range]], n1, n2)
+                let (_, _, rank) = next_word();
+                push_code(&mut block, rank.expect("every symbol is banked"), n1, n2)
             }
             _ => {
                 context.other();
