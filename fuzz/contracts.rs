@@ -22,7 +22,7 @@ pub fn decode_payload(data: &[u8]) {
     let [method, lo, hi, payload @ ..] = data else {
         return;
     };
-    let method = Method::from_byte(method % 6).expect("methods 0 to 5 exist");
+    let method = Method::from_byte(method % 7).expect("methods 0 to 6 exist");
     let declared = usize::from(u16::from_le_bytes([*lo, *hi])).max(1);
     if declared as u64 > max_decoded_size(payload.len() as u64) {
         return;

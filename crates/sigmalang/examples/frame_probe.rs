@@ -41,7 +41,8 @@ fn main() {
     );
     if std::env::var_os("RANK").is_some() {
         let t = Instant::now();
-        let code = rank::encode(&b, rank::RankParams::default(), Vec::new());
+        let revision = rank::Revision::Second;
+        let code = rank::encode(&b, revision, rank::RankParams::default(), Vec::new());
         println!(
             "rank encode {}   -> {} bytes, ratio {:.4}",
             mbps(n, t),
@@ -53,6 +54,7 @@ fn main() {
         assert!(rank::decode(
             &code,
             b.len(),
+            revision,
             rank::RankParams::default(),
             &mut back,
             None

@@ -342,7 +342,8 @@ fn summary(mut stream: &[u8]) -> String {
                 Method::Glyph => format!("GlyphFirst/{}", stream[start + len]),
                 Method::Context => format!("Context/{}", stream[start + len]),
                 Method::TextContext => format!("TextContext/{}", stream[start + len]),
-                Method::Rank => format!("Rank/{}", stream[start + len]),
+                Method::Rank => format!("RankFirst/{}", stream[start + len]),
+                Method::RankRevised => format!("Rank/{}", stream[start + len]),
             });
         }
         stream = &stream[l.end..];
@@ -464,8 +465,8 @@ const README: &str = "# ΣLANG test vectors
 
 Golden files for the stream format of `docs/FORMAT.md`, in the spirit of xz's `tests/files`:
 `good-*.sigma` must decode to the `good-*.txt` with the same stem, and every `bad-*.sigma` must
-be rejected with the error given below. All are version 4 streams (or damaged ones); `v1/`,
-`v2/` and `v3/` hold the files of versions 1 to 3, which decoders still read.
+be rejected with the error given below. All are version 5 streams (or damaged ones); `v1/` to
+`v4/` hold the files of versions 1 to 4, which decoders still read.
 
 - Regenerate (files and this README): `cargo run --release -p sigmalang --example make_vectors`
   (optionally `-- DIR`). The output is deterministic: fixed texts, a fixed pseudo-random
@@ -645,7 +646,7 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         "rank",
         &rank,
         &varied,
-        "the same text at level 1 in 16 KiB frames: `Rank` frames (BWT, move-to-front ranks)",
+        "the same text at level 1 in 16 KiB frames: `RankRevised` frames (BWT, move-to-front ranks)",
     );
 
     let mut flagged = short.clone();
@@ -771,14 +772,14 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
 
     let (start0, hlen0, _) = frame(0);
     let mut s = multi.clone();
-    s[start0 + 4] = 6;
+    s[start0 + 4] = 7;
     fix_frame_crc(&mut s, start0, hlen0);
     w.bad(
         "frame-method",
         &s,
         "FrameHeader",
         Some("method"),
-        "frame 0's method byte 6, frame CRC recomputed",
+        "frame 0's method byte 7, frame CRC recomputed",
     );
 
     let (s1, h1, f1) = frame(1);

@@ -20,7 +20,7 @@ pub const END_MAGIC: [u8; 4] = [0xFE, 0xCE, 0xA3, b'Z'];
 /// The format version this library writes. Version 2 added the `Context` frame method and
 /// the stream header's context-model table size; version 3 added the `TextContext` method;
 /// version 4 added the `GlyphRevised` method. This library still reads versions 1 to 3.
-pub const VERSION: u8 = 4;
+pub const VERSION: u8 = 5;
 /// The oldest format version this library reads.
 pub const OLDEST_VERSION: u8 = 1;
 /// Stream flag bits a decoder must find clear; the other four bits are ignorable.
@@ -223,7 +223,8 @@ impl FrameHeader {
             | Method::Context
             | Method::TextContext
             | Method::Rank
-            | Method::GlyphRevised => {
+            | Method::GlyphRevised
+            | Method::RankRevised => {
                 payload_size < decoded_size && decoded_size <= max_decoded_size(payload_size)
             }
         };

@@ -33,6 +33,8 @@ pub enum Method {
     TextContext = 4,
     /// As `Glyph`, with the BWT-stage model's second revision (format version 4).
     GlyphRevised = 5,
+    /// As `Rank`, with the rank model's second revision (format version 5).
+    RankRevised = 6,
 }
 
 impl Method {
@@ -45,6 +47,7 @@ impl Method {
             3 => Some(Method::Rank),
             4 => Some(Method::TextContext),
             5 => Some(Method::GlyphRevised),
+            6 => Some(Method::RankRevised),
             _ => None,
         }
     }
@@ -274,8 +277,9 @@ fn stage(transform: Option<&Params>, block: Vec<u8>, params: &CodecParams) -> St
             ),
         ),
     };
+    // Both stages this encoder writes carry segment rows.
     let bwt = match coder {
-        StagedCoder::Bwt(_) => {
+        StagedCoder::Bwt(_) | StagedCoder::Ranks(_) => {
             let rate = segment_len(block.len());
             let (bwt, rows) = bwt::forward_sampled(block, rate);
             head.push(rate.trailing_zeros() as u8);
@@ -305,9 +309,10 @@ impl Staged {
                 Method::TextContext,
                 wordcm::encode(&self.block, model, Revision::Second, layout, self.head),
             ),
-            StagedCoder::Ranks(ranks) => {
-                (Method::Rank, rank::encode(&self.block, ranks, self.head))
-            }
+            StagedCoder::Ranks(ranks) => (
+                Method::RankRevised,
+                rank::encode(&self.block, rank::Revision::Second, ranks, self.head),
+            ),
             StagedCoder::Bwt(model) => (
                 Method::GlyphRevised,
                 cm::encode(&self.block, MODEL_REVISION, model, self.head),
@@ -442,7 +447,8 @@ pub fn decode_gated(
         | Method::Context
         | Method::TextContext
         | Method::Rank
-        | Method::GlyphRevised => {
+        | Method::GlyphRevised
+        | Method::RankRevised => {
             let coded = CodedPayload {
                 method,
                 payload,
@@ -475,7 +481,11 @@ enum Coder {
     /// The word-aware context model over the block itself.
     Words(WordModelParams, Revision),
     /// BWT, then move-to-front rank coding.
-    Ranks { params: RankParams, rows: BwtRows },
+    Ranks {
+        revision: rank::Revision,
+        params: RankParams,
+        rows: BwtRows,
+    },
 }
 
 /// A glyph payload's header and the entropy-coded rest.
@@ -519,10 +529,14 @@ impl CodedPayload<'_> {
                 };
                 Coder::Words(model, revision)
             }
-            Method::Rank => {
+            Method::Rank | Method::RankRevised => {
                 let params = RankParams::parse(&payload[pos..]).ok_or(PayloadError::Header)?;
                 pos += RankParams::LEN;
                 Coder::Ranks {
+                    revision: match self.method {
+                        Method::Rank => rank::Revision::First,
+                        _ => rank::Revision::Second,
+                    },
                     params,
                     rows: BwtRows::default(),
                 }
@@ -555,6 +569,11 @@ impl CodedPayload<'_> {
         match &mut coder {
             Coder::Bwt {
                 revision: cm::Revision::Second,
+                rows,
+                ..
+            }
+            | Coder::Ranks {
+                revision: rank::Revision::Second,
                 rows,
                 ..
             } => {
@@ -615,11 +634,15 @@ impl CodedPayload<'_> {
                 }
                 gate.pass(|| then(block, h.transform))
             }
-            Coder::Ranks { params, rows } => {
+            Coder::Ranks {
+                revision,
+                params,
+                rows,
+            } => {
                 let mut bwt = Vec::new();
                 let mut bwt_costs = Vec::new();
                 let costs_out = costs.is_some().then_some(&mut bwt_costs);
-                if !rank::decode(h.code, len, params, &mut bwt, costs_out) {
+                if !rank::decode(h.code, len, revision, params, &mut bwt, costs_out) {
                     return Err(PayloadError::Truncated);
                 }
                 gate.pass(|| {

@@ -27,7 +27,7 @@ pub struct MemoryGate {
 /// Frames up to this size pass the gate freely: every worker's suffix array then fits in
 /// about 100 MiB together, and taking turns would cost the fast levels speed (at `-1` the
 /// sort and the inverse BWT are a third of a frame's time, and decoding slowed by a third).
-pub const FREE_FRAME_SIZE: u64 = 8 << 20;
+pub const FREE_FRAME_SIZE: u64 = 16 << 20;
 
 impl MemoryGate {
     /// How many of `workers` threads coding frames of up to `frame_size` bytes may be in a

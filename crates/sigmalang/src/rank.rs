@@ -7,8 +7,21 @@
 //! the length of the run of zero ranks before it and the classes of the two ranks before; the
 //! others use the previous classes or the bits of r so far. Each counter is the average of two
 //! probabilities adapting at two rates. Integer arithmetic only.
+//!
+//! The second revision (method `RankRevised`) averages the first decision's counter with a
+//! second one chosen by the byte at the front of the recency list, the one rank 0 would
+//! repeat: whether a BWT block's run goes on depends on which byte it is a run of.
 
 use crate::rangecoder;
+
+/// Which model codes the ranks: the first (method `Rank`) or the second (`RankRevised`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revision {
+    /// Adaptive counters only.
+    First,
+    /// The first decision also predicted by the front byte.
+    Second,
+}
 
 /// The stage's tunable constants, carried in every payload that uses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +102,8 @@ const ZERO_CONTEXTS: usize = 16 * 4 * 16;
 const ONE_CONTEXTS: usize = 16 * 16;
 const LOG_CONTEXTS: usize = 16 * 8 * 16;
 const LOW_BITS_CONTEXTS: usize = 8 * 128;
+/// Contexts of the second revision's counters of rank 0: the front byte × 4 run lengths.
+const FRONT_CONTEXTS: usize = 256 * 4;
 
 /// The counters and the rank history they are chosen by.
 struct Model {
@@ -100,10 +115,12 @@ struct Model {
     zero_run: usize,
     previous_class: usize,
     class_before: usize,
+    /// The second revision's counters of rank 0 by front byte.
+    zero_by_front: Option<Vec<Counter>>,
 }
 
 impl Model {
-    fn new(params: RankParams) -> Self {
+    fn new(params: RankParams, revision: Revision) -> Self {
         Model {
             params,
             zero: vec![Counter::FRESH; ZERO_CONTEXTS],
@@ -113,27 +130,43 @@ impl Model {
             zero_run: 0,
             previous_class: 0,
             class_before: 0,
+            zero_by_front: (revision == Revision::Second)
+                .then(|| vec![Counter::FRESH; FRONT_CONTEXTS]),
         }
     }
 
-    /// Codes one rank through `code_bit`, which is given each decision's counter and, when
-    /// encoding, the decision; it returns the decision (decoded, or the one given).
+    /// Codes one rank through `code_bit`, which is given each decision's probability and,
+    /// when encoding, the decision; it returns the decision (decoded, or the one given).
+    /// `front` is the byte at the front of the recency list.
     #[inline(always)]
     fn rank(
         &mut self,
         rank: Option<u8>,
-        mut code_bit: impl FnMut(&mut Counter, Option<u32>) -> u32,
+        front: u8,
+        mut code_bit: impl FnMut(u32, Option<u32>) -> u32,
     ) -> u8 {
         let params = self.params;
+        let zero_cx = (self.zero_run.min(15) * 4 + self.previous_class.min(3)) * 16
+            + self.class_before.min(15);
+        let counter = &mut self.zero[zero_cx];
+        let is_zero = match &mut self.zero_by_front {
+            None => code_bit(counter.p1(), rank.map(|r| u32::from(r == 0))),
+            Some(by_front) => {
+                let second = &mut by_front[usize::from(front) * 4 + self.zero_run.min(3)];
+                let p = (counter.p1() + second.p1()) >> 1;
+                let bit = code_bit(p, rank.map(|r| u32::from(r == 0)));
+                second.update(bit, params);
+                bit
+            }
+        };
+        counter.update(is_zero, params);
+        let history = self.previous_class.min(15) * 16 + self.class_before.min(15);
         let mut decide = |counter: &mut Counter, bit: Option<u32>| {
-            let bit = code_bit(counter, bit);
+            let bit = code_bit(counter.p1(), bit);
             counter.update(bit, params);
             bit
         };
-        let history = self.previous_class.min(15) * 16 + self.class_before.min(15);
-        let zero_cx = (self.zero_run.min(15) * 4 + self.previous_class.min(3)) * 16
-            + self.class_before.min(15);
-        let value = if decide(&mut self.zero[zero_cx], rank.map(|r| u32::from(r == 0))) == 1 {
+        let value = if is_zero == 1 {
             0
         } else if decide(&mut self.one[history], rank.map(|r| u32::from(r == 1))) == 1 {
             1
@@ -203,42 +236,43 @@ impl RecencyList {
     }
 }
 
-/// Entropy codes a BWT block, appending the code to `out`.
-pub fn encode(bwt: &[u8], params: RankParams, out: Vec<u8>) -> Vec<u8> {
-    let mut model = Model::new(params);
+/// Entropy codes a BWT block with `revision`'s model, appending the code to `out`.
+pub fn encode(bwt: &[u8], revision: Revision, params: RankParams, out: Vec<u8>) -> Vec<u8> {
+    let mut model = Model::new(params, revision);
     let mut coder = rangecoder::Encoder::new(out);
     let mut recency = RecencyList::new();
     for &byte in bwt {
+        let front = recency.0[0];
         let rank = recency.move_byte(byte);
-        model.rank(Some(rank), |counter, bit| {
+        model.rank(Some(rank), front, |p1, bit| {
             let bit = bit.unwrap_or(0);
-            coder.encode(bit, counter.p1());
+            coder.encode(bit, p1);
             bit
         });
     }
     coder.finish()
 }
 
-/// Decodes a `len`-byte BWT block from `code`, appending it to `out`; with `costs`, also
-/// appends the bits each byte cost.
+/// Decodes a `len`-byte BWT block from `code` with `revision`'s model, appending it to `out`;
+/// with `costs`, also appends the bits each byte cost.
 ///
 /// Returns `false` if decoding had to read past the end of `code`, which a well-formed
 /// payload never does.
 pub fn decode(
     code: &[u8],
     len: usize,
+    revision: Revision,
     params: RankParams,
     out: &mut Vec<u8>,
     mut costs: Option<&mut Vec<f32>>,
 ) -> bool {
-    let mut model = Model::new(params);
+    let mut model = Model::new(params, revision);
     let mut coder = rangecoder::Decoder::new(code);
     let mut recency = RecencyList::new();
     out.reserve(len);
     for _ in 0..len {
         let mut bits = 0.0f32;
-        let rank = model.rank(None, |counter, _| {
-            let p1 = counter.p1();
+        let rank = model.rank(None, recency.0[0], |p1, _| {
             let bit = coder.decode(p1);
             if costs.is_some() {
                 bits += rangecoder::bit_cost(p1, bit);
@@ -260,14 +294,15 @@ pub fn decode(
 mod tests {
     use super::*;
 
-    fn round_trip(data: &[u8]) -> usize {
+    fn round_trip(data: &[u8], revision: Revision) -> usize {
         let params = RankParams::default();
-        let code = encode(data, params, Vec::new());
+        let code = encode(data, revision, params, Vec::new());
         let mut back = Vec::new();
         let mut costs = Vec::new();
         assert!(decode(
             &code,
             data.len(),
+            revision,
             params,
             &mut back,
             Some(&mut costs)
@@ -280,27 +315,30 @@ mod tests {
 
     #[test]
     fn round_trips_runs_and_every_rank() {
-        let runs: Vec<u8> = b"aaaabbbbbbbcccaaaaddddd".repeat(100);
-        assert!(round_trip(&runs) < runs.len() / 4);
-        let every: Vec<u8> = (0..=255)
-            .chain((0..=255).rev())
-            .cycle()
-            .take(5000)
-            .collect();
-        round_trip(&every);
-        round_trip(b"");
-        round_trip(&[255]);
+        for revision in [Revision::First, Revision::Second] {
+            let runs: Vec<u8> = b"aaaabbbbbbbcccaaaaddddd".repeat(100);
+            assert!(round_trip(&runs, revision) < runs.len() / 4);
+            let every: Vec<u8> = (0..=255)
+                .chain((0..=255).rev())
+                .cycle()
+                .take(5000)
+                .collect();
+            round_trip(&every, revision);
+            round_trip(b"", revision);
+            round_trip(&[255], revision);
+        }
     }
 
     #[test]
     fn truncated_code_reports_overrun() {
         let data: Vec<u8> = (0..4000u32).map(|i| (i * 7919 % 251) as u8).collect();
-        let code = encode(&data, RankParams::default(), Vec::new());
+        let code = encode(&data, Revision::Second, RankParams::default(), Vec::new());
         let mut back = Vec::new();
         let half = &code[..code.len() / 2];
         assert!(!decode(
             half,
             data.len(),
+            Revision::Second,
             RankParams::default(),
             &mut back,
             None

@@ -57,11 +57,12 @@ fn corpus_slices_round_trip_and_compress() {
 
 #[test]
 fn workers_taking_turns_make_the_one_thread_stream() {
-    // Frames above `pipeline::FREE_FRAME_SIZE` (8 MiB) make two workers take turns through
-    // their suffix sorts and inverse transforms; the bytes must not depend on it.
+    // Frames above `pipeline::FREE_FRAME_SIZE` (16 MiB) make two workers take turns through
+    // their suffix sorts and inverse transforms; the bytes must not depend on it. Level 1
+    // keeps the test quick: the gate does not depend on the stage.
     let data = std::fs::read(corpora().join("mixed-100m.txt")).unwrap();
-    let slice = &data[..19 << 20];
-    let options = EncoderOptions::default().frame_size(9 << 20);
+    let slice = &data[..35 << 20];
+    let options = EncoderOptions::default().level(1).frame_size(17 << 20);
     let one = encode_all(slice, &options.clone().threads(1));
     let two = encode_all(slice, &options.threads(2));
     assert!(one == two, "-T1 and -T2 streams differ");

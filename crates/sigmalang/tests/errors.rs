@@ -500,28 +500,28 @@ fn wrong_magic_is_not_sigma() {
 }
 
 #[test]
-fn version_5_is_unsupported_whatever_follows() {
+fn version_6_is_unsupported_whatever_follows() {
     let f = fixture();
     let mut s = f.stream.clone();
-    s[VERSION] = 5;
+    s[VERSION] = 6;
     assert_error(
         &s,
         Error::UnsupportedVersion {
-            version: 5,
+            version: 6,
             offset: 0,
         },
-        "version 5, stale CRC",
+        "version 6, stale CRC",
     );
-    // A version-5 header may have any layout: only magic and version are read.
-    let mut s = b"\xFE\xCE\xA3L\x05".to_vec();
+    // A version-6 header may have any layout: only magic and version are read.
+    let mut s = b"\xFE\xCE\xA3L\x06".to_vec();
     s.extend_from_slice(&[0xFF; 3]);
     assert_error(
         &s,
         Error::UnsupportedVersion {
-            version: 5,
+            version: 6,
             offset: 0,
         },
-        "version 5, short",
+        "version 6, short",
     );
 }
 
@@ -644,7 +644,7 @@ fn frame_header_fields_with_a_correct_crc() {
     for k in 0..frames {
         let h = f.layout.frames[k].header;
         let cases: [(&str, Vec<u8>, &str); 9] = [
-            ("method 6", with_frame_header(k, |_| {}), "method"),
+            ("method 7", with_frame_header(k, |_| {}), "method"),
             (
                 "stored",
                 with_frame_header(k, |h| h.method = Method::Stored),
@@ -687,10 +687,10 @@ fn frame_header_fields_with_a_correct_crc() {
             ),
         ];
         for (name, mut s, what) in cases {
-            if name == "method 6" {
-                // `Method` has no value 6: patch the byte and recompute the CRC by hand.
+            if name == "method 7" {
+                // `Method` has no value 7: patch the byte and recompute the CRC by hand.
                 let frame = f.layout.frames[k];
-                s[frame.start + 4] = 6;
+                s[frame.start + 4] = 7;
                 let end = frame.start + frame.header_len;
                 let crc = header_crc(&s[frame.start..end - 4]);
                 s[end - 4..end].copy_from_slice(&crc.to_le_bytes());
