@@ -219,14 +219,8 @@ impl FrameHeader {
         }
         let plausible = match method {
             Method::Stored => payload_size == decoded_size,
-            Method::Glyph
-            | Method::Context
-            | Method::TextContext
-            | Method::Rank
-            | Method::GlyphRevised
-            | Method::RankRevised => {
-                payload_size < decoded_size && decoded_size <= max_decoded_size(payload_size)
-            }
+            // Every other method codes the content.
+            _ => payload_size < decoded_size && decoded_size <= max_decoded_size(payload_size),
         };
         if !plausible {
             return Err(HeaderError::Field("payload size"));

@@ -3,7 +3,8 @@
 //! No I/O happens here. A payload is the frame's bytes as they are (`Stored`), or the ΣLANG
 //! glyph coding: the word transform, then a Burrows–Wheeler transform and the context-mixing
 //! model (`GlyphRevised`; `Glyph` frames of format versions 1 to 3 use its first revision),
-//! or the BWT and fast move-to-front rank coding (`Rank`), or no BWT and the word-aware
+//! or the BWT and fast move-to-front rank coding (`RankRevised`; `Rank` frames of format
+//! versions 2 to 4 use its first revision), or no BWT and the word-aware
 //! context model (`TextContext`; `Context` frames of format version 2 use its first
 //! revision). The container (`format`) records which, and the decoded size.
 
@@ -87,7 +88,7 @@ pub struct CodecParams {
 /// The entropy stage a level uses, from fastest to strongest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    /// BWT, then move-to-front ranks with adaptive counters (method `Rank`).
+    /// BWT, then move-to-front ranks with adaptive counters (method `RankRevised`).
     Rank(RankParams),
     /// BWT, then the context-mixing model `CodecParams::model` (method `GlyphRevised`).
     Bwt,
@@ -237,7 +238,8 @@ enum StagedCoder {
     Bwt(ModelParams),
 }
 
-/// Most segments a `GlyphRevised` payload may cut its block into for the inverse BWT.
+/// Most segments a `GlyphRevised` or `RankRevised` payload may cut its block into for the
+/// inverse BWT.
 pub const MAX_BWT_SEGMENTS: u64 = 256;
 
 /// The segment length the encoder gives the inverse BWT for a block of `len` bytes: about 32
@@ -277,23 +279,13 @@ fn stage(transform: Option<&Params>, block: Vec<u8>, params: &CodecParams) -> St
             ),
         ),
     };
-    // Both stages this encoder writes carry segment rows.
-    let bwt = match coder {
-        StagedCoder::Bwt(_) | StagedCoder::Ranks(_) => {
-            let rate = segment_len(block.len());
-            let (bwt, rows) = bwt::forward_sampled(block, rate);
-            head.push(rate.trailing_zeros() as u8);
-            for row in rows {
-                varint::put(&mut head, u64::from(row));
-            }
-            bwt
-        }
-        _ => {
-            let (bwt, primary) = bwt::forward(block);
-            varint::put(&mut head, u64::from(primary));
-            bwt
-        }
-    };
+    // Both BWT stages this encoder writes carry segment rows.
+    let rate = segment_len(block.len());
+    let (bwt, rows) = bwt::forward_sampled(block, rate);
+    head.push(rate.trailing_zeros() as u8);
+    for row in rows {
+        varint::put(&mut head, u64::from(row));
+    }
     Staged {
         coder,
         head,
@@ -443,12 +435,7 @@ pub fn decode_gated(
             }
             out.extend_from_slice(payload);
         }
-        Method::Glyph
-        | Method::Context
-        | Method::TextContext
-        | Method::Rank
-        | Method::GlyphRevised
-        | Method::RankRevised => {
+        _ => {
             let coded = CodedPayload {
                 method,
                 payload,

@@ -24,9 +24,10 @@ pub struct MemoryGate {
     state: Arc<(Mutex<usize>, Condvar)>,
 }
 
-/// Frames up to this size pass the gate freely: every worker's suffix array then fits in
-/// about 100 MiB together, and taking turns would cost the fast levels speed (at `-1` the
-/// sort and the inverse BWT are a third of a frame's time, and decoding slowed by a third).
+/// Frames up to this size pass the gate freely: two workers' heavy phases then fit in about
+/// 140 MiB together (measured at `-2`, 16 MiB frames), and taking turns would cost the fast
+/// levels speed (at `-1` the sort and the inverse BWT are a third of a frame's time, and
+/// decoding slowed by a third).
 pub const FREE_FRAME_SIZE: u64 = 16 << 20;
 
 impl MemoryGate {
