@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use sigmalang::codebook::{Codebook, Trainer};
 use sigmalang::frame::{self, max_decoded_size, Method};
 use sigmalang::recover::{recover, LostRange};
 use sigmalang::{decode_all, encode_all, DecoderOptions, EncoderOptions, SeekIndex};
@@ -17,18 +18,30 @@ const PAYLOAD_CONTEXT_LOG: u8 = 12;
 
 /// Any payload under any method, its checksums taken as good, decodes to exactly the size its
 /// frame declares or fails with a `PayloadError`: never a panic. The first byte picks the
-/// method, the next two the declared size (within the expansion bound, as a frame header's is).
+/// method and whether the stream names the English codebook, the next two the declared size
+/// (within the expansion bound, as a frame header's is).
 pub fn decode_payload(data: &[u8]) {
-    let [method, lo, hi, payload @ ..] = data else {
+    let [selector, lo, hi, payload @ ..] = data else {
         return;
     };
-    let method = Method::from_byte(method % 7).expect("methods 0 to 6 exist");
+    let method = Method::from_byte(selector % 7).expect("methods 0 to 6 exist");
+    let english = Codebook::english();
+    let codebook = (selector & 0x80 != 0).then_some(&*english);
     let declared = usize::from(u16::from_le_bytes([*lo, *hi])).max(1);
     if declared as u64 > max_decoded_size(payload.len() as u64) {
         return;
     }
     let mut out = Vec::new();
-    if frame::decode(method, payload, declared, PAYLOAD_CONTEXT_LOG, &mut out).is_ok() {
+    if frame::decode(
+        method,
+        payload,
+        declared,
+        PAYLOAD_CONTEXT_LOG,
+        codebook,
+        &mut out,
+    )
+    .is_ok()
+    {
         assert!(out.len() == declared, "a payload decoded to another size");
     }
 }
@@ -131,7 +144,8 @@ pub fn original_minus(original: &[u8], lost: &[LostRange]) -> Vec<u8> {
 /// The recovery scanner never panics on arbitrary bytes, and on a damaged valid stream returns
 /// the original minus exactly the ranges it reports lost.
 pub fn recover_scanner(data: &[u8]) {
-    let _ = recover(data, std::io::sink(), |_| {});
+    let options = DecoderOptions::default();
+    let _ = recover(data, std::io::sink(), &options, |_| {});
     let (text, mutations) = content_and_mutations(data);
     let mut stream = encode_all(&text, &EncoderOptions::default().frame_size(1024));
     for &(pos, xor) in &mutations {
@@ -139,9 +153,54 @@ pub fn recover_scanner(data: &[u8]) {
         stream[pos % len] ^= xor;
     }
     let mut out = Vec::new();
-    let summary = recover(&stream[..], &mut out, |_| {}).expect("writing to a Vec cannot fail");
+    let summary =
+        recover(&stream[..], &mut out, &options, |_| {}).expect("writing to a Vec cannot fail");
     assert!(
         out == original_minus(&text, &summary.lost),
         "recovered bytes differ from the original minus the lost ranges"
+    );
+}
+
+/// Arbitrary bytes read as a codebook file either fail with a `CodebookError` or give a
+/// codebook that writes back to exactly those bytes: never a panic.
+pub fn codebook_file(data: &[u8]) {
+    if let Ok(book) = Codebook::from_bytes(data) {
+        assert!(
+            book.to_bytes() == data,
+            "a codebook file did not write back the same"
+        );
+    }
+}
+
+/// A codebook trained on any text codes any text losslessly, and only a decoder that has it
+/// can decode the stream. The first byte splits the input into sample and content.
+pub fn trained_codebook(data: &[u8]) {
+    let Some((&split, rest)) = data.split_first() else {
+        return;
+    };
+    let (sample, content) = rest.split_at(usize::from(split).min(rest.len()));
+    let mut trainer = Trainer::new();
+    trainer.feed(&text_from(sample));
+    let book = std::sync::Arc::new(trainer.finish(64));
+    if book.is_empty() {
+        return;
+    }
+    let text = text_from(content);
+    let options = EncoderOptions::default()
+        .frame_size(1024)
+        .codebook(Some(book.clone()));
+    let stream = encode_all(&text, &options);
+    let with = DecoderOptions::default().codebook(book);
+    let back = decode_all(&stream, with).expect("a fresh stream decodes with its codebook");
+    assert!(
+        back == text,
+        "round trip over a trained codebook changed the text"
+    );
+    assert!(
+        matches!(
+            decode_all(&stream, DecoderOptions::default()),
+            Err(sigmalang::Error::Codebook { .. })
+        ),
+        "a decoder without the codebook did not refuse the stream"
     );
 }

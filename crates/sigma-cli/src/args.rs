@@ -14,7 +14,8 @@ use std::path::PathBuf;
     after_help = "With no FILE, or when FILE is -, read standard input and write standard output.\n\
                   Compressing FILE writes FILE.sigma and keeps FILE; -d turns FILE.sigma back into FILE.\n\
                   Levels: -1 (fastest) .. -9 (smallest), default -6; --fast = -1, --best = -9.\n\
-                  Other commands: sigma demo [FILE], sigma inspect FILE, sigma recover FILE (= sigma -d --recover).\n\
+                  Other commands: sigma demo [FILE], sigma inspect FILE, sigma recover FILE (= sigma -d --recover),\n\
+                  sigma train FILE... -o CODEBOOK (learn a codebook for -D).\n\
                   Exit status: 0 success, 1 error, 2 warning (e.g. data lost by --recover)."
 )]
 pub struct Cli {
@@ -75,6 +76,18 @@ pub struct Cli {
     /// Memory limit, e.g. 512MiB: fewer threads are used to stay under it.
     #[arg(short = 'M', long = "memory", value_name = "SIZE", value_parser = parse_size)]
     pub memory: Option<u64>,
+    /// Code small frames over this codebook (made by `sigma train`) instead of the built-in
+    /// English one; decompressing needs the same codebook.
+    #[arg(
+        short = 'D',
+        long = "codebook",
+        value_name = "CODEBOOK",
+        conflicts_with = "no_codebook"
+    )]
+    pub codebook: Option<PathBuf>,
+    /// Compress without a codebook (not even the built-in English one).
+    #[arg(long = "no-codebook")]
+    pub no_codebook: bool,
     /// Print statistics as one JSON object per file on standard error.
     #[arg(long = "json")]
     pub json: bool,

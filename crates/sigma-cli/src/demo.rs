@@ -66,7 +66,7 @@ pub fn run(args: &[OsString]) -> Result<()> {
     println!("  first glyphs:");
     let head = &text[..text.len().min(4096)];
     let mut shown = 0;
-    glyphs_of_text(head, &Default::default(), &mut |line, _| {
+    glyphs_of_text(head, &Default::default(), None, &mut |line, _| {
         if shown < 16 {
             println!("    {line}");
         }

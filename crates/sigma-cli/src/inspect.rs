@@ -6,11 +6,13 @@ use crate::report::escape;
 use crate::size::human;
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use sigmalang::codebook::Codebook;
 use sigmalang::format::FrameHeader;
+use sigmalang::frame::CODEBOOK_TRIAL_SIZE;
 use sigmalang::glyph::GlyphType;
 use sigmalang::inspect::{glyphs_of_payload, glyphs_of_text, GlyphLine};
 use sigmalang::primitive::Tier;
-use sigmalang::{SeekIndex, SeekableDecoder};
+use sigmalang::{DecoderOptions, SeekIndex, SeekableDecoder};
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs::File;
@@ -35,6 +37,10 @@ struct InspectArgs {
     /// Print glyphs on one line each as `TYPE ΣID NAME #bank "text"` (the default) or compactly.
     #[arg(long)]
     compact: bool,
+    /// The codebook the file was compressed with (`sigma -D`), or for text on standard input
+    /// the one to transform it over (default: the built-in English one).
+    #[arg(short = 'D', long = "codebook", value_name = "CODEBOOK")]
+    codebook: Option<PathBuf>,
 }
 
 #[derive(Default)]
@@ -170,7 +176,13 @@ pub fn run(args: &[OsString]) -> Result<()> {
         std::io::stdin().read_to_end(&mut text).context("(stdin)")?;
         let mut offset = 0u64;
         let mut result = Ok(());
-        glyphs_of_text(&text, &Default::default(), &mut |line, _| {
+        // The encoder tries the codebook on frames up to CODEBOOK_TRIAL_SIZE.
+        let book = match &args.codebook {
+            Some(path) => crate::train::load(path)?,
+            None => Codebook::english(),
+        };
+        let codebook = (text.len() <= CODEBOOK_TRIAL_SIZE).then_some(&*book);
+        glyphs_of_text(&text, &Default::default(), codebook, &mut |line, _| {
             if result.is_ok() {
                 result = show(offset, &line, &mut out);
             }
@@ -181,6 +193,20 @@ pub fn run(args: &[OsString]) -> Result<()> {
         let name = args.file.display().to_string();
         let mut file = File::open(&args.file).with_context(|| name.clone())?;
         let index = SeekIndex::read(&mut file).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let mut options = DecoderOptions::default();
+        if let Some(path) = &args.codebook {
+            options = options.codebook(crate::train::load(path)?);
+        }
+        let codebooks = index
+            .streams
+            .iter()
+            .map(|s| {
+                let (id, hash) = (s.header.codebook_id, s.header.codebook_hash);
+                options
+                    .find_codebook(id, hash, s.file_offset)
+                    .map_err(|e| anyhow::anyhow!("{name}: {e}"))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let frames: Vec<usize> = match (args.frame, args.range) {
             (Some(n), _) if n >= index.frames.len() => {
                 bail!("{name}: no frame {n} (the file has {})", index.frames.len())
@@ -220,6 +246,7 @@ pub fn run(args: &[OsString]) -> Result<()> {
                 &bytes[used..],
                 header.decoded_size as usize,
                 stream_header.context_log,
+                codebooks[loc.stream].as_deref(),
                 &mut |line, _| {
                     if result.is_ok() {
                         result = show(offset, &line, &mut out);
@@ -348,10 +375,11 @@ pub fn range_seekable(
     name: &str,
     start: u64,
     len: u64,
+    options: &DecoderOptions,
     out: &mut impl Write,
 ) -> Result<()> {
-    let mut dec = SeekableDecoder::new(file, &Default::default())
-        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let mut dec =
+        SeekableDecoder::new(file, options).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     dec.seek(SeekFrom::Start(start))?;
     let mut taken = dec.take(len);
     std::io::copy(&mut taken, out).map_err(|e| match sigmalang::into_error(e) {

@@ -7,6 +7,7 @@ mod output;
 mod progress;
 mod report;
 mod size;
+mod train;
 
 use anyhow::{anyhow, bail, Context, Result};
 use args::Cli;
@@ -74,6 +75,7 @@ fn dispatch(argv: Vec<OsString>) -> u8 {
     match argv.get(1).and_then(|a| a.to_str()) {
         Some("demo") => return report_result(demo::run(&argv[2..])),
         Some("inspect") => return report_result(inspect::run(&argv[2..])),
+        Some("train") => return report_result(train::run(&argv[2..])),
         _ => {}
     }
     let argv = match argv.get(1).and_then(|a| a.to_str()) {
@@ -255,7 +257,8 @@ fn process(cli: &Cli, mode: Mode, input: Option<&Path>) -> Result<()> {
         (None, _) => "(stdout)".to_string(),
     };
     if cli.recover {
-        let summary = sigmalang::recover::recover(reader, &mut sink, |lost| {
+        let options = decoder_options(cli)?;
+        let summary = sigmalang::recover::recover(reader, &mut sink, &options, |lost| {
             let known = |x: Option<u64>| x.map_or_else(|| "?".to_string(), |v| v.to_string());
             eprintln!(
                 "sigma: {name}: lost {}..{} ({})",
@@ -285,12 +288,13 @@ fn process(cli: &Cli, mode: Mode, input: Option<&Path>) -> Result<()> {
             Some(path) if size.is_some() => {
                 drop(reader);
                 let file = File::open(path).with_context(|| name.clone())?;
-                inspect::range_seekable(file, &name, start, len, &mut sink)?;
+                let options = decoder_options(cli)?;
+                inspect::range_seekable(file, &name, start, len, &options, &mut sink)?;
             }
             _ => {
                 let mut decoder = Decoder::with_options(
                     BufReader::with_capacity(1 << 20, reader),
-                    decoder_options(cli),
+                    decoder_options(cli)?,
                 );
                 let skipped = io::copy(&mut (&mut decoder).take(start), &mut io::sink())
                     .map_err(|e| describe_read_error(e, &name))?;
@@ -382,16 +386,22 @@ fn show_progress(cli: &Cli) -> bool {
 fn describe_read_error(e: io::Error, name: &str) -> anyhow::Error {
     match sigmalang::into_error(e) {
         sigmalang::Error::Io(io) => anyhow!(io).context(name.to_string()),
+        codec @ sigmalang::Error::Codebook { .. } => {
+            anyhow!("{name}: {codec} (give it with -D CODEBOOK)")
+        }
         codec => anyhow!("{name}: {codec}"),
     }
 }
 
-fn decoder_options(cli: &Cli) -> DecoderOptions {
+fn decoder_options(cli: &Cli) -> Result<DecoderOptions> {
     let mut options = DecoderOptions::default().threads(threads(cli));
     if let Some(memory) = cli.memory {
         options = options.memory_limit(memory);
     }
-    options
+    if let Some(path) = &cli.codebook {
+        options = options.codebook(train::load(path)?);
+    }
+    Ok(options)
 }
 
 fn compress(
@@ -413,6 +423,11 @@ fn compress(
     }
     if let Some(memory) = cli.memory {
         options = options.memory_limit(memory);
+    }
+    if let Some(path) = &cli.codebook {
+        options = options.codebook(Some(train::load(path)?));
+    } else if cli.no_codebook {
+        options = options.codebook(None);
     }
     let mut progress = Progress::new(show_progress(cli), name, size);
     let mut encoder = Encoder::with_options(&mut *sink, &options);
@@ -439,7 +454,7 @@ fn decompress(
     name: &str,
     out_name: &str,
 ) -> Result<StreamStats> {
-    let options = decoder_options(cli);
+    let options = decoder_options(cli)?;
     let mut progress = Progress::new(show_progress(cli), name, size);
     let mut decoder = Decoder::with_options(BufReader::with_capacity(1 << 20, reader), options);
     pump(&mut decoder, sink, name, out_name, |dec, _, total| {

@@ -1,7 +1,10 @@
 //! Times each stage of the frame codec on a slice of a file:
 //! `cargo run --release -p sigmalang --example frame_probe -- FILE [MiB] [offset MiB]`
 //! (environment: `MINC` bank threshold, `RAW` skip the word transform, `DELTA` DELTA glyphs,
-//! `RANK` the rank coder instead of the context-mixing model).
+//! `RANK` the rank coder instead of the context-mixing model, `CODEBOOK` over the built-in
+//! English codebook).
+use sigmalang::codebook::Codebook;
+use sigmalang::transform::Prior;
 use sigmalang::{bwt, cm, rank, transform};
 use std::time::Instant;
 
@@ -18,8 +21,14 @@ fn main() {
     let n = input.len();
     let t = Instant::now();
     let minc: u32 = std::env::var("MINC").map_or(2, |s| s.parse().unwrap());
-    let mut tr = transform::encode(input, minc, std::env::var_os("DELTA").is_some(), false)
-        .expect("text transforms");
+    let english = Codebook::english();
+    let codebook = std::env::var_os("CODEBOOK").map(|_| &*english);
+    let prior = codebook.map(|codebook| Prior {
+        codebook,
+        min_coverage: 0.0,
+    });
+    let deltas = std::env::var_os("DELTA").is_some();
+    let mut tr = transform::encode(input, minc, deltas, false, prior).expect("text transforms");
     if std::env::var_os("RAW").is_some() {
         tr.block = input.to_vec();
     }
@@ -88,7 +97,7 @@ fn main() {
     let t = Instant::now();
     if std::env::var_os("RAW").is_none() {
         let mut out = Vec::new();
-        transform::decode(&tr.params, &block, n, &mut out).unwrap();
+        transform::decode(&tr.params, &block, n, codebook, &mut out).unwrap();
         println!("untransform {}", mbps(n, t));
         assert_eq!(out, input);
     }

@@ -397,6 +397,9 @@ fn details(err: &Error) -> String {
         Error::Truncated { offset, inside } => format!("\"{inside}\", offset {offset}"),
         Error::Footer { offset, what } => format!("\"{what}\", offset {offset}"),
         Error::TrailingData { offset } => format!("offset {offset}"),
+        Error::Codebook { id, hash, offset } => {
+            format!("id {id:08x}, hash {hash:016x}, offset {offset}")
+        }
         other => panic!("not a data error: {other:?}"),
     }
 }
@@ -465,8 +468,8 @@ const README: &str = "# ΣLANG test vectors
 
 Golden files for the stream format of `docs/FORMAT.md`, in the spirit of xz's `tests/files`:
 `good-*.sigma` must decode to the `good-*.txt` with the same stem, and every `bad-*.sigma` must
-be rejected with the error given below. All are version 5 streams (or damaged ones); `v1/` to
-`v4/` hold the files of versions 1 to 4, which decoders still read.
+be rejected with the error given below. All are version 6 streams (or damaged ones); `v1/` to
+`v5/` hold the files of versions 1 to 5, which decoders still read.
 
 - Regenerate (files and this README): `cargo run --release -p sigmalang --example make_vectors`
   (optionally `-- DIR`). The output is deterministic: fixed texts, a fixed pseudo-random
@@ -485,8 +488,9 @@ stream header, {FRAMES} glyph-coded frames and a {FOOTER}-byte footer) with one 
 recomputed\" means the defect was made with the covering CRC32C fixed up, so that the check
 behind the CRC is exercised. The second column is the `sigmalang::Error` variant; the third
 gives its fields (`what` or `inside` in quotes; offsets are byte positions in the file). In the
-third column of good files, `Glyph/0` is a glyph-coded frame without the word transform and
-`Glyph/1` one with it.
+third column of good files, `Glyph/0` is a glyph-coded frame without the word transform,
+`Glyph/1` one with it, and `Glyph/2` one with it over the built-in English codebook. Only the
+`codebook` files name a codebook; the others are encoded with `EncoderOptions::codebook(None)`.
 
 | File | Expected result | Details | How it was made |
 |---|---|---|---|
@@ -512,7 +516,8 @@ fn main() {
         dir,
         rows: Vec::new(),
     };
-    let one = EncoderOptions::default().threads(1);
+    // Most vectors test the container and the coders, so they name no codebook.
+    let one = EncoderOptions::default().threads(1).codebook(None);
     let small_frames = one.clone().frame_size(1024);
 
     // Good streams.
@@ -598,7 +603,7 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         delta_glyphs: true,
         ..CodecParams::default()
     };
-    let encoded = frame::encode(phrases.as_bytes().to_vec(), &params);
+    let encoded = frame::encode(phrases.as_bytes().to_vec(), &params, None);
     assert_eq!(encoded.method, Method::GlyphRevised);
     assert!(
         encoded.glyphs[GlyphType::Delta as usize] > 0,
@@ -660,6 +665,37 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         "`good-short.sigma` with flags 0xF0 (the four ignorable bits), header CRC recomputed",
     );
 
+    // Ordinary English over the built-in codebook: the frame is smaller in mode 2, so the
+    // decoder needs the codebook.
+    let letter = b"Dear Margaret,\n\nThank you for your letter, which arrived on Tuesday \
+morning while we were still clearing the garden after the storm. The old apple tree by the \
+wall came down at last, and we spent most of the week cutting it into pieces small enough to \
+carry. Your father says the wood will keep us warm for two winters, although I think he is \
+being hopeful about the size of the pile.\n\nThe children are well. Thomas has started \
+school in the village and comes home every afternoon with a new question that none of us can \
+answer; yesterday it was why the moon is sometimes visible during the day. Anna is learning \
+to read and insists on reading the labels of everything in the kitchen aloud, which makes \
+cooking a slow business.\n\nWe would be very glad if you could visit us in the spring. \
+There is room enough now that the spare bedroom has been painted, and the roads should be \
+better by then. Write soon and tell us what you think.\n\nWith love from all of us,\nHelen\n"
+        .to_vec();
+    let english = EncoderOptions::default().threads(1);
+    let codebook = encode_all(&letter, &english);
+    let cb = layout(&codebook);
+    assert!(
+        cb.frames
+            .iter()
+            .all(|&(start, len, _)| codebook[start + len] == 2),
+        "every frame is coded over the codebook"
+    );
+    w.good(
+        "codebook",
+        &codebook,
+        &letter,
+        "an English letter, encoded with the default codebook, the built-in English one (id 1): \
+         the stream header names it, and the frame is coded over it (payload mode 2)",
+    );
+
     // Bad streams, each a good one with one defect.
     let mut s = context.clone();
     let cl = layout(&s);
@@ -672,6 +708,32 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         None,
         "`good-context-model.sigma` with the stream header's context-model size set to 0 (no \
          context-model frames), header CRC recomputed",
+    );
+
+    // The codebook fields end four bytes before the header does (then its CRC).
+    let hash_at = cb.header_len - 12;
+    let mut s = codebook.clone();
+    s[hash_at] ^= 0x01;
+    fix_stream_header_crc(&mut s, cb.header_len);
+    w.bad(
+        "codebook-unknown",
+        &s,
+        "Codebook",
+        None,
+        "`good-codebook.sigma` with one bit of the codebook hash flipped (a codebook this \
+         decoder does not have), header CRC recomputed",
+    );
+
+    let mut s = codebook.clone();
+    s[hash_at - 4..hash_at + 8].fill(0);
+    fix_stream_header_crc(&mut s, cb.header_len);
+    w.bad(
+        "payload-no-codebook",
+        &s,
+        "Payload",
+        None,
+        "`good-codebook.sigma` with the codebook id and hash set to 0 (no codebook), header CRC \
+         recomputed: frame 0 is coded over a codebook the stream does not name",
     );
 
     let l = layout(&multi);

@@ -1,9 +1,10 @@
 //! The glyph view: what a frame's text looks like as glyphs, for `sigma inspect` and the demo.
 
+use crate::codebook::Codebook;
 use crate::frame::{self, CodecParams, Method, PayloadError};
 use crate::glyph::{Case, Glyph, GlyphType};
 use crate::token::Tokenizer;
-use crate::transform::{Bank, GlyphReader, Params, Renderer};
+use crate::transform::{Bank, GlyphReader, Params, Prior, Renderer};
 
 /// One glyph with the exact text it stands for.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,14 +75,11 @@ fn visit_transformed(
     block: &[u8],
     costs: Option<&[f32]>,
     max_len: usize,
+    codebook: Option<&Codebook>,
     visit: &mut dyn FnMut(GlyphLine, &Bank<'_>),
 ) -> Result<Option<f32>, PayloadError> {
-    let bank_bytes = usize::try_from(params.bank_bytes).map_err(|_| PayloadError::Bank)?;
-    if bank_bytes > block.len() {
-        return Err(PayloadError::Bank);
-    }
-    let (section, stream) = block.split_at(bank_bytes);
-    let bank = Bank::parse(section, params.bank_entries)?;
+    let (bank, stream) = Bank::of_block(params, block, codebook)?;
+    let bank_bytes = block.len() - stream.len();
     let mut renderer = Renderer::new(params);
     let mut text = Vec::new();
     let mut total = 0;
@@ -107,7 +105,7 @@ fn visit_transformed(
 }
 
 fn visit_tokens(text: &[u8], costs: Option<&[f32]>, visit: &mut dyn FnMut(GlyphLine, &Bank<'_>)) {
-    let empty = Bank::parse(&[], 0).expect("an empty bank is valid");
+    let empty = Bank::parse(&[], 0, None).expect("an empty bank is valid");
     for (kind, range) in Tokenizer::new(text) {
         let bits = cost_of(costs, range.clone());
         visit(
@@ -120,15 +118,21 @@ fn visit_tokens(text: &[u8], costs: Option<&[f32]>, visit: &mut dyn FnMut(GlyphL
     }
 }
 
-/// The glyphs `text` becomes when encoded as one frame (what `sigma inspect -` shows).
+/// The glyphs `text` becomes when transformed as one frame, over `codebook` if given (what
+/// `sigma inspect -` shows).
 pub fn glyphs_of_text(
     text: &[u8],
     params: &CodecParams,
+    codebook: Option<&Codebook>,
     visit: &mut dyn FnMut(GlyphLine, &Bank<'_>),
 ) {
-    match params.transform(text) {
+    let prior = codebook.map(|codebook| Prior {
+        codebook,
+        min_coverage: 0.0,
+    });
+    match params.transform(text, prior) {
         Some(t) => {
-            visit_transformed(&t.params, &t.block, None, text.len(), visit)
+            visit_transformed(&t.params, &t.block, None, text.len(), codebook, visit)
                 .expect("the encoder's own block parses");
         }
         None => visit_tokens(text, None, visit),
@@ -142,6 +146,7 @@ pub fn glyphs_of_payload(
     payload: &[u8],
     decoded_size: usize,
     context_log: u8,
+    codebook: Option<&Codebook>,
     visit: &mut dyn FnMut(GlyphLine, &Bank<'_>),
 ) -> Result<Option<f32>, PayloadError> {
     if method != Method::Stored {
@@ -151,19 +156,20 @@ pub fn glyphs_of_payload(
             payload,
             decoded_size,
             context_log,
+            codebook,
         };
         let (block, transform) =
             coded.decode_block(Some(&mut costs), &frame::Ungated, |block, transform| {
                 Ok((block, transform))
             })?;
         if let Some(params) = transform {
-            return visit_transformed(&params, &block, Some(&costs), decoded_size, visit);
+            return visit_transformed(&params, &block, Some(&costs), decoded_size, codebook, visit);
         }
         visit_tokens(&block, Some(&costs), visit);
         return Ok(None);
     }
     let mut text = Vec::new();
-    frame::decode(method, payload, decoded_size, context_log, &mut text)?;
+    frame::decode(method, payload, decoded_size, context_log, None, &mut text)?;
     // A stored frame spends exactly 8 bits per byte.
     let costs = vec![8.0; text.len()];
     visit_tokens(&text, Some(&costs), visit);
@@ -179,7 +185,7 @@ mod tests {
         let text =
             "It was the best of times, it was the worst of times, it was the age of wisdom.\n"
                 .repeat(50);
-        let frame = frame::encode(text.as_bytes().to_vec(), &CodecParams::default());
+        let frame = frame::encode(text.as_bytes().to_vec(), &CodecParams::default(), None);
         assert_eq!(frame.method, Method::GlyphRevised);
         let (mut glyph_bits, mut rendered) = (0.0f32, Vec::new());
         let bank_bits = glyphs_of_payload(
@@ -187,6 +193,7 @@ mod tests {
             &frame.payload,
             text.len(),
             0,
+            None,
             &mut |line, _| {
                 glyph_bits += line.bits.expect("decoded glyphs carry their cost");
                 rendered.extend_from_slice(&line.text);

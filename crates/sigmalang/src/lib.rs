@@ -11,6 +11,7 @@
 pub mod bwt;
 pub mod checksum;
 pub mod cm;
+pub mod codebook;
 pub mod error;
 pub mod format;
 pub mod frame;

@@ -1,9 +1,12 @@
 //! Encoder and decoder settings, and how a level and an input size become a frame size.
 
+use crate::codebook::Codebook;
+use crate::error::{Error, Result};
 use crate::format::MAX_FRAME_SIZE;
 use crate::frame::{CodecParams, Stage};
 use crate::rank::RankParams;
 use crate::wordcm::{self, WordModelParams};
+use std::sync::Arc;
 
 /// Lowest compression level.
 pub const MIN_LEVEL: u8 = 1;
@@ -27,6 +30,10 @@ pub struct EncoderOptions {
     pub size_hint: Option<u64>,
     /// Memory the workers may use; fewer threads are started to stay under it.
     pub memory_limit: Option<u64>,
+    /// The codebook frames may be coded over (the built-in English one by default; `None`
+    /// for none). The stream header names it, and only a decoder that has it can decode the
+    /// stream.
+    pub codebook: Option<Arc<Codebook>>,
 }
 
 impl Default for EncoderOptions {
@@ -37,6 +44,7 @@ impl Default for EncoderOptions {
             threads: 1,
             size_hint: None,
             memory_limit: None,
+            codebook: Some(Codebook::english()),
         }
     }
 }
@@ -63,6 +71,12 @@ impl EncoderOptions {
     /// Tells the encoder how large the input is.
     pub fn size_hint(mut self, bytes: u64) -> Self {
         self.size_hint = Some(bytes);
+        self
+    }
+
+    /// Sets the codebook frames may be coded over (`None`: no codebook).
+    pub fn codebook(mut self, codebook: Option<Arc<Codebook>>) -> Self {
+        self.codebook = codebook;
         self
     }
 
@@ -181,6 +195,9 @@ pub struct DecoderOptions {
     /// Most memory the decoder may use for frames in flight; fewer threads are used to stay
     /// under it, and a stream whose single frame needs more is refused.
     pub memory_limit: u64,
+    /// Codebooks this decoder has besides the built-in English one, for streams that name
+    /// them.
+    pub codebooks: Vec<Arc<Codebook>>,
 }
 
 /// Default decoder memory limit: room for two level-9 frames in flight (1688 MiB each).
@@ -191,11 +208,31 @@ impl Default for DecoderOptions {
         DecoderOptions {
             threads: 1,
             memory_limit: DEFAULT_MEMORY_LIMIT,
+            codebooks: Vec::new(),
         }
     }
 }
 
 impl DecoderOptions {
+    /// Adds a codebook that streams may name.
+    pub fn codebook(mut self, codebook: Arc<Codebook>) -> Self {
+        self.codebooks.push(codebook);
+        self
+    }
+
+    /// The codebook that the stream header at `offset` names (`Ok(None)` for none), or
+    /// [`Error::Codebook`] if this decoder does not have it.
+    pub fn find_codebook(&self, id: u32, hash: u64, offset: u64) -> Result<Option<Arc<Codebook>>> {
+        if (id, hash) == (0, 0) {
+            return Ok(None);
+        }
+        std::iter::once(Codebook::english())
+            .chain(self.codebooks.iter().cloned())
+            .find(|book| (book.id(), book.hash()) == (id, hash))
+            .map(Some)
+            .ok_or(Error::Codebook { id, hash, offset })
+    }
+
     /// Sets the number of worker threads (0: all cores).
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads;

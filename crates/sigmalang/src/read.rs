@@ -7,6 +7,7 @@
 //! Concatenated streams decode to the concatenation of their contents.
 
 use crate::checksum::{content_hash, content_hasher, header_crc, ContentHasher};
+use crate::codebook::Codebook;
 use crate::error::{Error, Result};
 use crate::format::{self, FrameHeader, HeaderError, StreamHeader, FOOTER_MAGIC, TRAILER_LEN};
 use crate::frame;
@@ -15,11 +16,13 @@ use crate::pipeline::{MemoryGate, OrderedPool};
 use crate::stats::{FrameStat, StreamStats};
 use crate::varint;
 use std::io::{self, BufRead, Read};
+use std::sync::Arc;
 use std::time::Instant;
 
 struct DecodeJob {
     header: FrameHeader,
     context_log: u8,
+    codebook: Option<Arc<Codebook>>,
     payload: Vec<u8>,
     stream_offset: u64,
     frame_bytes: u64,
@@ -45,6 +48,7 @@ fn decode_job(gate: &MemoryGate, job: DecodeJob) -> Result<DecodedFrame> {
         &job.payload,
         h.decoded_size as usize,
         job.context_log,
+        job.codebook.as_deref(),
         &mut data,
         gate,
     )
@@ -84,6 +88,8 @@ enum Phase {
 
 struct StreamState {
     header: StreamHeader,
+    /// The codebook the header names.
+    codebook: Option<Arc<Codebook>>,
     frames_submitted: u64,
     decoded_submitted: u64,
     content: ContentHasher,
@@ -224,13 +230,9 @@ impl<R: BufRead> Decoder<R> {
                 })
             }
         };
-        if header.codebook_id != 0 || header.codebook_hash != 0 {
-            return Err(Error::Codebook {
-                id: header.codebook_id,
-                hash: header.codebook_hash,
-                offset,
-            });
-        }
+        let codebook =
+            self.options
+                .find_codebook(header.codebook_id, header.codebook_hash, offset)?;
         let per_thread = decode_memory_per_thread(header.max_frame_size, header.context_log);
         if per_thread > self.options.memory_limit {
             return Err(Error::MemoryLimit {
@@ -253,6 +255,7 @@ impl<R: BufRead> Decoder<R> {
         }
         self.stream = Some(StreamState {
             header,
+            codebook,
             frames_submitted: 0,
             decoded_submitted: 0,
             content: content_hasher(),
@@ -321,6 +324,7 @@ impl<R: BufRead> Decoder<R> {
         let job = DecodeJob {
             header,
             context_log: stream.header.context_log,
+            codebook: stream.codebook.clone(),
             payload,
             stream_offset: offset,
             frame_bytes,

@@ -7,13 +7,16 @@
 //! original minus exactly the reported ranges. Memory stays bounded by one frame.
 
 use crate::checksum::content_hash;
+use crate::codebook::Codebook;
 use crate::error::{Error, Result};
 use crate::format::{
     self, FrameHeader, StreamHeader, END_MAGIC, FOOTER_MAGIC, FRAME_MAGIC, MAX_FRAME_SIZE,
     STREAM_MAGIC, TRAILER_LEN,
 };
+use crate::options::DecoderOptions;
 use crate::{frame, wordcm};
 use std::io::{self, Read, Write};
+use std::sync::Arc;
 
 /// A stretch of the original content that could not be recovered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +91,8 @@ struct Cursor {
     expected: u64,
     max_frame: u64,
     context_log: u8,
+    /// The codebook the stream header names, if the caller has it.
+    codebook: Option<Arc<Codebook>>,
     in_stream: bool,
 }
 
@@ -98,10 +103,11 @@ impl Cursor {
 }
 
 /// Recovers what can be recovered from `input` into `output`; `on_lost` hears about each loss
-/// as soon as it is known.
+/// as soon as it is known. Frames coded over a codebook that `options` lack are lost.
 pub fn recover<R: Read, W: Write>(
     input: R,
     mut output: W,
+    options: &DecoderOptions,
     mut on_lost: impl FnMut(&LostRange),
 ) -> Result<RecoverySummary> {
     let mut scan = Scanner {
@@ -117,6 +123,7 @@ pub fn recover<R: Read, W: Write>(
         expected: 0,
         max_frame: MAX_FRAME_SIZE,
         context_log: wordcm::MAX_TABLE_LOG,
+        codebook: None,
         in_stream: false,
     };
     let mut lose =
@@ -150,6 +157,10 @@ pub fn recover<R: Read, W: Write>(
                 }
                 cur.max_frame = header.max_frame_size;
                 cur.context_log = header.context_log;
+                cur.codebook = options
+                    .find_codebook(header.codebook_id, header.codebook_hash, at)
+                    .ok()
+                    .flatten();
                 cur.expected = 0;
                 cur.in_stream = true;
                 seen_structure = true;
@@ -196,6 +207,7 @@ pub fn recover<R: Read, W: Write>(
                         &frame[used..total],
                         header.decoded_size as usize,
                         cur.context_log,
+                        cur.codebook.as_deref(),
                         &mut payload_out,
                     )
                     .is_ok()

@@ -6,11 +6,13 @@
 //! is an error rather than wrong bytes. Concatenated streams are indexed one after another.
 
 use crate::checksum::content_hash;
+use crate::codebook::Codebook;
 use crate::error::{Error, Result};
 use crate::format::{self, FrameHeader, IndexEntry, StreamHeader, TRAILER_LEN};
 use crate::frame;
 use crate::options::{decode_memory_per_thread, DecoderOptions};
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::sync::Arc;
 
 /// Where one frame is, in the file and in the content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,10 +250,12 @@ fn read_parsed<T>(
 }
 
 /// Reads one frame through the index and decodes it, checking the frame against its entry.
+/// `codebook` is the one its stream header names.
 pub fn decode_frame_at<R: Read + Seek>(
     r: &mut R,
     index: &SeekIndex,
     frame_no: usize,
+    codebook: Option<&Codebook>,
     out: &mut Vec<u8>,
 ) -> Result<()> {
     let loc = index.frames[frame_no];
@@ -293,6 +297,7 @@ pub fn decode_frame_at<R: Read + Seek>(
         &payload,
         header.decoded_size as usize,
         stream.header.context_log,
+        codebook,
         out,
     )
     .map_err(|source| Error::Payload {
@@ -314,6 +319,8 @@ pub fn decode_frame_at<R: Read + Seek>(
 pub struct SeekableDecoder<R: Read + Seek> {
     inner: R,
     index: SeekIndex,
+    /// The codebook each stream's header names.
+    codebooks: Vec<Option<Arc<Codebook>>>,
     pos: u64,
     cached: Option<(usize, Vec<u8>)>,
 }
@@ -322,14 +329,10 @@ impl<R: Read + Seek> SeekableDecoder<R> {
     /// Opens a seekable stream, reading its index; `options.memory_limit` bounds the frame size.
     pub fn new(mut inner: R, options: &DecoderOptions) -> Result<Self> {
         let index = SeekIndex::read(&mut inner)?;
+        let mut codebooks = Vec::with_capacity(index.streams.len());
         for s in &index.streams {
-            if s.header.codebook_id != 0 || s.header.codebook_hash != 0 {
-                return Err(Error::Codebook {
-                    id: s.header.codebook_id,
-                    hash: s.header.codebook_hash,
-                    offset: s.file_offset,
-                });
-            }
+            let (id, hash) = (s.header.codebook_id, s.header.codebook_hash);
+            codebooks.push(options.find_codebook(id, hash, s.file_offset)?);
             let needed = decode_memory_per_thread(s.header.max_frame_size, s.header.context_log);
             if needed > options.memory_limit {
                 return Err(Error::MemoryLimit {
@@ -341,6 +344,7 @@ impl<R: Read + Seek> SeekableDecoder<R> {
         Ok(SeekableDecoder {
             inner,
             index,
+            codebooks,
             pos: 0,
             cached: None,
         })
@@ -368,7 +372,8 @@ impl<R: Read + Seek> Read for SeekableDecoder<R> {
         if self.cached.as_ref().is_none_or(|(n, _)| *n != frame_no) {
             let mut data = self.cached.take().map(|(_, d)| d).unwrap_or_default();
             data.clear();
-            decode_frame_at(&mut self.inner, &self.index, frame_no, &mut data)?;
+            let codebook = self.codebooks[self.index.frames[frame_no].stream].as_deref();
+            decode_frame_at(&mut self.inner, &self.index, frame_no, codebook, &mut data)?;
             self.cached = Some((frame_no, data));
         }
         let (_, data) = self.cached.as_ref().expect("just decoded");

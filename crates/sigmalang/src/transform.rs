@@ -9,6 +9,7 @@
 //! designed for that: codes are bytes ≥ 0x80, flags are control bytes, everything else is the
 //! text's own bytes. `docs/FORMAT.md` specifies the byte layout.
 
+use crate::codebook::Codebook;
 use crate::glyph::{Case, Glyph, GlyphType};
 use crate::primitive::Primitive;
 use crate::token::{is_ascii_letter, starts_with_letter, TokenKind, Tokenizer};
@@ -48,6 +49,16 @@ fn is_whitespace(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
+/// A codebook the transform may start the Σ-bank with.
+#[derive(Clone, Copy)]
+pub struct Prior<'a> {
+    /// The stream's codebook.
+    pub codebook: &'a Codebook,
+    /// The least share of the frame's word and symbol occurrences that must be codebook
+    /// entries for the transform to use it.
+    pub min_coverage: f64,
+}
+
 /// The per-frame parameters of the transform, stored in the frame payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {
@@ -57,7 +68,9 @@ pub struct Params {
     pub one_byte_codes: u8,
     /// Number of code prefixes that start a two-byte code.
     pub two_byte_prefixes: u8,
-    /// Number of Σ-bank entries.
+    /// Whether the Σ-bank starts with the stream's codebook's entries (payload mode 2).
+    pub codebook: bool,
+    /// Number of Σ-bank entries in the block's bank section (after the codebook's, if any).
     pub bank_entries: u64,
     /// Length of the bank section at the start of the block.
     pub bank_bytes: u64,
@@ -74,7 +87,7 @@ pub struct Transformed {
 }
 
 /// Lowercases `word` into `out` as far as a [`Case`] flag can restore it.
-fn fold_into(word: &[u8], out: &mut Vec<u8>) -> Case {
+pub(crate) fn fold_into(word: &[u8], out: &mut Vec<u8>) -> Case {
     out.clear();
     out.extend_from_slice(word);
     let uppers = word.iter().filter(|b| b.is_ascii_uppercase()).count();
@@ -151,12 +164,16 @@ fn split_cost(prefix: &[u64], n1: usize, n2: usize) -> Option<u64> {
 ///
 /// `min_count` is how often an ASCII word must occur in the frame to be banked; `deltas`
 /// turns on DELTA glyphs for words their predecessor predicts; `sorted_tiers` orders the
-/// entries with two- and three-byte codes alphabetically rather than by frequency.
+/// frame's entries with two- and three-byte codes alphabetically rather than by frequency.
+/// With a `prior` codebook that covers enough of the frame, the Σ-bank starts with its
+/// entries, in its order; the frame's own entries follow, and only they are spelled in the
+/// block.
 pub fn encode(
     input: &[u8],
     min_count: u32,
     deltas: bool,
     sorted_tiers: bool,
+    prior: Option<Prior<'_>>,
 ) -> Option<Transformed> {
     // Pass 1: give every distinct word and symbol an id, count them, note each occurrence's
     // id and case (pass 2 then neither folds nor hashes again), and vote on the implicit
@@ -198,29 +215,49 @@ pub fn encode(
         *slot = with > without;
     }
 
-    // Bank: everything that cannot be spelled, plus words frequent enough; most frequent first.
+    // Bank: the codebook's entries, then everything else that cannot be spelled, plus words
+    // frequent enough; most frequent first.
     let mut keys: Vec<Box<[u8]>> = vec![Box::default(); counts.len()];
     for (key, id) in ids {
         keys[id as usize] = key;
     }
+    let mut prior_ranks: Vec<Option<u32>> = match prior {
+        Some(p) => keys.iter().map(|key| p.codebook.rank(key)).collect(),
+        None => Vec::new(),
+    };
+    let covered: u64 = (prior_ranks.iter().zip(&counts))
+        .filter(|(rank, _)| rank.is_some())
+        .map(|(_, &count)| u64::from(count))
+        .sum();
+    let total: u64 = counts.iter().map(|&count| u64::from(count)).sum();
+    let codebook = prior
+        .filter(|p| covered as f64 >= p.min_coverage * total as f64)
+        .map(|p| p.codebook);
+    if codebook.is_none() {
+        prior_ranks.clear();
+    }
+    let prior_rank = |id: usize| prior_ranks.get(id).copied().flatten();
+    let prior_len = codebook.map_or(0, Codebook::len);
     let mut bank: Vec<(u32, u32)> = counts
         .iter()
         .enumerate()
-        .filter(|&(id, &count)| count >= min_count || !is_spellable(&keys[id]))
+        .filter(|&(id, &count)| {
+            (count >= min_count || !is_spellable(&keys[id])) && prior_rank(id).is_none()
+        })
         .map(|(id, &count)| (id as u32, count))
         .collect();
     let key = |id: u32| &*keys[id as usize];
     bank.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| key(a.0).cmp(key(b.0))));
-    if bank.len() > MAX_BANK {
+    if prior_len + bank.len() > MAX_BANK {
         let must = bank
             .iter()
             .filter(|&&(id, _)| !is_spellable(key(id)))
             .count();
-        if must > MAX_BANK {
+        if prior_len + must > MAX_BANK {
             return None;
         }
         // Drop the rarest spellable words until the rest fits.
-        let mut spare = MAX_BANK - must;
+        let mut spare = MAX_BANK - prior_len - must;
         bank.retain(|&(id, _)| {
             if !is_spellable(key(id)) {
                 return true;
@@ -230,19 +267,28 @@ pub fn encode(
             keep
         });
     }
-    let mut prefix = Vec::with_capacity(bank.len() + 1);
+    // Occurrences by rank: the codebook's entries (those the frame uses), then the frame's.
+    let mut rank_counts = vec![0u32; prior_len];
+    for (&rank, &count) in prior_ranks.iter().zip(&counts) {
+        if let Some(rank) = rank {
+            rank_counts[rank as usize] = count;
+        }
+    }
+    rank_counts.extend(bank.iter().map(|&(_, count)| count));
+    let bank_len = rank_counts.len();
+    let mut prefix = Vec::with_capacity(bank_len + 1);
     prefix.push(0u64);
-    for (_, count) in &bank {
-        prefix.push(prefix.last().unwrap() + u64::from(*count));
+    for &count in &rank_counts {
+        prefix.push(prefix.last().unwrap() + u64::from(count));
     }
     // With at most 128 entries every word gets a one-byte code: the search below would find
     // exactly that split first.
-    let mut best = if bank.len() <= 128 {
-        (0, bank.len(), 0)
+    let mut best = if bank_len <= 128 {
+        (0, bank_len, 0)
     } else {
         (u64::MAX, 0, 0)
     };
-    for n1 in (0..=128).filter(|_| bank.len() > 128) {
+    for n1 in (0..=128).filter(|_| bank_len > 128) {
         for n2 in 0..=128 - n1 {
             if let Some(cost) = split_cost(&prefix, n1, n2) {
                 if cost < best.0 {
@@ -252,19 +298,22 @@ pub fn encode(
         }
     }
     let (_, n1, n2) = best;
-    // Within the two- and three-byte tiers the order is free (each entry keeps its code
-    // length). Alphabetical order lets the bank, which the context model codes first, share
-    // its entries' prefixes, and costs that model's codes nothing; the BWT stage does
-    // slightly better with frequency order.
+    // Within the two- and three-byte tiers the order of the frame's own entries is free (each
+    // keeps its code length). Alphabetical order lets the bank, which the context model codes
+    // first, share its entries' prefixes, and costs that model's codes nothing; the BWT stage
+    // does slightly better with frequency order.
     if sorted_tiers {
-        let two_byte_end = (n1 + 128 * n2).min(bank.len());
-        bank[n1..two_byte_end].sort_unstable_by(|a, b| key(a.0).cmp(key(b.0)));
-        bank[two_byte_end..].sort_unstable_by(|a, b| key(a.0).cmp(key(b.0)));
+        let two_byte_end = (n1 + 128 * n2).min(bank_len);
+        let own =
+            |from: usize, to: usize| from.max(prior_len) - prior_len..to.max(prior_len) - prior_len;
+        bank[own(n1, two_byte_end)].sort_unstable_by(|a, b| key(a.0).cmp(key(b.0)));
+        bank[own(two_byte_end, bank_len)].sort_unstable_by(|a, b| key(a.0).cmp(key(b.0)));
     }
 
     let mut block = Vec::with_capacity(input.len() / 2);
-    let mut rank_of = vec![None; keys.len()];
-    for (rank, &(id, _)) in bank.iter().enumerate() {
+    let mut rank_of = prior_ranks;
+    rank_of.resize(keys.len(), None);
+    for (rank, &(id, _)) in (prior_len..).zip(&bank) {
         let key = key(id);
         block.extend_from_slice(key);
         block.push(if starts_with_letter(key) {
@@ -278,7 +327,7 @@ pub fn encode(
 
     // Pass 2: emit the glyph stream.
     let mut glyphs = [0u64; 4];
-    let mut context = Successors::new(if deltas { bank.len() } else { 0 });
+    let mut context = Successors::new(if deltas { bank_len } else { 0 });
     let mut tokens = Tokenizer::new(input).peekable();
     let mut occurrences = occurrences.iter();
     let mut next_word = || {
@@ -361,6 +410,7 @@ pub fn encode(
             implied_space,
             one_byte_codes: n1 as u8,
             two_byte_prefixes: n2 as u8,
+            codebook: codebook.is_some(),
             bank_entries: bank.len() as u64,
             bank_bytes: bank_bytes as u64,
         },
@@ -442,6 +492,8 @@ pub enum TransformError {
     BadFlag,
     /// The stream decodes to more bytes than the frame declares.
     TooLong,
+    /// The bank starts with a codebook the stream has not named.
+    NoCodebook,
 }
 
 /// The Σ-bank of a frame, as parsed from its block.
@@ -452,14 +504,24 @@ pub struct Bank<'a> {
 
 impl<'a> Bank<'a> {
     /// Parses the bank section (`entries` entries, each followed by [`WORD_END`] or
-    /// [`SYMBOL_END`]).
-    pub fn parse(section: &'a [u8], entries: u64) -> Result<Self, TransformError> {
+    /// [`SYMBOL_END`]); the bank starts with the `codebook`'s entries if one is given.
+    pub fn parse(
+        section: &'a [u8],
+        entries: u64,
+        codebook: Option<&'a Codebook>,
+    ) -> Result<Self, TransformError> {
         // Every entry takes at least two bytes, so a count beyond that is a lie, not an allocation.
         if entries > section.len() as u64 / 2 {
             return Err(TransformError::BadBank);
         }
-        let mut list = Vec::with_capacity(entries as usize);
-        let mut words = Vec::with_capacity(entries as usize);
+        let prior = codebook.map_or(0, Codebook::len);
+        let mut list = Vec::with_capacity(prior + entries as usize);
+        let mut words = Vec::with_capacity(prior + entries as usize);
+        for rank in 0..prior {
+            let (entry, is_word) = codebook.expect("prior > 0").entry(rank);
+            list.push(entry);
+            words.push(is_word);
+        }
         let mut rest = section;
         while !rest.is_empty() {
             let end = rest
@@ -473,13 +535,33 @@ impl<'a> Bank<'a> {
             words.push(rest[end] == WORD_END);
             rest = &rest[end + 1..];
         }
-        if list.len() as u64 != entries {
+        if (list.len() - prior) as u64 != entries {
             return Err(TransformError::BadBank);
         }
         Ok(Bank {
             entries: list,
             words,
         })
+    }
+
+    /// Splits a transformed block into its Σ-bank (over `codebook` if `params` say so) and
+    /// its glyph stream.
+    pub fn of_block(
+        params: &Params,
+        block: &'a [u8],
+        codebook: Option<&'a Codebook>,
+    ) -> Result<(Self, &'a [u8]), TransformError> {
+        let bank_bytes = usize::try_from(params.bank_bytes).map_err(|_| TransformError::BadBank)?;
+        if bank_bytes > block.len() {
+            return Err(TransformError::BadBank);
+        }
+        let (section, stream) = block.split_at(bank_bytes);
+        let prior = match (params.codebook, codebook) {
+            (false, _) => None,
+            (true, Some(book)) => Some(book),
+            (true, None) => return Err(TransformError::NoCodebook),
+        };
+        Ok((Bank::parse(section, params.bank_entries, prior)?, stream))
     }
 
     /// Whether entry `rank` is a word (rather than a symbol).
@@ -747,18 +829,16 @@ impl<'p> Renderer<'p> {
 }
 
 /// Inverts [`encode`]: appends the frame's text to `out`, failing if it would exceed `max_len` bytes.
+///
+/// `codebook` is the stream's; it must be given if `params` say the bank starts with it.
 pub fn decode(
     params: &Params,
     block: &[u8],
     max_len: usize,
+    codebook: Option<&Codebook>,
     out: &mut Vec<u8>,
 ) -> Result<(), TransformError> {
-    let bank_bytes = usize::try_from(params.bank_bytes).map_err(|_| TransformError::BadBank)?;
-    if bank_bytes > block.len() {
-        return Err(TransformError::BadBank);
-    }
-    let (section, stream) = block.split_at(bank_bytes);
-    let bank = Bank::parse(section, params.bank_entries)?;
+    let (bank, stream) = Bank::of_block(params, block, codebook)?;
     let limit = out.len() + max_len;
     // The decoded size is known (and bounded by the payload's size), so the output is
     // allocated once: growing it by doubling would hold the old and the new buffer at once.
@@ -778,13 +858,13 @@ mod tests {
     use super::*;
 
     fn round_trip(text: &[u8]) -> Option<usize> {
-        let t = encode(text, 2, false, false)?;
-        let d = encode(text, 2, true, true)?;
+        let t = encode(text, 2, false, false, None)?;
+        let d = encode(text, 2, true, true, None)?;
         let mut back = Vec::new();
-        decode(&d.params, &d.block, text.len(), &mut back).unwrap();
+        decode(&d.params, &d.block, text.len(), None, &mut back).unwrap();
         assert_eq!(back, text, "with DELTA glyphs and sorted tiers");
         let mut out = Vec::new();
-        decode(&t.params, &t.block, text.len(), &mut out).unwrap();
+        decode(&t.params, &t.block, text.len(), None, &mut out).unwrap();
         assert_eq!(out, text, "{:?}", String::from_utf8_lossy(text));
         Some(t.block.len())
     }
@@ -813,19 +893,20 @@ mod tests {
     #[test]
     fn predicted_words_become_delta_glyphs() {
         let text = "of the house, of the garden; of the sea and of the sky ".repeat(30);
-        let t = encode(text.as_bytes(), 2, true, false).unwrap();
+        let t = encode(text.as_bytes(), 2, true, false, None).unwrap();
         assert!(t.glyphs[GlyphType::Delta as usize] > 60, "{:?}", t.glyphs);
-        let plain = encode(text.as_bytes(), 2, false, false).unwrap();
+        let plain = encode(text.as_bytes(), 2, false, false, None).unwrap();
         assert_eq!(plain.glyphs[GlyphType::Delta as usize], 0);
     }
 
     #[test]
     fn frequent_words_get_short_codes() {
         let text = "alpha beta alpha gamma alpha beta delta ".repeat(50);
-        let t = encode(text.as_bytes(), 2, false, false).unwrap();
+        let t = encode(text.as_bytes(), 2, false, false, None).unwrap();
         let bank = Bank::parse(
             &t.block[..t.params.bank_bytes as usize],
             t.params.bank_entries,
+            None,
         )
         .unwrap();
         assert_eq!(bank.entries()[0], b"alpha");
@@ -851,6 +932,7 @@ mod tests {
             Bank::parse(
                 &t.block[..t.params.bank_bytes as usize],
                 t.params.bank_entries,
+                None,
             )
             .unwrap()
             .entries()
@@ -858,8 +940,8 @@ mod tests {
             .map(|e| e.to_vec())
             .collect::<Vec<_>>()
         };
-        let by_frequency = encode(text.as_bytes(), 2, false, false).unwrap();
-        let sorted = encode(text.as_bytes(), 2, false, true).unwrap();
+        let by_frequency = encode(text.as_bytes(), 2, false, false, None).unwrap();
+        let sorted = encode(text.as_bytes(), 2, false, true, None).unwrap();
         let n1 = usize::from(sorted.params.one_byte_codes);
         assert_eq!(by_frequency.block.len(), sorted.block.len());
         let (a, b) = (bank_of(&by_frequency), bank_of(&sorted));
@@ -867,7 +949,7 @@ mod tests {
         assert_eq!(a[..n1], b[..n1]);
         assert!(b[n1..].windows(2).all(|w| w[0] < w[1]));
         let mut back = Vec::new();
-        decode(&sorted.params, &sorted.block, text.len(), &mut back).unwrap();
+        decode(&sorted.params, &sorted.block, text.len(), None, &mut back).unwrap();
         assert_eq!(back, text.as_bytes());
     }
 
@@ -877,28 +959,29 @@ mod tests {
             implied_space: [false; 256],
             one_byte_codes: 1,
             two_byte_prefixes: 1,
+            codebook: false,
             bank_entries: 1,
             bank_bytes: 2,
         };
         let mut out = Vec::new();
         assert_eq!(
-            decode(&params, b"a\0\x82", 100, &mut out),
+            decode(&params, b"a\0\x82", 100, None, &mut out),
             Err(TransformError::BadCode)
         );
         assert_eq!(
-            decode(&params, b"a\0\x81", 100, &mut out),
+            decode(&params, b"a\0\x81", 100, None, &mut out),
             Err(TransformError::BadCode)
         );
         assert_eq!(
-            decode(&params, b"a\0\x02,", 100, &mut out),
+            decode(&params, b"a\0\x02,", 100, None, &mut out),
             Err(TransformError::BadFlag)
         );
         assert_eq!(
-            decode(&params, b"a\0\x06", 100, &mut out),
+            decode(&params, b"a\0\x06", 100, None, &mut out),
             Err(TransformError::BadFlag)
         );
         assert_eq!(
-            decode(&params, b"a\0\x80\x80\x80", 2, &mut out),
+            decode(&params, b"a\0\x80\x80\x80", 2, None, &mut out),
             Err(TransformError::TooLong)
         );
         let two_entries = Params {
@@ -906,8 +989,56 @@ mod tests {
             ..params
         };
         assert_eq!(
-            decode(&two_entries, b"a\0b\0", 100, &mut out),
+            decode(&two_entries, b"a\0b\0", 100, None, &mut out),
             Err(TransformError::BadBank)
         );
+        let over_codebook = Params {
+            codebook: true,
+            ..params
+        };
+        assert_eq!(
+            decode(&over_codebook, b"a\0\x80", 100, None, &mut out),
+            Err(TransformError::NoCodebook)
+        );
+    }
+
+    fn prior(codebook: &Codebook, min_coverage: f64) -> Option<Prior<'_>> {
+        Some(Prior {
+            codebook,
+            min_coverage,
+        })
+    }
+
+    #[test]
+    fn over_a_codebook_only_the_frames_own_entries_are_spelled() {
+        let english = Codebook::english();
+        let text = "The river ran past the old mill, and the miller's zyzzyva zyzzyva zyzzyva \
+                    watched the river from the window. "
+            .repeat(3);
+        for (deltas, sorted) in [(false, false), (true, true)] {
+            let t = encode(text.as_bytes(), 2, deltas, sorted, prior(&english, 0.0)).unwrap();
+            assert!(t.params.codebook);
+            let (bank, _) = Bank::of_block(&t.params, &t.block, Some(&english)).unwrap();
+            assert_eq!(bank.entries().len(), english.len() + 1);
+            assert_eq!(&t.block[..t.params.bank_bytes as usize], b"zyzzyva\0");
+            let mut back = Vec::new();
+            decode(&t.params, &t.block, text.len(), Some(&english), &mut back).unwrap();
+            assert_eq!(back, text.as_bytes());
+            let without = encode(text.as_bytes(), 2, deltas, sorted, None).unwrap();
+            assert!(t.block.len() < without.block.len());
+        }
+    }
+
+    #[test]
+    fn a_codebook_that_covers_too_little_is_not_used() {
+        let english = Codebook::english();
+        // 4 of the 8 words are English.
+        let text = "the xq of zv and wj to kk ".repeat(4);
+        let covered = |min| {
+            let t = encode(text.as_bytes(), 2, false, false, prior(&english, min)).unwrap();
+            t.params.codebook
+        };
+        assert!(covered(0.5));
+        assert!(!covered(0.51));
     }
 }

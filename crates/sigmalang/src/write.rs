@@ -7,6 +7,7 @@
 //! every pattern of `write` calls.
 
 use crate::checksum::{content_hash, content_hasher, header_crc, ContentHasher};
+use crate::codebook::Codebook;
 use crate::error::Error;
 use crate::format::{self, FooterHead, FrameHeader, IndexEntry, StreamHeader};
 use crate::frame::{self, CodecParams};
@@ -29,10 +30,15 @@ struct EncodedFrame {
     stat: FrameStat,
 }
 
-fn encode_job(params: &CodecParams, gate: &MemoryGate, job: FrameJob) -> EncodedFrame {
+fn encode_job(
+    params: &CodecParams,
+    codebook: Option<&Codebook>,
+    gate: &MemoryGate,
+    job: FrameJob,
+) -> EncodedFrame {
     let started = Instant::now();
     let (decoded_size, hash) = (job.data.len() as u64, content_hash(&job.data));
-    let encoded = frame::encode_gated(job.data, params, gate);
+    let encoded = frame::encode_gated(job.data, params, codebook, gate);
     let header = FrameHeader {
         method: encoded.method,
         index: job.index,
@@ -85,6 +91,8 @@ pub struct Encoder<W: Write> {
     index: Vec<IndexEntry>,
     header_written: bool,
     context_log: u8,
+    /// The codebook's id and hash for the stream header; (0, 0) for none.
+    codebook: (u32, u64),
     poisoned: bool,
     stats: StreamStats,
     started: Option<Instant>,
@@ -101,19 +109,24 @@ impl<W: Write> Encoder<W> {
         let threads = options.effective_threads();
         let params = options.codec_params();
         let gate = MemoryGate::new(MemoryGate::permits(threads, options.effective_frame_size()));
+        let codebook = options.codebook.clone();
+        let codebook_fields = codebook.as_ref().map_or((0, 0), |b| (b.id(), b.hash()));
         Encoder {
             writer: Some(writer),
             frame_size: options.effective_frame_size() as usize,
             buffer: Vec::new(),
             // One frame per worker in flight: reading the next frame takes far less time than
             // coding one, and a frame more per worker would cost 24 MiB at the default level.
-            pool: OrderedPool::new(threads, threads, move |job| encode_job(&params, &gate, job)),
+            pool: OrderedPool::new(threads, threads, move |job| {
+                encode_job(&params, codebook.as_deref(), &gate, job)
+            }),
             next_index: 0,
             next_offset: 0,
             hasher: content_hasher(),
             index: Vec::new(),
             header_written: false,
             context_log: options.context_log(),
+            codebook: codebook_fields,
             poisoned: false,
             stats: StreamStats::default(),
             started: None,
@@ -146,8 +159,8 @@ impl<W: Write> Encoder<W> {
                 flags: 0,
                 max_frame_size: self.frame_size as u64,
                 context_log: self.context_log,
-                codebook_id: 0,
-                codebook_hash: 0,
+                codebook_id: self.codebook.0,
+                codebook_hash: self.codebook.1,
             }
             .write(&mut bytes);
             self.writer().write_all(&bytes)?;

@@ -69,3 +69,25 @@ fn workers_taking_turns_make_the_one_thread_stream() {
     let back = decode_all(&two, DecoderOptions::default().threads(2)).unwrap();
     assert!(back == slice, "round trip differs");
 }
+
+/// The built-in English codebook is what `scripts/train-english-codebook.sh` makes: the 16,384
+/// most frequent words of the last 20,000,000 bytes of text-100m.txt, id 1. Streams name it by
+/// its hash, so the committed file must never drift from its recipe.
+#[test]
+fn the_english_codebook_is_reproducible() {
+    use sigmalang::codebook::{Codebook, Trainer, DEFAULT_ENTRIES, ENGLISH_ID};
+    let text = std::fs::read(corpora().join("text-100m.txt")).unwrap();
+    let mut trainer = Trainer::new();
+    for piece in text[text.len() - 20_000_000..].chunks(1 << 20) {
+        trainer.feed(piece);
+    }
+    let trained = trainer.finish(DEFAULT_ENTRIES).with_id(ENGLISH_ID);
+    let committed =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("codebooks/english.sigmacb"))
+            .unwrap();
+    assert!(
+        trained.to_bytes() == committed,
+        "the training recipe changed"
+    );
+    assert_eq!(*Codebook::english(), trained);
+}

@@ -145,7 +145,10 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let text = text();
-        let stream = encode_all(&text, &EncoderOptions::default().frame_size(1024));
+        // No codebook: the header's codebook fields are then zero, which the tests below
+        // patch to name one.
+        let options = EncoderOptions::default().frame_size(1024).codebook(None);
+        let stream = encode_all(&text, &options);
         let layout = layout(&stream);
         // What the tests below rely on.
         assert!(layout.frames.len() >= 4, "{layout:?}");
@@ -474,6 +477,27 @@ fn stream_header_fields_with_a_correct_crc() {
         },
         "unknown codebook",
     );
+    // Naming a codebook the decoder has is fine, whether or not a frame is coded over it.
+    let english = sigmalang::codebook::Codebook::english();
+    let s = patched(&|s| {
+        s[CODEBOOK_ID].copy_from_slice(&english.id().to_le_bytes());
+        s[CODEBOOK_HASH].copy_from_slice(&english.hash().to_le_bytes());
+    });
+    assert_eq!(decode_all(&s, DecoderOptions::default()).unwrap(), text());
+    // The id alone does not identify a codebook: the hash must match too.
+    let s = patched(&|s| {
+        s[CODEBOOK_ID].copy_from_slice(&english.id().to_le_bytes());
+        s[CODEBOOK_HASH].copy_from_slice(&(english.hash() ^ 1).to_le_bytes());
+    });
+    assert_error(
+        &s,
+        Error::Codebook {
+            id: english.id(),
+            hash: english.hash() ^ 1,
+            offset: 0,
+        },
+        "the English codebook's id with another hash",
+    );
 }
 
 #[test]
@@ -500,28 +524,28 @@ fn wrong_magic_is_not_sigma() {
 }
 
 #[test]
-fn version_6_is_unsupported_whatever_follows() {
+fn version_7_is_unsupported_whatever_follows() {
     let f = fixture();
     let mut s = f.stream.clone();
-    s[VERSION] = 6;
+    s[VERSION] = 7;
     assert_error(
         &s,
         Error::UnsupportedVersion {
-            version: 6,
+            version: 7,
             offset: 0,
         },
-        "version 6, stale CRC",
+        "version 7, stale CRC",
     );
-    // A version-6 header may have any layout: only magic and version are read.
-    let mut s = b"\xFE\xCE\xA3L\x06".to_vec();
+    // A version-7 header may have any layout: only magic and version are read.
+    let mut s = b"\xFE\xCE\xA3L\x07".to_vec();
     s.extend_from_slice(&[0xFF; 3]);
     assert_error(
         &s,
         Error::UnsupportedVersion {
-            version: 6,
+            version: 7,
             offset: 0,
         },
-        "version 6, short",
+        "version 7, short",
     );
 }
 

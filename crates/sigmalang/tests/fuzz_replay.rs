@@ -54,3 +54,13 @@ fn decode_payload() {
 fn recover_scanner() {
     replay("recover_scanner", contracts::recover_scanner);
 }
+
+#[test]
+fn codebook_file() {
+    replay("codebook_file", contracts::codebook_file);
+}
+
+#[test]
+fn trained_codebook() {
+    replay("trained_codebook", contracts::trained_codebook);
+}

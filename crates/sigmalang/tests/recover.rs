@@ -2,7 +2,7 @@
 //! single damaged byte costs at most the frame it hit.
 
 use sigmalang::recover::{recover, LostRange};
-use sigmalang::{encode_all, EncoderOptions};
+use sigmalang::{encode_all, DecoderOptions, EncoderOptions};
 
 fn text() -> Vec<u8> {
     let mut out = Vec::new();
@@ -37,7 +37,7 @@ fn an_intact_stream_recovers_completely() {
     let original = text();
     let stream = encode_all(&original, &EncoderOptions::default().frame_size(4096));
     let mut out = Vec::new();
-    let summary = recover(&stream[..], &mut out, |_| {}).unwrap();
+    let summary = recover(&stream[..], &mut out, &DecoderOptions::default(), |_| {}).unwrap();
     assert!(summary.lost.is_empty());
     assert_eq!(out, original);
 }
@@ -51,7 +51,7 @@ fn every_damaged_byte_costs_at_most_its_frame() {
         let mut bad = stream.clone();
         bad[at] ^= 0x41;
         let mut out = Vec::new();
-        let summary = recover(&bad[..], &mut out, |_| {}).unwrap();
+        let summary = recover(&bad[..], &mut out, &DecoderOptions::default(), |_| {}).unwrap();
         assert_eq!(out, expected(&original, &summary.lost), "damage at {at}");
         let known: u64 = summary
             .lost
@@ -74,7 +74,7 @@ fn a_stream_without_footer_followed_by_another_reports_only_real_losses() {
     // Cut the first stream's footer off (its last 20 bytes hold part of it).
     let joined = [&first[..first.len() - 20], &second[..]].concat();
     let mut out = Vec::new();
-    let summary = recover(&joined[..], &mut out, |_| {}).unwrap();
+    let summary = recover(&joined[..], &mut out, &DecoderOptions::default(), |_| {}).unwrap();
     assert_eq!(out, [&original[..], b"second stream"].concat());
     assert_eq!(summary.lost.len(), 1, "{:?}", summary.lost);
     assert_eq!(summary.lost[0].start, Some(original.len() as u64));
@@ -86,7 +86,13 @@ fn truncation_reports_an_open_ended_loss() {
     let original = text();
     let stream = encode_all(&original, &EncoderOptions::default().frame_size(4096));
     let mut out = Vec::new();
-    let summary = recover(&stream[..stream.len() / 2], &mut out, |_| {}).unwrap();
+    let summary = recover(
+        &stream[..stream.len() / 2],
+        &mut out,
+        &DecoderOptions::default(),
+        |_| {},
+    )
+    .unwrap();
     assert_eq!(summary.lost.last().unwrap().end, None);
     assert_eq!(out, expected(&original, &summary.lost));
     assert!(out.len() > original.len() / 3);

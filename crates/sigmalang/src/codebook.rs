@@ -1,0 +1,460 @@
+//! Codebooks: a prior Σ-bank that frames can code words against without spelling them first.
+//!
+//! A codebook is a list of case-folded words and symbols, most frequent first, learned from
+//! sample text ([`Trainer`]). A frame coded over a codebook (payload mode 2) starts its Σ-bank
+//! with the codebook's entries, so a small file's common words cost a code from the first
+//! occurrence. This module owns the codebook file format (`docs/FORMAT.md` section 18), its
+//! validation, training, and the built-in English codebook that the encoder uses by default.
+
+use crate::checksum::content_hash;
+use crate::token::{starts_with_letter, TokenKind, Tokenizer};
+use crate::transform::{self, Bank, TransformError, SYMBOL_END, WORD_END};
+use crate::varint;
+use rustc_hash::FxHashMap;
+use std::sync::{Arc, OnceLock};
+
+/// First bytes of a codebook file.
+pub const CODEBOOK_MAGIC: [u8; 4] = [0xFE, 0xCE, 0xA3, b'D'];
+/// The codebook file format version this library writes and reads.
+pub const CODEBOOK_VERSION: u8 = 1;
+/// Most entries a codebook may hold, so that a frame's own entries always fit beside them in
+/// the Σ-bank ([`transform::MAX_BANK`]).
+pub const MAX_ENTRIES: usize = 1 << 16;
+/// Entries [`Trainer::finish`] keeps unless asked otherwise: on 2 KB of English prose 16,384
+/// entries save 30 % of the payload, 4,096 save 28 %, and each costs about 7 bytes of memory
+/// and of file.
+pub const DEFAULT_ENTRIES: usize = 1 << 14;
+/// Id of the built-in English codebook. Id 0 means "no codebook" in a stream header; trained
+/// codebooks take their id from their hash and never use 0 or 1.
+pub const ENGLISH_ID: u32 = 1;
+
+/// The built-in English codebook: the 16,384 most frequent words and symbols of the last 20 MB
+/// of the shared prose corpus, as `scripts/train-english-codebook.sh` makes it. Streams record
+/// its id and hash, so this file can never change; a better one would get a new id.
+const ENGLISH: &[u8] = include_bytes!("../codebooks/english.sigmacb");
+
+/// Why bytes are not a usable codebook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CodebookError {
+    /// The bytes do not start with [`CODEBOOK_MAGIC`].
+    #[error("not a ΣLANG codebook (bad magic)")]
+    NotCodebook,
+    /// The codebook was written by a newer format.
+    #[error("unsupported codebook version {0}")]
+    UnsupportedVersion(u8),
+    /// The file ends before its declared contents.
+    #[error("codebook is truncated")]
+    Truncated,
+    /// The stored hash does not match the entries.
+    #[error("codebook checksum mismatch")]
+    Checksum,
+    /// The entries are malformed: `what` says how.
+    #[error("malformed codebook: {0}")]
+    Entries(&'static str),
+    /// Bytes follow the codebook.
+    #[error("trailing bytes after the codebook")]
+    TrailingData,
+}
+
+/// A validated codebook, ready for the encoder and the decoder.
+pub struct Codebook {
+    id: u32,
+    hash: u64,
+    section: Vec<u8>,
+    /// Where each entry ends in `section` (at its end byte).
+    ends: Vec<u32>,
+    /// Rank of each entry, by its bytes.
+    ranks: FxHashMap<Box<[u8]>, u32>,
+}
+
+impl std::fmt::Debug for Codebook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Codebook")
+            .field("id", &self.id)
+            .field("hash", &format_args!("{:016x}", self.hash))
+            .field("entries", &self.len())
+            .finish()
+    }
+}
+
+/// Codebooks are the same when their ids and hashes are: that is all a stream records.
+impl PartialEq for Codebook {
+    fn eq(&self, other: &Self) -> bool {
+        (self.id, self.hash) == (other.id, other.hash)
+    }
+}
+
+impl Eq for Codebook {}
+
+impl Codebook {
+    /// The built-in English codebook.
+    pub fn english() -> Arc<Codebook> {
+        static ENGLISH_BOOK: OnceLock<Arc<Codebook>> = OnceLock::new();
+        ENGLISH_BOOK
+            .get_or_init(|| {
+                let book = Codebook::from_bytes(ENGLISH).expect("the built-in codebook is valid");
+                assert_eq!(book.id, ENGLISH_ID, "the built-in codebook keeps its id");
+                Arc::new(book)
+            })
+            .clone()
+    }
+
+    /// Builds a codebook from its entries (a Σ-bank section: each entry's bytes, then
+    /// [`WORD_END`] if it starts with a letter, else [`SYMBOL_END`]). The id is derived from
+    /// the hash unless given.
+    fn from_section(section: Vec<u8>, id: Option<u32>) -> Result<Codebook, CodebookError> {
+        let entries = {
+            let bank = Bank::parse(&section, count_entries(&section), None).map_err(|e| {
+                debug_assert_eq!(e, TransformError::BadBank);
+                CodebookError::Entries("an entry is empty or unterminated")
+            })?;
+            let mut seen = FxHashMap::default();
+            for (rank, entry) in bank.entries().iter().enumerate() {
+                // The encoder decides an entry's kind by its first character; a codebook that
+                // said otherwise would render the word differently from how it was coded.
+                if bank.is_word(rank) != starts_with_letter(entry) {
+                    return Err(CodebookError::Entries("an entry's kind does not match it"));
+                }
+                if seen.insert(*entry, ()).is_some() {
+                    return Err(CodebookError::Entries("an entry appears twice"));
+                }
+            }
+            bank.entries().len()
+        };
+        if entries > MAX_ENTRIES {
+            return Err(CodebookError::Entries("more than 65,536 entries"));
+        }
+        let hash = content_hash(&section);
+        let mut ends = Vec::with_capacity(entries);
+        let mut ranks = FxHashMap::default();
+        let mut start = 0;
+        for (at, &b) in section.iter().enumerate() {
+            if b == WORD_END || b == SYMBOL_END {
+                ranks.insert(section[start..at].into(), ends.len() as u32);
+                ends.push(at as u32);
+                start = at + 1;
+            }
+        }
+        Ok(Codebook {
+            id: id.unwrap_or_else(|| trained_id(hash)),
+            hash,
+            section,
+            ends,
+            ranks,
+        })
+    }
+
+    /// Reads a codebook file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Codebook, CodebookError> {
+        if bytes.len() < 5 || bytes[..4] != CODEBOOK_MAGIC {
+            return Err(if CODEBOOK_MAGIC.starts_with(bytes) {
+                CodebookError::Truncated
+            } else {
+                CodebookError::NotCodebook
+            });
+        }
+        if bytes[4] != CODEBOOK_VERSION {
+            return Err(CodebookError::UnsupportedVersion(bytes[4]));
+        }
+        let mut pos = 5;
+        let id = u32::from_le_bytes(take(bytes, &mut pos, 4)?.try_into().expect("4 bytes"));
+        let entries = take_varint(bytes, &mut pos)?;
+        let len = take_varint(bytes, &mut pos)?;
+        let len = usize::try_from(len).map_err(|_| CodebookError::Truncated)?;
+        let section = take(bytes, &mut pos, len)?;
+        let hash = u64::from_le_bytes(take(bytes, &mut pos, 8)?.try_into().expect("8 bytes"));
+        if pos != bytes.len() {
+            return Err(CodebookError::TrailingData);
+        }
+        if content_hash(section) != hash {
+            return Err(CodebookError::Checksum);
+        }
+        if id == 0 {
+            return Err(CodebookError::Entries("id 0 means no codebook"));
+        }
+        if count_entries(section) != entries {
+            return Err(CodebookError::Entries("the entry count is wrong"));
+        }
+        Codebook::from_section(section.to_vec(), Some(id))
+    }
+
+    /// The same entries under another id (not 0, which means "no codebook").
+    pub fn with_id(mut self, id: u32) -> Codebook {
+        assert_ne!(id, 0, "id 0 means no codebook");
+        self.id = id;
+        self
+    }
+
+    /// The codebook file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.section.len() + 32);
+        out.extend_from_slice(&CODEBOOK_MAGIC);
+        out.push(CODEBOOK_VERSION);
+        out.extend_from_slice(&self.id.to_le_bytes());
+        varint::put(&mut out, self.len() as u64);
+        varint::put(&mut out, self.section.len() as u64);
+        out.extend_from_slice(&self.section);
+        out.extend_from_slice(&self.hash.to_le_bytes());
+        out
+    }
+
+    /// The id a stream header records.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The hash a stream header records: XXH64 of the entries.
+    pub fn hash(&self) -> u64 {
+        self.hash
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether the codebook has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Entry `rank`'s bytes and whether it is a word.
+    pub fn entry(&self, rank: usize) -> (&[u8], bool) {
+        let end = self.ends[rank] as usize;
+        let start = match rank {
+            0 => 0,
+            _ => self.ends[rank - 1] as usize + 1,
+        };
+        (&self.section[start..end], self.section[end] == WORD_END)
+    }
+
+    /// The rank of the entry spelled `key`, if there is one.
+    pub fn rank(&self, key: &[u8]) -> Option<u32> {
+        self.ranks.get(key).copied()
+    }
+}
+
+fn count_entries(section: &[u8]) -> u64 {
+    section
+        .iter()
+        .filter(|&&b| b == WORD_END || b == SYMBOL_END)
+        .count() as u64
+}
+
+/// Trained codebooks' ids come from their hash, avoiding 0 (none) and [`ENGLISH_ID`].
+fn trained_id(hash: u64) -> u32 {
+    ((hash >> 32) as u32).max(ENGLISH_ID + 1)
+}
+
+fn take<'a>(bytes: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8], CodebookError> {
+    let end = pos.checked_add(n).ok_or(CodebookError::Truncated)?;
+    let slice = bytes.get(*pos..end).ok_or(CodebookError::Truncated)?;
+    *pos = end;
+    Ok(slice)
+}
+
+fn take_varint(bytes: &[u8], pos: &mut usize) -> Result<u64, CodebookError> {
+    let (v, n) = varint::get(&bytes[*pos..]).map_err(|_| CodebookError::Truncated)?;
+    *pos += n;
+    Ok(v)
+}
+
+/// Learns a codebook from sample text: counts every case-folded word and every symbol, then
+/// keeps the most frequent.
+///
+/// Memory is bounded whatever the input: when more than [`Trainer::MAX_TRACKED`] distinct
+/// keys are counted, the rarest are forgotten (lossy counting), which can only drop keys
+/// too rare to make the codebook.
+#[derive(Default)]
+pub struct Trainer {
+    counts: FxHashMap<Box<[u8]>, u64>,
+    /// Text after the last whitespace byte fed so far: a token it ends may go on.
+    pending: Vec<u8>,
+    /// Keys counted at most this often were forgotten at some point.
+    floor: u64,
+    folded: Vec<u8>,
+}
+
+impl Trainer {
+    /// Most distinct keys counted at once.
+    pub const MAX_TRACKED: usize = 1 << 21;
+    /// Longest run without whitespace kept back for the next call; longer runs are counted
+    /// as they are (a token cut there only blurs the statistics).
+    const MAX_PENDING: usize = 1 << 20;
+
+    /// A trainer that has seen nothing.
+    pub fn new() -> Trainer {
+        Trainer::default()
+    }
+
+    /// Counts the tokens of `text`, which continues the text fed before (call
+    /// [`Trainer::end_document`] between unrelated files).
+    pub fn feed(&mut self, text: &[u8]) {
+        self.pending.extend_from_slice(text);
+        let cut = match self.pending.iter().rposition(u8::is_ascii_whitespace) {
+            Some(at) => at + 1,
+            None if self.pending.len() > Self::MAX_PENDING => self.pending.len(),
+            None => return,
+        };
+        let pending = std::mem::take(&mut self.pending);
+        self.count(&pending[..cut]);
+        self.pending = pending;
+        self.pending.drain(..cut);
+    }
+
+    /// Ends a document: its last token is complete.
+    pub fn end_document(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        self.count(&pending);
+    }
+
+    fn count(&mut self, text: &[u8]) {
+        for (kind, range) in Tokenizer::new(text) {
+            let key: &[u8] = match kind {
+                TokenKind::Word => {
+                    transform::fold_into(&text[range], &mut self.folded);
+                    &self.folded
+                }
+                TokenKind::Symbol => &text[range],
+                _ => continue,
+            };
+            match self.counts.get_mut(key) {
+                Some(n) => *n += 1,
+                None => {
+                    self.counts.insert(key.into(), self.floor + 1);
+                }
+            }
+            if self.counts.len() > Self::MAX_TRACKED {
+                self.floor += 1;
+                let floor = self.floor;
+                self.counts.retain(|_, n| *n > floor);
+            }
+        }
+    }
+
+    /// The codebook of the `entries` most frequent keys seen at least twice (most frequent
+    /// first, ties in byte order), with its id derived from its hash.
+    pub fn finish(mut self, entries: usize) -> Codebook {
+        self.end_document();
+        let mut keys: Vec<(Box<[u8]>, u64)> =
+            self.counts.into_iter().filter(|&(_, n)| n >= 2).collect();
+        keys.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        keys.truncate(entries.min(MAX_ENTRIES));
+        let mut section = Vec::new();
+        for (key, _) in keys {
+            section.extend_from_slice(&key);
+            section.push(if starts_with_letter(&key) {
+                WORD_END
+            } else {
+                SYMBOL_END
+            });
+        }
+        Codebook::from_section(section, None).expect("trained entries are valid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trained(text: &[u8]) -> Codebook {
+        let mut trainer = Trainer::new();
+        trainer.feed(text);
+        trainer.finish(DEFAULT_ENTRIES)
+    }
+
+    #[test]
+    fn training_keeps_repeated_words_most_frequent_first() {
+        let book = trained(b"The cat saw the dog. The dog saw a cat; the end \xc2\xa9 \xc2\xa9");
+        let entries: Vec<_> = (0..book.len()).map(|r| book.entry(r)).collect();
+        assert_eq!(
+            entries,
+            [
+                (&b"the"[..], true),
+                (b"cat", true),
+                (b"dog", true),
+                (b"saw", true),
+                ("©".as_bytes(), false),
+            ]
+        );
+        assert_eq!(book.rank(b"dog"), Some(2));
+        assert_eq!(book.rank(b"end"), None);
+        assert!(book.id() > ENGLISH_ID);
+    }
+
+    #[test]
+    fn a_token_split_between_calls_is_counted_once() {
+        let mut whole = Trainer::new();
+        whole.feed(b"alphabet alphabet soup soup");
+        let mut split = Trainer::new();
+        for piece in [&b"alpha"[..], b"bet alph", b"abet so", b"up soup"] {
+            split.feed(piece);
+        }
+        assert_eq!(whole.finish(10).to_bytes(), split.finish(10).to_bytes());
+    }
+
+    #[test]
+    fn files_round_trip_and_damage_is_refused_exactly() {
+        let book = trained(b"one two two three three three");
+        let bytes = book.to_bytes();
+        assert_eq!(Codebook::from_bytes(&bytes).unwrap(), book);
+        assert_eq!(Codebook::from_bytes(&bytes).unwrap().to_bytes(), bytes);
+
+        let with = |f: &dyn Fn(&mut Vec<u8>)| {
+            let mut b = bytes.clone();
+            f(&mut b);
+            Codebook::from_bytes(&b).unwrap_err()
+        };
+        use CodebookError::*;
+        assert_eq!(with(&|b| b[0] = b'P'), NotCodebook);
+        assert_eq!(with(&|b| b.truncate(3)), Truncated);
+        assert_eq!(with(&|b| b[4] = 2), UnsupportedVersion(2));
+        assert_eq!(with(&|b| b.truncate(b.len() - 1)), Truncated);
+        assert_eq!(with(&|b| b.push(0)), TrailingData);
+        assert_eq!(with(&|b| b[11] ^= 0x20), Checksum); // a byte of the entries
+        assert_eq!(
+            with(&|b| b[5..9].fill(0)),
+            Entries("id 0 means no codebook")
+        );
+        assert_eq!(with(&|b| b[9] = 3), Entries("the entry count is wrong"));
+    }
+
+    #[test]
+    fn entries_must_be_what_the_encoder_would_write() {
+        let file = |section: &[u8]| {
+            let mut out = CODEBOOK_MAGIC.to_vec();
+            out.push(CODEBOOK_VERSION);
+            out.extend_from_slice(&9u32.to_le_bytes());
+            varint::put(&mut out, count_entries(section));
+            varint::put(&mut out, section.len() as u64);
+            out.extend_from_slice(section);
+            out.extend_from_slice(&content_hash(section).to_le_bytes());
+            Codebook::from_bytes(&out)
+        };
+        assert_eq!(
+            file(b"word\0sym\x01").unwrap_err(),
+            CodebookError::Entries("an entry's kind does not match it")
+        );
+        assert_eq!(
+            file(b"a\0b\0a\0").unwrap_err(),
+            CodebookError::Entries("an entry appears twice")
+        );
+        assert_eq!(
+            file(b"a\0\0").unwrap_err(),
+            CodebookError::Entries("an entry is empty or unterminated")
+        );
+        assert_eq!(
+            file(b"a\0b").unwrap_err(),
+            CodebookError::Entries("an entry is empty or unterminated")
+        );
+        assert_eq!(file(b"a\0b\0").unwrap().id(), 9);
+    }
+
+    #[test]
+    fn the_english_codebook_loads() {
+        let book = Codebook::english();
+        assert_eq!(book.id(), ENGLISH_ID);
+        assert_eq!(book.len(), DEFAULT_ENTRIES);
+        assert_eq!(book.entry(0), (&b"the"[..], true));
+    }
+}
