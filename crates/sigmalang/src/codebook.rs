@@ -263,11 +263,13 @@ fn take_varint(bytes: &[u8], pos: &mut usize) -> Result<u64, CodebookError> {
 /// keeps the most frequent.
 ///
 /// Memory is bounded whatever the input: when more than [`Trainer::MAX_TRACKED`] distinct
-/// keys are counted, the rarest are forgotten (lossy counting), which can only drop keys
-/// too rare to make the codebook.
-#[derive(Default)]
+/// keys are counted, the rarer half is forgotten (lossy counting: a key seen later starts
+/// from the highest count forgotten so far), which only drops keys too rare to make the
+/// codebook unless the input has millions of distinct words of similar frequency.
 pub struct Trainer {
     counts: FxHashMap<Box<[u8]>, u64>,
+    /// Most distinct keys counted at once ([`Trainer::MAX_TRACKED`] but in tests).
+    max_tracked: usize,
     /// Text after the last whitespace byte fed so far: a token it ends may go on.
     pending: Vec<u8>,
     /// Keys counted at most this often were forgotten at some point.
@@ -284,7 +286,17 @@ impl Trainer {
 
     /// A trainer that has seen nothing.
     pub fn new() -> Trainer {
-        Trainer::default()
+        Trainer::with_limit(Self::MAX_TRACKED)
+    }
+
+    fn with_limit(max_tracked: usize) -> Trainer {
+        Trainer {
+            counts: FxHashMap::default(),
+            max_tracked,
+            pending: Vec::new(),
+            floor: 0,
+            folded: Vec::new(),
+        }
     }
 
     /// Counts the tokens of `text`, which continues the text fed before (call
@@ -324,12 +336,21 @@ impl Trainer {
                     self.counts.insert(key.into(), self.floor + 1);
                 }
             }
-            if self.counts.len() > Self::MAX_TRACKED {
-                self.floor += 1;
-                let floor = self.floor;
-                self.counts.retain(|_, n| *n > floor);
+            if self.counts.len() > self.max_tracked {
+                self.forget_rarer_half();
             }
         }
+    }
+
+    /// Forgets every key counted no more often than the median key. Each call halves the map
+    /// at least, so the work is amortised over the `MAX_TRACKED / 2` new keys it makes room for.
+    fn forget_rarer_half(&mut self) {
+        let mut counts: Vec<u64> = self.counts.values().copied().collect();
+        let middle = counts.len() / 2;
+        let median = *counts.select_nth_unstable(middle).1;
+        self.floor = self.floor.max(median);
+        let floor = self.floor;
+        self.counts.retain(|_, n| *n > floor);
     }
 
     /// The codebook of the `entries` most frequent keys seen at least twice (most frequent
@@ -353,9 +374,35 @@ impl Trainer {
     }
 }
 
+impl Default for Trainer {
+    fn default() -> Self {
+        Trainer::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bounded_trainer_forgets_rare_words_and_keeps_frequent_ones() {
+        let mut trainer = Trainer::with_limit(64);
+        let mut text = String::new();
+        for i in 0..2000u32 {
+            // "common" and "usual" recur throughout; every other word is new.
+            let new: String = i
+                .to_string()
+                .bytes()
+                .map(|d| char::from(b'a' + d - b'0'))
+                .collect();
+            text.push_str(&format!("common w{new} usual "));
+        }
+        trainer.feed(text.as_bytes());
+        assert!(trainer.counts.len() <= 64);
+        let book = trainer.finish(2);
+        assert_eq!(book.entry(0).0, b"common");
+        assert_eq!(book.entry(1).0, b"usual");
+    }
 
     fn trained(text: &[u8]) -> Codebook {
         let mut trainer = Trainer::new();
