@@ -9,4 +9,4 @@ cd "$(dirname "$0")/.."
 corpus=${SIGMA_CORPORA:-../shared/corpora}/text-100m.txt
 cargo build --release -q -p sigma-cli
 tail -c 20000000 "$corpus" |
-    ./target/release/sigma train --id 1 --entries 16384 -f -o crates/sigmalang/codebooks/english.sigmacb -
+    ./target/release/sigma train --id 1 --entries 65536 -f -o crates/sigmalang/codebooks/english.sigmacb -

@@ -21,7 +21,7 @@ struct TrainArgs {
     /// Where to write the codebook.
     #[arg(short = 'o', long = "output", value_name = "CODEBOOK", required = true)]
     output: PathBuf,
-    /// How many words to keep (at most 65536).
+    /// How many words to keep at most (default and limit 65536; only words seen twice count).
     #[arg(long = "entries", value_name = "N", default_value_t = DEFAULT_ENTRIES as u32,
           value_parser = clap::value_parser!(u32).range(1..=MAX_ENTRIES as i64))]
     entries: u32,

@@ -498,6 +498,10 @@ pub enum TransformError {
 
 /// The Σ-bank of a frame, as parsed from its block.
 pub struct Bank<'a> {
+    /// The codebook whose entries come first, if any (not copied: it may be large, and a
+    /// frame small).
+    codebook: Option<&'a Codebook>,
+    /// The bank section's entries.
     entries: Vec<&'a [u8]>,
     words: Vec<bool>,
 }
@@ -514,14 +518,8 @@ impl<'a> Bank<'a> {
         if entries > section.len() as u64 / 2 {
             return Err(TransformError::BadBank);
         }
-        let prior = codebook.map_or(0, Codebook::len);
-        let mut list = Vec::with_capacity(prior + entries as usize);
-        let mut words = Vec::with_capacity(prior + entries as usize);
-        for rank in 0..prior {
-            let (entry, is_word) = codebook.expect("prior > 0").entry(rank);
-            list.push(entry);
-            words.push(is_word);
-        }
+        let mut list = Vec::with_capacity(entries as usize);
+        let mut words = Vec::with_capacity(entries as usize);
         let mut rest = section;
         while !rest.is_empty() {
             let end = rest
@@ -535,10 +533,11 @@ impl<'a> Bank<'a> {
             words.push(rest[end] == WORD_END);
             rest = &rest[end + 1..];
         }
-        if (list.len() - prior) as u64 != entries {
+        if list.len() as u64 != entries {
             return Err(TransformError::BadBank);
         }
         Ok(Bank {
+            codebook,
             entries: list,
             words,
         })
@@ -564,14 +563,30 @@ impl<'a> Bank<'a> {
         Ok((Bank::parse(section, params.bank_entries, prior)?, stream))
     }
 
-    /// Whether entry `rank` is a word (rather than a symbol).
-    pub fn is_word(&self, rank: usize) -> bool {
-        self.words.get(rank).copied().unwrap_or(false)
+    /// Number of entries, the codebook's included.
+    pub fn len(&self) -> usize {
+        self.prior_len() + self.entries.len()
     }
 
-    /// The entries, in code order.
-    pub fn entries(&self) -> &[&'a [u8]] {
-        &self.entries
+    /// Whether the bank has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn prior_len(&self) -> usize {
+        self.codebook.map_or(0, Codebook::len)
+    }
+
+    /// Entry `rank`'s text and whether it is a word (rather than a symbol).
+    #[inline]
+    pub fn entry(&self, rank: usize) -> Option<(&'a [u8], bool)> {
+        match (self.codebook, rank.checked_sub(self.prior_len())) {
+            (Some(book), None) => Some(book.entry(rank)),
+            (_, own) => {
+                let own = own.unwrap_or(rank);
+                Some((*self.entries.get(own)?, self.words[own]))
+            }
+        }
     }
 }
 
@@ -633,7 +648,7 @@ impl<'a, 'b> GlyphReader<'a, 'b> {
             pos: 0,
             n1: params.one_byte_codes as usize,
             n2: params.two_byte_prefixes as usize,
-            context: Successors::new(bank.entries.len()),
+            context: Successors::new(bank.len()),
         }
     }
 
@@ -709,10 +724,9 @@ impl<'a, 'b> GlyphReader<'a, 'b> {
                 }
                 DELTA => {
                     let rank = self.context.predicted().ok_or(TransformError::BadCode)?;
-                    let text = *self
+                    let (text, _) = self
                         .bank
-                        .entries
-                        .get(rank as usize)
+                        .entry(rank as usize)
                         .ok_or(TransformError::BadCode)?;
                     self.pos = start + 1;
                     Glyph {
@@ -740,9 +754,8 @@ impl<'a, 'b> GlyphReader<'a, 'b> {
                             + self.code_byte(start + 2)?;
                         (self.n1 + 128 * self.n2 + q, 3)
                     };
-                    let text = *self.bank.entries.get(rank).ok_or(TransformError::BadCode)?;
+                    let (text, is_word) = self.bank.entry(rank).ok_or(TransformError::BadCode)?;
                     self.pos = start + len;
-                    let is_word = self.bank.is_word(rank);
                     Glyph {
                         kind: GlyphType::Reference,
                         primitive: if is_word {
@@ -909,7 +922,7 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(bank.entries()[0], b"alpha");
+        assert_eq!(bank.entry(0), Some((&b"alpha"[..], true)));
         assert!(t.params.one_byte_codes >= 4);
     }
 
@@ -929,16 +942,15 @@ mod tests {
             }
         }
         let bank_of = |t: &Transformed| {
-            Bank::parse(
+            let bank = Bank::parse(
                 &t.block[..t.params.bank_bytes as usize],
                 t.params.bank_entries,
                 None,
             )
-            .unwrap()
-            .entries()
-            .iter()
-            .map(|e| e.to_vec())
-            .collect::<Vec<_>>()
+            .unwrap();
+            (0..bank.len())
+                .map(|r| bank.entry(r).unwrap().0.to_vec())
+                .collect::<Vec<_>>()
         };
         let by_frequency = encode(text.as_bytes(), 2, false, false, None).unwrap();
         let sorted = encode(text.as_bytes(), 2, false, true, None).unwrap();
@@ -1019,7 +1031,10 @@ mod tests {
             let t = encode(text.as_bytes(), 2, deltas, sorted, prior(&english, 0.0)).unwrap();
             assert!(t.params.codebook);
             let (bank, _) = Bank::of_block(&t.params, &t.block, Some(&english)).unwrap();
-            assert_eq!(bank.entries().len(), english.len() + 1);
+            assert_eq!(bank.len(), english.len() + 1);
+            assert_eq!(bank.entry(english.len()), Some((&b"zyzzyva"[..], true)));
+            assert_eq!(bank.entry(0), Some((&b"the"[..], true)));
+            assert_eq!(bank.entry(english.len() + 1), None);
             assert_eq!(&t.block[..t.params.bank_bytes as usize], b"zyzzyva\0");
             let mut back = Vec::new();
             decode(&t.params, &t.block, text.len(), Some(&english), &mut back).unwrap();

@@ -70,8 +70,8 @@ fn workers_taking_turns_make_the_one_thread_stream() {
     assert!(back == slice, "round trip differs");
 }
 
-/// The built-in English codebook is what `scripts/train-english-codebook.sh` makes: the 16,384
-/// most frequent words of the last 20,000,000 bytes of text-100m.txt, id 1. Streams name it by
+/// The built-in English codebook is what `scripts/train-english-codebook.sh` makes: every word
+/// seen twice in the last 20,000,000 bytes of text-100m.txt (up to 65,536), id 1. Streams name it by
 /// its hash, so the committed file must never drift from its recipe.
 #[test]
 fn the_english_codebook_is_reproducible() {
