@@ -93,6 +93,8 @@ struct Cursor {
     context_log: u8,
     /// The codebook the stream header names, if the caller has it.
     codebook: Option<Arc<Codebook>>,
+    /// The id the stream header names (0: none), for reporting frames that need it.
+    codebook_id: u32,
     in_stream: bool,
 }
 
@@ -124,6 +126,7 @@ pub fn recover<R: Read, W: Write>(
         max_frame: MAX_FRAME_SIZE,
         context_log: wordcm::MAX_TABLE_LOG,
         codebook: None,
+        codebook_id: 0,
         in_stream: false,
     };
     let mut lose =
@@ -161,6 +164,7 @@ pub fn recover<R: Read, W: Write>(
                     .find_codebook(header.codebook_id, header.codebook_hash, at)
                     .ok()
                     .flatten();
+                cur.codebook_id = header.codebook_id;
                 cur.expected = 0;
                 cur.in_stream = true;
                 seen_structure = true;
@@ -201,18 +205,32 @@ pub fn recover<R: Read, W: Write>(
                     continue;
                 }
                 payload_out.clear();
-                let ok = crate::checksum::header_crc(&frame[used..total]) == header.payload_crc
-                    && frame::decode(
-                        header.method,
-                        &frame[used..total],
-                        header.decoded_size as usize,
-                        cur.context_log,
-                        cur.codebook.as_deref(),
-                        &mut payload_out,
-                    )
-                    .is_ok()
-                    && content_hash(&payload_out) == header.content_hash;
-                if ok {
+                let decoded =
+                    if crate::checksum::header_crc(&frame[used..total]) == header.payload_crc {
+                        frame::decode(
+                            header.method,
+                            &frame[used..total],
+                            header.decoded_size as usize,
+                            cur.context_log,
+                            cur.codebook.as_deref(),
+                            &mut payload_out,
+                        )
+                        .map(|()| content_hash(&payload_out) == header.content_hash)
+                    } else {
+                        Ok(false)
+                    };
+                if decoded == Err(frame::PayloadError::NoCodebook) && cur.codebook_id != 0 {
+                    lose(
+                        &mut summary,
+                        start,
+                        end,
+                        format!(
+                            "frame {} at byte {at} needs codebook {:08x}",
+                            header.index, cur.codebook_id
+                        ),
+                    );
+                    scan.advance(total);
+                } else if decoded == Ok(true) {
                     output.write_all(&payload_out)?;
                     summary.frames_recovered += 1;
                     summary.bytes_recovered += payload_out.len() as u64;

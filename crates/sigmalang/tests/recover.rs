@@ -97,3 +97,33 @@ fn truncation_reports_an_open_ended_loss() {
     assert_eq!(out, expected(&original, &summary.lost));
     assert!(out.len() > original.len() / 3);
 }
+
+#[test]
+fn frames_coded_over_a_missing_codebook_are_reported_as_needing_it() {
+    use sigmalang::codebook::Trainer;
+    let original = text();
+    let mut trainer = Trainer::new();
+    trainer.feed(b"lazy lazy quick quick brown brown jumps jumps");
+    let book = std::sync::Arc::new(trainer.finish(16));
+    let options = EncoderOptions::default()
+        .frame_size(4096)
+        .codebook(Some(book.clone()));
+    let stream = encode_all(&original, &options);
+
+    let mut out = Vec::new();
+    let with = DecoderOptions::default().codebook(book.clone());
+    let summary = recover(&stream[..], &mut out, &with, |_| {}).unwrap();
+    assert!(summary.lost.is_empty());
+    assert_eq!(out, original);
+
+    out.clear();
+    let summary = recover(&stream[..], &mut out, &DecoderOptions::default(), |_| {}).unwrap();
+    assert!(!summary.lost.is_empty(), "some frame uses the codebook");
+    let needs = format!("needs codebook {:08x}", book.id());
+    assert!(
+        summary.lost.iter().all(|r| r.reason.ends_with(&needs)),
+        "{:?}",
+        summary.lost
+    );
+    assert_eq!(out, expected(&original, &summary.lost));
+}
