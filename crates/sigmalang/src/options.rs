@@ -220,14 +220,18 @@ impl DecoderOptions {
         self
     }
 
+    /// Every codebook this decoder has: the built-in English one, then those added.
+    pub fn known_codebooks(&self) -> impl Iterator<Item = Arc<Codebook>> + '_ {
+        std::iter::once(Codebook::english()).chain(self.codebooks.iter().cloned())
+    }
+
     /// The codebook that the stream header at `offset` names (`Ok(None)` for none), or
     /// [`Error::Codebook`] if this decoder does not have it.
     pub fn find_codebook(&self, id: u32, hash: u64, offset: u64) -> Result<Option<Arc<Codebook>>> {
         if (id, hash) == (0, 0) {
             return Ok(None);
         }
-        std::iter::once(Codebook::english())
-            .chain(self.codebooks.iter().cloned())
+        self.known_codebooks()
             .find(|book| (book.id(), book.hash()) == (id, hash))
             .map(Some)
             .ok_or(Error::Codebook { id, hash, offset })

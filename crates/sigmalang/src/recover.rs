@@ -204,30 +204,44 @@ pub fn recover<R: Read, W: Write>(
                     scan.advance(available);
                     continue;
                 }
-                payload_out.clear();
-                let decoded =
-                    if crate::checksum::header_crc(&frame[used..total]) == header.payload_crc {
-                        frame::decode(
-                            header.method,
-                            &frame[used..total],
-                            header.decoded_size as usize,
-                            cur.context_log,
-                            cur.codebook.as_deref(),
-                            &mut payload_out,
-                        )
-                        .map(|()| content_hash(&payload_out) == header.content_hash)
-                    } else {
-                        Ok(false)
+                let payload = &frame[used..total];
+                let mut decode_over = |codebook: Option<&Codebook>| {
+                    payload_out.clear();
+                    frame::decode(
+                        header.method,
+                        payload,
+                        header.decoded_size as usize,
+                        cur.context_log,
+                        codebook,
+                        &mut payload_out,
+                    )
+                    .map(|()| content_hash(&payload_out) == header.content_hash)
+                };
+                let mut decoded = if crate::checksum::header_crc(payload) == header.payload_crc {
+                    decode_over(cur.codebook.as_deref())
+                } else {
+                    Ok(false)
+                };
+                if decoded == Err(frame::PayloadError::NoCodebook) && cur.codebook.is_none() {
+                    // No accepted stream header names a codebook the caller has (the header
+                    // may be the damaged part): try each, and let the content hash tell.
+                    for book in options.known_codebooks() {
+                        if decode_over(Some(&book)) == Ok(true) {
+                            decoded = Ok(true);
+                            break;
+                        }
+                    }
+                }
+                if decoded == Err(frame::PayloadError::NoCodebook) {
+                    let needs = match cur.codebook_id {
+                        0 => "a codebook this reader does not have".to_string(),
+                        id => format!("codebook {id:08x}"),
                     };
-                if decoded == Err(frame::PayloadError::NoCodebook) && cur.codebook_id != 0 {
                     lose(
                         &mut summary,
                         start,
                         end,
-                        format!(
-                            "frame {} at byte {at} needs codebook {:08x}",
-                            header.index, cur.codebook_id
-                        ),
+                        format!("frame {} at byte {at} needs {needs}", header.index),
                     );
                     scan.advance(total);
                 } else if decoded == Ok(true) {

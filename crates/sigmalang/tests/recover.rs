@@ -126,4 +126,17 @@ fn frames_coded_over_a_missing_codebook_are_reported_as_needing_it() {
         summary.lost
     );
     assert_eq!(out, expected(&original, &summary.lost));
+
+    // With the stream header damaged, the codebooks the caller has are tried on each frame.
+    let mut bad = stream.clone();
+    bad[0] ^= 0x41;
+    out.clear();
+    let summary = recover(&bad[..], &mut out, &with, |_| {}).unwrap();
+    assert!(summary.lost.is_empty(), "{:?}", summary.lost);
+    assert_eq!(out, original);
+    out.clear();
+    let summary = recover(&bad[..], &mut out, &DecoderOptions::default(), |_| {}).unwrap();
+    let needs = "needs a codebook this reader does not have";
+    assert!(summary.lost.iter().all(|r| r.reason.ends_with(needs)));
+    assert_eq!(out, expected(&original, &summary.lost));
 }
