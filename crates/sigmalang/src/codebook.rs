@@ -27,7 +27,8 @@ pub const MAX_ENTRIES: usize = 1 << 16;
 /// bytes of memory.
 pub const DEFAULT_ENTRIES: usize = MAX_ENTRIES;
 /// Id of the built-in English codebook. Id 0 means "no codebook" in a stream header; trained
-/// codebooks take their id from their hash and never use 0 or 1.
+/// codebooks take their id from their hash (never 0 or 1) unless given one. A stream names a
+/// codebook by id and hash together, so a trained codebook given id 1 is still not this one.
 pub const ENGLISH_ID: u32 = 1;
 
 /// The built-in English codebook: the 39,030 words and symbols seen at least twice in the last
