@@ -14,12 +14,14 @@ use args::Cli;
 use clap::Parser;
 use output::{AtomicFile, Sink};
 use progress::Progress;
+use sigmalang::codebook::Codebook;
 use sigmalang::{read::Decoder, write::Encoder, DecoderOptions, EncoderOptions, StreamStats};
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Suffix of compressed files.
 pub const SUFFIX: &str = "sigma";
@@ -154,9 +156,13 @@ fn run(cli: &Cli) -> u8 {
         eprintln!("sigma: -o needs exactly one input file");
         return ERROR;
     }
+    let codebook = match cli.codebook.as_deref().map(train::load).transpose() {
+        Ok(codebook) => codebook,
+        Err(e) => return report_error(&e),
+    };
     let mut status = OK;
     for input in &inputs {
-        if let Err(e) = process(cli, mode, input.as_deref()) {
+        if let Err(e) = process(cli, codebook.as_ref(), mode, input.as_deref()) {
             if is_broken_pipe(&e) {
                 return status;
             }
@@ -190,7 +196,14 @@ fn derived_output(mode: Mode, input: &Path) -> Result<PathBuf> {
     }
 }
 
-fn process(cli: &Cli, mode: Mode, input: Option<&Path>) -> Result<()> {
+/// Compresses, decompresses or tests one input; `codebook` is the one `-D` names, loaded once
+/// for all inputs.
+fn process(
+    cli: &Cli,
+    codebook: Option<&Arc<Codebook>>,
+    mode: Mode,
+    input: Option<&Path>,
+) -> Result<()> {
     let name = display(input);
     let mut permissions = None;
     let (reader, size): (Box<dyn Read>, Option<u64>) = match input {
@@ -257,7 +270,7 @@ fn process(cli: &Cli, mode: Mode, input: Option<&Path>) -> Result<()> {
         (None, _) => "(stdout)".to_string(),
     };
     if cli.recover {
-        let options = decoder_options(cli)?;
+        let options = decoder_options(cli, codebook);
         let summary = sigmalang::recover::recover(reader, &mut sink, &options, |lost| {
             let known = |x: Option<u64>| x.map_or_else(|| "?".to_string(), |v| v.to_string());
             eprintln!(
@@ -288,13 +301,13 @@ fn process(cli: &Cli, mode: Mode, input: Option<&Path>) -> Result<()> {
             Some(path) if size.is_some() => {
                 drop(reader);
                 let file = File::open(path).with_context(|| name.clone())?;
-                let options = decoder_options(cli)?;
+                let options = decoder_options(cli, codebook);
                 inspect::range_seekable(file, &name, start, len, &options, &mut sink)?;
             }
             _ => {
                 let mut decoder = Decoder::with_options(
                     BufReader::with_capacity(1 << 20, reader),
-                    decoder_options(cli)?,
+                    decoder_options(cli, codebook),
                 );
                 let skipped = io::copy(&mut (&mut decoder).take(start), &mut io::sink())
                     .map_err(|e| describe_read_error(e, &name))?;
@@ -312,9 +325,9 @@ fn process(cli: &Cli, mode: Mode, input: Option<&Path>) -> Result<()> {
         return finish_sink(sink, cli.force, permissions, &out_name);
     }
     let stats = match mode {
-        Mode::Compress => compress(cli, reader, size, &mut sink, &name, &out_name)?,
+        Mode::Compress => compress(cli, codebook, reader, size, &mut sink, &name, &out_name)?,
         Mode::Decompress | Mode::Test => {
-            decompress(cli, reader, size, &mut sink, &name, &out_name)?
+            decompress(cli, codebook, reader, size, &mut sink, &name, &out_name)?
         }
     };
     finish_sink(sink, cli.force, permissions, &out_name)?;
@@ -393,19 +406,20 @@ fn describe_read_error(e: io::Error, name: &str) -> anyhow::Error {
     }
 }
 
-fn decoder_options(cli: &Cli) -> Result<DecoderOptions> {
+fn decoder_options(cli: &Cli, codebook: Option<&Arc<Codebook>>) -> DecoderOptions {
     let mut options = DecoderOptions::default().threads(threads(cli));
     if let Some(memory) = cli.memory {
         options = options.memory_limit(memory);
     }
-    if let Some(path) = &cli.codebook {
-        options = options.codebook(train::load(path)?);
+    if let Some(book) = codebook {
+        options = options.codebook(book.clone());
     }
-    Ok(options)
+    options
 }
 
 fn compress(
     cli: &Cli,
+    codebook: Option<&Arc<Codebook>>,
     reader: Box<dyn Read>,
     size: Option<u64>,
     sink: &mut Sink,
@@ -424,8 +438,8 @@ fn compress(
     if let Some(memory) = cli.memory {
         options = options.memory_limit(memory);
     }
-    if let Some(path) = &cli.codebook {
-        options = options.codebook(Some(train::load(path)?));
+    if let Some(book) = codebook {
+        options = options.codebook(Some(book.clone()));
     } else if cli.no_codebook {
         options = options.codebook(None);
     }
@@ -448,13 +462,14 @@ fn compress(
 
 fn decompress(
     cli: &Cli,
+    codebook: Option<&Arc<Codebook>>,
     reader: Box<dyn Read>,
     size: Option<u64>,
     sink: &mut Sink,
     name: &str,
     out_name: &str,
 ) -> Result<StreamStats> {
-    let options = decoder_options(cli)?;
+    let options = decoder_options(cli, codebook);
     let mut progress = Progress::new(show_progress(cli), name, size);
     let mut decoder = Decoder::with_options(BufReader::with_capacity(1 << 20, reader), options);
     pump(&mut decoder, sink, name, out_name, |dec, _, total| {

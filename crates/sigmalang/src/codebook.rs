@@ -7,8 +7,8 @@
 //! validation, training, and the built-in English codebook that the encoder uses by default.
 
 use crate::checksum::content_hash;
-use crate::token::{starts_with_letter, TokenKind, Tokenizer};
-use crate::transform::{self, Bank, TransformError, SYMBOL_END, WORD_END};
+use crate::token::{TokenKind, Tokenizer};
+use crate::transform::{self, SYMBOL_END, WORD_END};
 use crate::varint;
 use rustc_hash::FxHashMap;
 use std::sync::{Arc, OnceLock};
@@ -107,39 +107,40 @@ impl Codebook {
     /// [`WORD_END`] if it starts with a letter, else [`SYMBOL_END`]). The id is derived from
     /// the hash unless given.
     fn from_section(section: Vec<u8>, id: Option<u32>) -> Result<Codebook, CodebookError> {
-        let entries = {
-            let bank = Bank::parse(&section, count_entries(&section), None).map_err(|e| {
-                debug_assert_eq!(e, TransformError::BadBank);
-                CodebookError::Entries("an entry is empty or unterminated")
-            })?;
-            let mut seen = FxHashMap::default();
-            for rank in 0..bank.len() {
-                let (entry, is_word) = bank.entry(rank).expect("rank < len");
-                // The encoder decides an entry's kind by its first character; a codebook that
-                // said otherwise would render the word differently from how it was coded.
-                if is_word != starts_with_letter(entry) {
-                    return Err(CodebookError::Entries("an entry's kind does not match it"));
-                }
-                if seen.insert(entry, ()).is_some() {
-                    return Err(CodebookError::Entries("an entry appears twice"));
-                }
-            }
-            bank.len()
-        };
+        let entries = count_entries(&section) as usize;
         if entries > MAX_ENTRIES {
             return Err(CodebookError::Entries("more than 65,536 entries"));
         }
-        let hash = content_hash(&section);
+        let unterminated = CodebookError::Entries("an entry is empty or unterminated");
+        if section
+            .last()
+            .is_some_and(|&b| b != WORD_END && b != SYMBOL_END)
+        {
+            return Err(unterminated);
+        }
         let mut ends = Vec::with_capacity(entries);
         let mut ranks = FxHashMap::default();
         let mut start = 0;
         for (at, &b) in section.iter().enumerate() {
-            if b == WORD_END || b == SYMBOL_END {
-                ranks.insert(section[start..at].into(), ends.len() as u32);
-                ends.push(at as u32);
-                start = at + 1;
+            if b != WORD_END && b != SYMBOL_END {
+                continue;
             }
+            let entry = &section[start..at];
+            if entry.is_empty() {
+                return Err(unterminated);
+            }
+            // The encoder decides an entry's kind by its first character; a codebook that said
+            // otherwise would render the word differently from how it was coded.
+            if b != transform::entry_end(entry) {
+                return Err(CodebookError::Entries("an entry's kind does not match it"));
+            }
+            if ranks.insert(entry.into(), ends.len() as u32).is_some() {
+                return Err(CodebookError::Entries("an entry appears twice"));
+            }
+            ends.push(at as u32);
+            start = at + 1;
         }
+        let hash = content_hash(&section);
         Ok(Codebook {
             id: id.unwrap_or_else(|| trained_id(hash)),
             hash,
@@ -369,11 +370,7 @@ impl Trainer {
         let mut section = Vec::new();
         for (key, _) in keys {
             section.extend_from_slice(&key);
-            section.push(if starts_with_letter(&key) {
-                WORD_END
-            } else {
-                SYMBOL_END
-            });
+            section.push(transform::entry_end(&key));
         }
         Codebook::from_section(section, None).expect("trained entries are valid")
     }

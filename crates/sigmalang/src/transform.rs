@@ -39,6 +39,15 @@ const FRAME_START: u8 = b'\n';
 /// Most entries a bank can hold: 128 three-byte code prefixes × 128 × 128.
 pub const MAX_BANK: usize = 128 * 128 * 128;
 
+/// The terminator a Σ-bank entry is written with: its kind, decided by its first character.
+pub(crate) fn entry_end(key: &[u8]) -> u8 {
+    if starts_with_letter(key) {
+        WORD_END
+    } else {
+        SYMBOL_END
+    }
+}
+
 #[inline]
 fn needs_escape(b: u8) -> bool {
     b >= FIRST_CODE || (ESC..=LAST_FLAG).contains(&b)
@@ -225,14 +234,15 @@ pub fn encode(
         Some(p) => keys.iter().map(|key| p.codebook.rank(key)).collect(),
         None => Vec::new(),
     };
-    let covered: u64 = (prior_ranks.iter().zip(&counts))
-        .filter(|(rank, _)| rank.is_some())
-        .map(|(_, &count)| u64::from(count))
-        .sum();
-    let total: u64 = counts.iter().map(|&count| u64::from(count)).sum();
-    let codebook = prior
-        .filter(|p| covered as f64 >= p.min_coverage * total as f64)
-        .map(|p| p.codebook);
+    let covers_enough = |p: &Prior<'_>| {
+        let covered: u64 = (prior_ranks.iter().zip(&counts))
+            .filter(|(rank, _)| rank.is_some())
+            .map(|(_, &count)| u64::from(count))
+            .sum();
+        let total: u64 = counts.iter().map(|&count| u64::from(count)).sum();
+        covered as f64 >= p.min_coverage * total as f64
+    };
+    let codebook = prior.filter(covers_enough).map(|p| p.codebook);
     if codebook.is_none() {
         prior_ranks.clear();
     }
@@ -316,11 +326,7 @@ pub fn encode(
     for (rank, &(id, _)) in (prior_len..).zip(&bank) {
         let key = key(id);
         block.extend_from_slice(key);
-        block.push(if starts_with_letter(key) {
-            WORD_END
-        } else {
-            SYMBOL_END
-        });
+        block.push(entry_end(key));
         rank_of[id as usize] = Some(rank as u32);
     }
     let bank_bytes = block.len();
