@@ -17,6 +17,7 @@ pub mod format;
 pub mod frame;
 pub mod glyph;
 pub mod inspect;
+mod intern;
 pub mod options;
 pub mod pipeline;
 pub mod primitive;

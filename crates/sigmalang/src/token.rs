@@ -108,6 +108,7 @@ impl<'a> Tokenizer<'a> {
         Tokenizer { input, pos: 0 }
     }
 
+    #[inline]
     fn run_while(&self, mut end: usize, class: ByteClass) -> usize {
         while end < self.input.len() && CLASS[self.input[end] as usize] == class {
             end += 1;
@@ -116,10 +117,14 @@ impl<'a> Tokenizer<'a> {
     }
 
     fn word_end(&self, mut end: usize) -> usize {
-        while let Some(len) = letter_len(&self.input[end..]) {
-            end += len;
+        loop {
+            // Most words are ASCII: only a byte ≥ 0x80 needs UTF-8 decoding.
+            end = self.run_while(end, ByteClass::Letter);
+            match letter_len(&self.input[end..]) {
+                Some(len) => end += len,
+                None => return end,
+            }
         }
-        end
     }
 }
 

@@ -11,9 +11,9 @@
 
 use crate::codebook::Codebook;
 use crate::glyph::{Case, Glyph, GlyphType};
+use crate::intern::Interner;
 use crate::primitive::Primitive;
 use crate::token::{is_ascii_letter, starts_with_letter, TokenKind, Tokenizer};
-use rustc_hash::FxHashMap;
 
 /// Ends a Σ-bank entry that is a word (the implicit-space rule applies to it).
 pub const WORD_END: u8 = 0x00;
@@ -187,7 +187,7 @@ pub fn encode(
     // Pass 1: give every distinct word and symbol an id, count them, note each occurrence's
     // id and case (pass 2 then neither folds nor hashes again), and vote on the implicit
     // space per preceding byte.
-    let mut ids: FxHashMap<Box<[u8]>, u32> = FxHashMap::default();
+    let mut ids = Interner::default();
     let mut counts: Vec<u32> = Vec::new();
     let mut occurrences = Occurrences::default();
     let mut votes = [[0u32; 2]; 256];
@@ -207,15 +207,10 @@ pub fn encode(
             TokenKind::Symbol => (&input[range], Case::AsIs),
             _ => continue,
         };
-        let id = match ids.get(key) {
-            Some(&id) => id,
-            None => {
-                let id = counts.len() as u32;
-                ids.insert(key.into(), id);
-                counts.push(0);
-                id
-            }
-        };
+        let id = ids.id(key);
+        if id as usize == counts.len() {
+            counts.push(0);
+        }
         counts[id as usize] += 1;
         occurrences.push(id, case);
     }
@@ -226,10 +221,7 @@ pub fn encode(
 
     // Bank: the codebook's entries, then everything else that cannot be spelled, plus words
     // frequent enough; most frequent first.
-    let mut keys: Vec<Box<[u8]>> = vec![Box::default(); counts.len()];
-    for (key, id) in ids {
-        keys[id as usize] = key;
-    }
+    let keys = ids.into_keys();
     let mut prior_ranks: Vec<Option<u32>> = match prior {
         Some(p) => keys.iter().map(|key| p.codebook.rank(key)).collect(),
         None => Vec::new(),

@@ -1,0 +1,76 @@
+//! Interning of a frame's words and symbols: each distinct byte string gets an id, in order of
+//! first sight. Most keys are at most 16 bytes long; those are packed into two `u64`s so that
+//! hashing and comparing them is two machine words and no memory outside the table.
+
+use rustc_hash::FxHashMap;
+
+/// Longest key kept packed.
+const SHORT: usize = 16;
+
+/// Ids of byte strings that contain no zero byte (words and symbols never do, so a packed
+/// key's zero padding cannot be mistaken for content).
+#[derive(Default)]
+pub(crate) struct Interner {
+    short: FxHashMap<[u64; 2], u32>,
+    long: FxHashMap<Box<[u8]>, u32>,
+    keys: Vec<Box<[u8]>>,
+}
+
+impl Interner {
+    /// The id of `key`, given the next free one if `key` is new.
+    #[inline]
+    pub(crate) fn id(&mut self, key: &[u8]) -> u32 {
+        debug_assert!(!key.contains(&0), "interned keys contain no zero byte");
+        let next = self.keys.len() as u32;
+        let id = if key.len() <= SHORT {
+            let mut packed = [0u8; SHORT];
+            packed[..key.len()].copy_from_slice(key);
+            *self
+                .short
+                .entry(std::array::from_fn(|i| {
+                    u64::from_le_bytes(packed[8 * i..8 * i + 8].try_into().expect("8 bytes"))
+                }))
+                .or_insert(next)
+        } else {
+            match self.long.get(key) {
+                Some(&id) => id,
+                None => {
+                    self.long.insert(key.into(), next);
+                    next
+                }
+            }
+        };
+        if id == next {
+            self.keys.push(key.into());
+        }
+        id
+    }
+
+    /// The keys by id.
+    pub(crate) fn into_keys(self) -> Vec<Box<[u8]>> {
+        self.keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_follow_first_sight_for_short_and_long_keys() {
+        let mut interner = Interner::default();
+        let long = b"pneumonoultramicroscopic".as_slice();
+        assert_eq!(interner.id(b"the"), 0);
+        assert_eq!(interner.id(long), 1);
+        assert_eq!(interner.id(b"th"), 2);
+        assert_eq!(interner.id(b"the"), 0);
+        assert_eq!(interner.id(long), 1);
+        assert_eq!(interner.id(b"sixteen-byte-key"), 3);
+        assert_eq!(interner.id(b"sixteen-byte-kez"), 4);
+        assert_eq!(interner.id("é".as_bytes()), 5);
+        let keys = interner.into_keys();
+        assert_eq!(&*keys[1], long);
+        assert_eq!(&*keys[3], b"sixteen-byte-key");
+        assert_eq!(keys.len(), 6);
+    }
+}
