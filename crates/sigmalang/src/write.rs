@@ -264,7 +264,21 @@ impl<W: Write> Encoder<W> {
 impl<W: Write> Write for Encoder<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         self.guard(|this| {
+            if data.is_empty() {
+                return Ok(0);
+            }
             this.started.get_or_insert_with(Instant::now);
+            // A full frame is cut only when more input follows it: an input that ends exactly
+            // where a frame does (a file no larger than the frame size, say) then stays whole
+            // instead of leaving a sliver after the frame's last newline.
+            if this.buffer.len() == this.frame_size {
+                let cut = cut_point(&this.buffer);
+                let mut carry = Vec::with_capacity(this.frame_size);
+                carry.extend_from_slice(&this.buffer[cut..]);
+                this.buffer.truncate(cut);
+                let full = std::mem::replace(&mut this.buffer, carry);
+                this.submit(full)?;
+            }
             let take = data.len().min(this.frame_size - this.buffer.len());
             if this.buffer.capacity() < this.buffer.len() + take {
                 let want = (this.buffer.len() + take)
@@ -274,14 +288,6 @@ impl<W: Write> Write for Encoder<W> {
             }
             this.buffer.extend_from_slice(&data[..take]);
             this.stats.bytes_in += take as u64;
-            if this.buffer.len() == this.frame_size {
-                let cut = cut_point(&this.buffer);
-                let mut carry = Vec::with_capacity(this.frame_size);
-                carry.extend_from_slice(&this.buffer[cut..]);
-                this.buffer.truncate(cut);
-                let full = std::mem::replace(&mut this.buffer, carry);
-                this.submit(full)?;
-            }
             Ok(take)
         })
     }

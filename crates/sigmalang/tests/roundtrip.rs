@@ -190,3 +190,24 @@ fn stats_count_bytes_frames_and_glyphs() {
     assert!(stats.glyphs[1] > stats.glyphs[0]);
     assert!(stats.ratio(true) > 10.0);
 }
+
+#[test]
+fn an_input_ending_where_a_frame_ends_is_not_cut() {
+    let frames = |text: &[u8]| {
+        let options = EncoderOptions::default().frame_size(1024);
+        let mut encoder = write::Encoder::with_options(Vec::new(), &options);
+        for piece in text.chunks(100) {
+            encoder.write_all(piece).unwrap();
+        }
+        let (stream, stats) = encoder.finish_with_stats().unwrap();
+        assert_eq!(
+            decode_all(&stream, DecoderOptions::default()).unwrap(),
+            text
+        );
+        stats.frames
+    };
+    let text = "a line of text\n".repeat(200).into_bytes();
+    assert_eq!(frames(&text[..1024]), 1);
+    // One byte more and the full frame is cut after its last newline.
+    assert_eq!(frames(&text[..1025]), 2);
+}
