@@ -203,15 +203,18 @@ pub const LARGE_FRAME_COVERAGE: f64 = 0.5;
 /// the text. If the coded block turns out no smaller than the text (data the transform shrank
 /// but the model cannot), decoding the payload gives the text back for the plain coding.
 pub fn encode(input: Vec<u8>, params: &CodecParams, codebook: Option<&Codebook>) -> EncodedFrame {
-    encode_gated(input, params, codebook, &Ungated)
+    encode_gated(input, params, codebook, &Ungated, false)
 }
 
-/// [`encode`], running the word transform and the suffix sort through `gate`.
+/// [`encode`], running the word transform and the suffix sort through `gate`. With
+/// `spare_core`, a frame small enough to be coded both over the codebook and without it is
+/// coded both ways at once, on a second thread.
 pub fn encode_gated(
     input: Vec<u8>,
     params: &CodecParams,
     codebook: Option<&Codebook>,
-    gate: &impl PeakGate,
+    gate: &(impl PeakGate + Sync),
+    spare_core: bool,
 ) -> EncodedFrame {
     let Some(codebook) = codebook else {
         return encode_over(input, params, None, gate);
@@ -227,8 +230,22 @@ pub fn encode_gated(
         codebook,
         min_coverage: 0.0,
     };
-    let over_codebook = encode_over(input.clone(), params, Some(prior), gate);
-    let alone = encode_over(input, params, None, gate);
+    let (over_codebook, alone) = if spare_core {
+        std::thread::scope(|scope| {
+            let text = input.clone();
+            let trial = scope.spawn(move || encode_over(text, params, Some(prior), gate));
+            let alone = encode_over(input, params, None, gate);
+            let over_codebook = trial
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (over_codebook, alone)
+        })
+    } else {
+        (
+            encode_over(input.clone(), params, Some(prior), gate),
+            encode_over(input, params, None, gate),
+        )
+    };
     if over_codebook.payload.len() < alone.payload.len() {
         over_codebook
     } else {

@@ -21,6 +21,10 @@ struct FrameJob {
     index: u64,
     offset: u64,
     data: Vec<u8>,
+    /// Whether a core is free for the frame's second trial encoding: the stream's last frame
+    /// with more than one worker (a small file is a single frame, which leaves the other
+    /// workers idle).
+    spare_core: bool,
 }
 
 struct EncodedFrame {
@@ -38,7 +42,7 @@ fn encode_job(
 ) -> EncodedFrame {
     let started = Instant::now();
     let (decoded_size, hash) = (job.data.len() as u64, content_hash(&job.data));
-    let encoded = frame::encode_gated(job.data, params, codebook, gate);
+    let encoded = frame::encode_gated(job.data, params, codebook, gate, job.spare_core);
     let header = FrameHeader {
         method: encoded.method,
         index: job.index,
@@ -83,6 +87,7 @@ fn cut_point(buf: &[u8]) -> usize {
 pub struct Encoder<W: Write> {
     writer: Option<W>,
     frame_size: usize,
+    threads: usize,
     buffer: Vec<u8>,
     pool: OrderedPool<FrameJob, EncodedFrame>,
     next_index: u64,
@@ -114,6 +119,7 @@ impl<W: Write> Encoder<W> {
         Encoder {
             writer: Some(writer),
             frame_size: options.effective_frame_size() as usize,
+            threads,
             buffer: Vec::new(),
             // One frame per worker in flight: reading the next frame takes far less time than
             // coding one, and a frame more per worker would cost 24 MiB at the default level.
@@ -190,7 +196,7 @@ impl<W: Write> Encoder<W> {
         Ok(true)
     }
 
-    fn submit(&mut self, data: Vec<u8>) -> io::Result<()> {
+    fn submit(&mut self, data: Vec<u8>, last: bool) -> io::Result<()> {
         while !self.pool.has_room() {
             self.write_next_frame()?;
         }
@@ -199,6 +205,7 @@ impl<W: Write> Encoder<W> {
             index: self.next_index,
             offset: self.next_offset,
             data,
+            spare_core: last && self.threads > 1,
         };
         self.next_index += 1;
         self.next_offset += job.data.len() as u64;
@@ -218,7 +225,7 @@ impl<W: Write> Encoder<W> {
     fn finish_inner(&mut self) -> io::Result<()> {
         if !self.buffer.is_empty() {
             let last = std::mem::take(&mut self.buffer);
-            self.submit(last)?;
+            self.submit(last, true)?;
         }
         while self.write_next_frame()? {}
         self.write_stream_header()?;
@@ -277,7 +284,7 @@ impl<W: Write> Write for Encoder<W> {
                 carry.extend_from_slice(&this.buffer[cut..]);
                 this.buffer.truncate(cut);
                 let full = std::mem::replace(&mut this.buffer, carry);
-                this.submit(full)?;
+                this.submit(full, false)?;
             }
             let take = data.len().min(this.frame_size - this.buffer.len());
             if this.buffer.capacity() < this.buffer.len() + take {
@@ -298,7 +305,7 @@ impl<W: Write> Write for Encoder<W> {
         self.guard(|this| {
             if !this.buffer.is_empty() {
                 let frame = std::mem::take(&mut this.buffer);
-                this.submit(frame)?;
+                this.submit(frame, false)?;
             }
             while this.write_next_frame()? {}
             this.writer().flush()
