@@ -327,11 +327,14 @@ impl Default for ModelParams {
     }
 }
 
+/// Counters of the run model: by whether the run lives, its length (to 31) and the partial byte.
+const RUN_SLOTS: usize = 2 * 32 * 256;
+
 /// The run model both revisions mix: while the bits of the current byte repeat the previous
 /// byte's, it bets that the next bit does too, with counters chosen by how long the byte has
 /// been repeating.
 struct RunModel {
-    counters: Vec<u16>,
+    counters: Box<[u16; RUN_SLOTS]>,
     /// How many times in a row the last byte repeated the byte before it.
     len: usize,
     /// Whether every bit of the current byte so far equals the previous byte's.
@@ -343,7 +346,7 @@ struct RunModel {
 impl RunModel {
     fn new() -> Self {
         RunModel {
-            counters: vec![32768; 2 * 32 * 256],
+            counters: Box::new([32768; RUN_SLOTS]),
             len: 0,
             live: true,
             expected_bit: 0,
@@ -357,7 +360,7 @@ impl RunModel {
     #[inline(always)]
     fn vote(&mut self, c1: usize, c0: usize, bit_pos: usize, stretch: &[i16; 4096]) -> i32 {
         self.expected_bit = ((c1 | 256) >> (7 - bit_pos)) as u32 & 1;
-        self.slot = (usize::from(self.live) * 32 + self.len.min(31)) * 256 + c0;
+        self.slot = ((usize::from(self.live) * 32 + self.len.min(31)) * 256 + c0) % RUN_SLOTS;
         let p = i32::from(stretch[(self.counters[self.slot] >> 4) as usize]);
         (p * (2 * self.expected_bit as i32 - 1)) & -i32::from(self.live)
     }
@@ -583,6 +586,15 @@ const INITIAL_WEIGHT: i16 = 1 << (WEIGHT_ONE_LOG - 2);
 /// Smallest `mixer_shift` of the second revision: its scaled error must fit in 16 bits.
 const MIN_REVISED_MIXER_SHIFT: u8 = 12;
 
+/// A table of `1 << 16` counters indexed by a masked 16-bit context, so that no access needs
+/// a bounds check.
+fn filled<T: Copy>(value: T) -> Box<[T; 1 << 16]> {
+    vec![value; 1 << 16]
+        .into_boxed_slice()
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("the vector has 1 << 16 elements"))
+}
+
 /// The second revision's per-block state. Its tables are direct (no hashing): about 0.6 MiB
 /// of counters whatever the block's length. Two mixers weigh the same inputs, one with
 /// weights chosen by the bit position and the run, one by the partial byte; their average
@@ -593,12 +605,12 @@ struct RevisedModel {
     recip: [u16; 1024],
     order0_fast: [u16; 256],
     order0_slow: [u16; 256],
-    order1_fast: Vec<u16>,
-    order1: Vec<u32>,
-    skip: Vec<u16>,
+    order1_fast: Box<[u16; 1 << 16]>,
+    order1: Box<[u32; 1 << 16]>,
+    skip: Box<[u16; 1 << 16]>,
     run: RunModel,
-    weights: Vec<i16x8>,
-    partial_weights: Vec<i16x8>,
+    weights: [i16x8; MIXER_SETS],
+    partial_weights: [i16x8; 256],
     apm: Apm,
     // byte history
     c1: usize,
@@ -621,12 +633,12 @@ impl RevisedModel {
             recip,
             order0_fast: [32768; 256],
             order0_slow: [32768; 256],
-            order1_fast: vec![32768; 256 * 256],
-            order1: vec![FRESH; 256 * 256],
-            skip: vec![32768; 256 * 256],
+            order1_fast: filled(32768),
+            order1: filled(FRESH),
+            skip: filled(32768),
             run: RunModel::new(),
-            weights: vec![i16x8::splat(INITIAL_WEIGHT); MIXER_SETS],
-            partial_weights: vec![i16x8::splat(INITIAL_WEIGHT); 256],
+            weights: [i16x8::splat(INITIAL_WEIGHT); MIXER_SETS],
+            partial_weights: [i16x8::splat(INITIAL_WEIGHT); 256],
             apm: Apm::new(2 * 256, u32::from(params.apm_rate)),
             c1: 0,
             c2: 0,
@@ -666,18 +678,19 @@ fn train(weights: &mut i16x8, inputs: i16x8, err: i32, shift: u8) {
 impl BitModel for RevisedModel {
     #[inline(always)]
     fn predict(&mut self) -> u32 {
-        let c0 = self.c0;
+        // Masks that the compiler can see keep every index below in bounds.
+        let c0 = self.c0 & 0xff;
         let run_input = self
             .run
             .vote(self.c1, c0, self.bit_pos, &self.tables.stretch);
-        let o1 = self.c1 << 8 | c0;
+        let o1 = (self.c1 << 8 | c0) & 0xffff;
         self.inputs = i16x8::from(
             [
                 self.st(self.order0_fast[c0]),
                 self.st(self.order0_slow[c0]),
                 self.st(self.order1_fast[o1]),
                 self.st(counted_p(self.order1[o1])),
-                self.st(self.skip[self.c2 << 8 | c0]),
+                self.st(self.skip[(self.c2 << 8 | c0) & 0xffff]),
                 run_input,
                 256,
                 0,
@@ -685,7 +698,7 @@ impl BitModel for RevisedModel {
             .map(|x| x as i16),
         );
         self.mixer_set = self.run.weight_set(self.bit_pos);
-        let by_run = mix(self.weights[self.mixer_set], self.inputs);
+        let by_run = mix(self.weights[self.mixer_set % MIXER_SETS], self.inputs);
         let by_partial = mix(self.partial_weights[c0], self.inputs);
         self.by_run_p = squash(by_run);
         self.by_partial_p = squash(by_partial);
@@ -701,10 +714,10 @@ impl BitModel for RevisedModel {
     #[inline(always)]
     fn update(&mut self, bit: u32) {
         let p = self.params;
-        let c0 = self.c0;
+        let c0 = self.c0 & 0xff;
         let target = (bit as i32) << 12;
         train(
-            &mut self.weights[self.mixer_set],
+            &mut self.weights[self.mixer_set % MIXER_SETS],
             self.inputs,
             target - self.by_run_p,
             p.mixer_shift,
@@ -715,7 +728,7 @@ impl BitModel for RevisedModel {
             target - self.by_partial_p,
             p.mixer_shift,
         );
-        let o1 = self.c1 << 8 | c0;
+        let o1 = (self.c1 << 8 | c0) & 0xffff;
         adapt(&mut self.order0_fast[c0], bit, u32::from(p.order0_rate));
         adapt(
             &mut self.order0_slow[c0],
@@ -734,7 +747,7 @@ impl BitModel for RevisedModel {
             &self.recip,
         );
         adapt(
-            &mut self.skip[self.c2 << 8 | c0],
+            &mut self.skip[(self.c2 << 8 | c0) & 0xffff],
             bit,
             u32::from(p.skip_rate),
         );
