@@ -1,6 +1,7 @@
 //! `sigma demo [FILE]`: round-trips a text through the codec in memory and shows what happened:
 //! sizes, ratio, speed, the glyph mix, and the first glyphs in Σ-notation.
 
+use crate::report::count;
 use anyhow::{bail, Context, Result};
 use sigmalang::inspect::glyphs_of_text;
 use sigmalang::{read::Decoder, write::Encoder, DecoderOptions, EncoderOptions};
@@ -57,7 +58,14 @@ pub fn run(args: &[OsString]) -> Result<()> {
         text.len() as f64 / stream.len().max(1) as f64,
         8.0 * stream.len() as f64 / text.len().max(1) as f64
     );
-    println!("  encode      {:>9.1} MB/s   decode {:.1} MB/s   ({} frames of up to {} bytes, {} threads)", mb / encode_secs, mb / decode_secs, stats.frames, options.effective_frame_size(), options.effective_threads());
+    println!(
+        "  encode      {:>9.1} MB/s   decode {:.1} MB/s   ({} of up to {} bytes, {})",
+        mb / encode_secs,
+        mb / decode_secs,
+        count(stats.frames, "frame"),
+        options.effective_frame_size(),
+        count(options.effective_threads() as u64, "thread")
+    );
     println!(
         "  glyphs      PRIMITIVE {}  REFERENCE {}  DELTA {}  COMPOSITE {}",
         stats.glyphs[0], stats.glyphs[1], stats.glyphs[2], stats.glyphs[3]

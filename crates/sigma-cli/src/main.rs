@@ -284,10 +284,10 @@ fn process(
         finish_sink(sink, cli.force, permissions, &out_name)?;
         if cli.verbose > 0 && cli.quiet == 0 {
             eprintln!(
-                "{name}: recovered {} frames, {} bytes; {} damaged ranges",
-                summary.frames_recovered,
-                summary.bytes_recovered,
-                summary.lost.len()
+                "{name}: recovered {}, {}; {}",
+                report::count(summary.frames_recovered, "frame"),
+                report::count(summary.bytes_recovered, "byte"),
+                report::count(summary.lost.len() as u64, "damaged range")
             );
         }
         return if summary.lost.is_empty() {

@@ -35,13 +35,22 @@ pub fn summary(
         "decompressed"
     };
     eprintln!(
-        "{name}: {verb}: {} -> {} (ratio {:.3}), {:.1} MB/s, {} frames{rss}",
+        "{name}: {verb}: {} -> {} (ratio {:.3}), {:.1} MB/s, {}{rss}",
         human(if encoding { plain } else { packed }),
         human(if encoding { packed } else { plain }),
         stats.ratio(encoding),
         stats.throughput_mb_s(encoding),
-        stats.frames,
+        count(stats.frames, "frame"),
     );
+}
+
+/// `n` and `noun`, plural unless `n` is 1: "1 frame", "3 frames".
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 pub fn escape(s: &str) -> String {

@@ -87,6 +87,11 @@ fn verbose_prints_one_summary_line_per_file() {
         lines[0].contains("a.txt") && lines[1].contains("b.txt"),
         "{err}"
     );
+    // A 20 kB file is one frame, and the line says so in English.
+    assert!(
+        lines[0].contains(" 1 frame") && !lines[0].contains("1 frames"),
+        "{err}"
+    );
     assert!(out.stdout.is_empty());
 
     // With -c the summary stays off standard output.
