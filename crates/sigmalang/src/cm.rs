@@ -112,8 +112,10 @@ const FRESH: u32 = 32768 << 16;
 /// the allocator hands out without writing it, and a frame pays only for the contexts it
 /// visits (a large table costs nothing on a small frame).
 pub(crate) struct Apm {
-    offsets: Vec<u16>,
-    index: usize,
+    /// One row of 33 entries per context.
+    offsets: Vec<[u16; 33]>,
+    /// The context and knot the last refinement updates.
+    context: usize,
     knot: usize,
     rate: u32,
 }
@@ -132,16 +134,11 @@ const APM_START: [u16; 33] = {
 impl Apm {
     pub(crate) fn new(contexts: usize, rate: u32) -> Self {
         Apm {
-            offsets: vec![0; contexts * 33],
-            index: 0,
+            offsets: vec![[0; 33]; contexts],
+            context: 0,
             knot: 0,
             rate,
         }
-    }
-
-    #[inline(always)]
-    fn entry(&self, index: usize, knot: usize) -> u16 {
-        APM_START[knot].wrapping_add(self.offsets[index])
     }
 
     /// Refined 12-bit probability for `st` (stretched probability) in context `cx`.
@@ -149,24 +146,26 @@ impl Apm {
     pub(crate) fn refine(&mut self, st: i32, cx: usize) -> i32 {
         let s = st.clamp(-2047, 2047) + 2048;
         let (lo, w) = ((s >> 7) as usize, s & 127);
-        let base = cx * 33 + lo;
+        self.context = cx;
         self.knot = lo + (w >> 6) as usize;
-        self.index = cx * 33 + self.knot;
-        let (t0, t1) = (self.entry(base, lo), self.entry(base + 1, lo + 1));
+        let row = &self.offsets[cx];
+        let t0 = APM_START[lo].wrapping_add(row[lo]);
+        let t1 = APM_START[lo + 1].wrapping_add(row[lo + 1]);
         ((i32::from(t0) * (128 - w) + i32::from(t1) * w) >> 11).clamp(1, 4095)
     }
 
     /// Entries in the table (for memory accounting).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.offsets.len()
+        self.offsets.len() * 33
     }
 
     #[inline(always)]
     pub(crate) fn update(&mut self, bit: u32) {
-        let mut entry = self.entry(self.index, self.knot);
+        let slot = &mut self.offsets[self.context][self.knot];
+        let mut entry = APM_START[self.knot].wrapping_add(*slot);
         adapt(&mut entry, bit, self.rate);
-        self.offsets[self.index] = entry.wrapping_sub(APM_START[self.knot]);
+        *slot = entry.wrapping_sub(APM_START[self.knot]);
     }
 }
 
