@@ -230,28 +230,54 @@ pub fn encode_gated(
         codebook,
         min_coverage: 0.0,
     };
-    let (over_codebook, alone) = if spare_core {
-        std::thread::scope(|scope| {
-            let text = input.clone();
-            let trial = scope.spawn(move || encode_over(text, params, Some(prior), gate));
-            let alone = encode_over(input, params, None, gate);
-            let over_codebook = trial
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (over_codebook, alone)
-        })
-    } else {
-        (
-            encode_over(input.clone(), params, Some(prior), gate),
-            encode_over(input, params, None, gate),
-        )
+    let len = input.len();
+    let text = input.clone();
+    let (over_codebook, alone) = both(
+        spare_core,
+        move || transform_and_sort(text, params, Some(prior), gate),
+        move || transform_and_sort(input, params, None, gate),
+    );
+    // Input the transform rejects either way (binary data, mostly) would be coded plain twice,
+    // to the same payload.
+    let (over_codebook, alone) = match (over_codebook, alone) {
+        (Err(_), Err(input)) => return code_plain(input, params, gate),
+        pair => pair,
     };
+    let finish = |staged| finish_frame(staged, len, params, Some(codebook), gate);
+    let (over_codebook, alone) = both(
+        spare_core,
+        move || finish(over_codebook),
+        move || finish(alone),
+    );
     if over_codebook.payload.len() < alone.payload.len() {
         over_codebook
     } else {
         alone
     }
 }
+
+/// Runs `first` and `second`, side by side on a second thread if `spare_core`.
+fn both<A: Send, B>(
+    spare_core: bool,
+    first: impl FnOnce() -> A + Send,
+    second: impl FnOnce() -> B,
+) -> (A, B) {
+    if !spare_core {
+        return (first(), second());
+    }
+    std::thread::scope(|scope| {
+        let first = scope.spawn(first);
+        let second = second();
+        let first = first
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, second)
+    })
+}
+
+/// A frame transformed and sorted, ready for its entropy coder, with its glyph counts; or the
+/// input back if the word transform would not make it smaller.
+type TransformedFrame = Result<(Staged, [u64; 4]), Vec<u8>>;
 
 /// Encodes one frame, transforming it over the `prior` codebook if it covers enough.
 fn encode_over(
@@ -260,27 +286,43 @@ fn encode_over(
     prior: Option<Prior<'_>>,
     gate: &impl PeakGate,
 ) -> EncodedFrame {
-    let codebook = prior.map(|p| p.codebook);
     let len = input.len();
-    // A payload the frame header can carry: smaller than the text, and within the expansion
-    // bound decoders enforce.
-    let fits = |payload: &[u8]| {
-        payload.len() < len && len as u64 <= max_decoded_size(payload.len() as u64)
-    };
+    let staged = transform_and_sort(input, params, prior, gate);
+    finish_frame(staged, len, params, prior.map(|p| p.codebook), gate)
+}
+
+/// The word transform over the `prior` codebook and the suffix sort of its block.
+fn transform_and_sort(
+    input: Vec<u8>,
+    params: &CodecParams,
+    prior: Option<Prior<'_>>,
+    gate: &impl PeakGate,
+) -> TransformedFrame {
     // The transform and the suffix sort pass the gate as one phase: a worker that has
     // waited for another once then stays out of step with it.
-    let transformed = gate.pass(move || match params.transform(&input, prior) {
+    gate.pass(move || match params.transform(&input, prior) {
         None => Err(input),
         Some(t) => {
             drop(input);
             Ok((stage(Some(&t.params), t.block, params), t.glyphs))
         }
-    });
-    let input = match transformed {
+    })
+}
+
+/// Entropy codes a frame of `len` bytes made by [`transform_and_sort`] (over `codebook`), or
+/// codes it plain if the transform gave up or its payload would not fit.
+fn finish_frame(
+    staged: TransformedFrame,
+    len: usize,
+    params: &CodecParams,
+    codebook: Option<&Codebook>,
+    gate: &impl PeakGate,
+) -> EncodedFrame {
+    let input = match staged {
         Err(input) => input,
         Ok((staged, glyphs)) => {
             let (method, payload) = staged.code();
-            if fits(&payload) {
+            if fits(&payload, len) {
                 return EncodedFrame {
                     method,
                     payload,
@@ -300,9 +342,14 @@ fn encode_over(
             text
         }
     };
+    code_plain(input, params, gate)
+}
+
+/// Codes `input` without the word transform, or stores it if that does not fit.
+fn code_plain(input: Vec<u8>, params: &CodecParams, gate: &impl PeakGate) -> EncodedFrame {
     let glyphs = [Tokenizer::new(&input).count() as u64, 0, 0, 0];
     let (method, payload) = gate.pass(|| stage(None, input.clone(), params)).code();
-    if fits(&payload) {
+    if fits(&payload, input.len()) {
         EncodedFrame {
             method,
             payload,
@@ -315,6 +362,12 @@ fn encode_over(
             glyphs,
         }
     }
+}
+
+/// Whether a frame header can carry `payload` for `len` bytes of text: smaller than the text,
+/// and within the expansion bound decoders enforce.
+fn fits(payload: &[u8], len: usize) -> bool {
+    payload.len() < len && len as u64 <= max_decoded_size(payload.len() as u64)
 }
 
 /// A block ready for its entropy coder: the payload so far, and the bytes to code after it
@@ -951,5 +1004,17 @@ and asked whether there was room for them and their horses for the night.\n"
         let made_up = b"zorf quaxle zorf vindle quaxle zorf prindo vindle zorf ".repeat(20);
         let frame = encode(made_up.clone(), &CodecParams::default(), Some(&english));
         assert_eq!(frame.payload[0], MODE_TRANSFORMED);
+    }
+
+    #[test]
+    fn input_the_transform_rejects_codes_the_same_with_a_codebook() {
+        let english = Codebook::english();
+        let bytes: Vec<u8> = (0..20_000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        let params = CodecParams::default();
+        assert!(params.transform(&bytes, None).is_none());
+        let with = encode(bytes.clone(), &params, Some(&english));
+        let without = encode(bytes, &params, None);
+        assert_eq!(with.payload[0], MODE_PLAIN);
+        assert_eq!(with.payload, without.payload);
     }
 }
