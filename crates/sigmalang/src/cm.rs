@@ -359,6 +359,7 @@ impl RunModel {
     #[inline(always)]
     fn vote(&mut self, c1: usize, c0: usize, bit_pos: usize, stretch: &[i16; 4096]) -> i32 {
         self.expected_bit = ((c1 | 256) >> (7 - bit_pos)) as u32 & 1;
+        // The slot is always below RUN_SLOTS; the visible mask spares the bounds checks.
         self.slot = ((usize::from(self.live) * 32 + self.len.min(31)) * 256 + c0) % RUN_SLOTS;
         let p = i32::from(stretch[(self.counters[self.slot] >> 4) as usize]);
         (p * (2 * self.expected_bit as i32 - 1)) & -i32::from(self.live)

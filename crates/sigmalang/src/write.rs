@@ -87,7 +87,8 @@ fn cut_point(buf: &[u8]) -> usize {
 pub struct Encoder<W: Write> {
     writer: Option<W>,
     frame_size: usize,
-    threads: usize,
+    /// Whether the stream's last frame may use a second thread ([`FrameJob::spare_core`]).
+    spare_core_at_end: bool,
     buffer: Vec<u8>,
     pool: OrderedPool<FrameJob, EncodedFrame>,
     next_index: u64,
@@ -119,7 +120,7 @@ impl<W: Write> Encoder<W> {
         Encoder {
             writer: Some(writer),
             frame_size: options.effective_frame_size() as usize,
-            threads,
+            spare_core_at_end: threads > 1,
             buffer: Vec::new(),
             // One frame per worker in flight: reading the next frame takes far less time than
             // coding one, and a frame more per worker would cost 24 MiB at the default level.
@@ -205,7 +206,7 @@ impl<W: Write> Encoder<W> {
             index: self.next_index,
             offset: self.next_offset,
             data,
-            spare_core: last && self.threads > 1,
+            spare_core: last && self.spare_core_at_end,
         };
         self.next_index += 1;
         self.next_offset += job.data.len() as u64;
