@@ -204,3 +204,52 @@ pub fn trained_codebook(data: &[u8]) {
         "a decoder without the codebook did not refuse the stream"
     );
 }
+
+/// The LZP parameters and declared length a fuzz input starts with: escape, minimum match,
+/// sample rate and a 16-bit length.
+fn lzp_params_from(head: [u8; 4]) -> (sigmalang::lzp::LzpParams, usize) {
+    let [escape, min_len, sample, len] = head;
+    let params = sigmalang::lzp::LzpParams {
+        escape,
+        min_len: min_len.max(sigmalang::lzp::LzpParams::MIN_MATCH),
+        hash_log: 10,
+        sample_log: sample % (sigmalang::lzp::LzpParams::MAX_SAMPLE_LOG + 1),
+    };
+    (params, usize::from(len) * 64)
+}
+
+/// Any bytes unpacked as an LZP block come to exactly the declared length or fail with
+/// `BadLzp`: never a panic, never more output than declared.
+pub fn lzp_unpack(data: &[u8]) {
+    let [a, b, c, d, packed @ ..] = data else {
+        return;
+    };
+    let (params, len) = lzp_params_from([*a, *b, *c, *d]);
+    let mut out = Vec::new();
+    let result = sigmalang::lzp::decode(packed, params, len, &mut out, None);
+    assert!(out.len() <= len, "unpacking wrote past the declared length");
+    if result.is_ok() {
+        assert!(out.len() == len, "unpacking ended short but succeeded");
+    }
+}
+
+/// Any block, packed with any minimum match and sample rate, unpacks to itself. The first
+/// byte picks the minimum match, the second the sample rate.
+pub fn lzp_round_trip(data: &[u8]) {
+    let [min_len, sample, block @ ..] = data else {
+        return;
+    };
+    let policy = sigmalang::lzp::LzpPolicy {
+        min_len: *min_len,
+        sample_log: *sample,
+        min_block: 0,
+        keep_64ths: 64,
+    };
+    let Some((params, packed)) = sigmalang::lzp::encode(block, policy) else {
+        return;
+    };
+    let mut out = Vec::new();
+    sigmalang::lzp::decode(&packed, params, block.len(), &mut out, None)
+        .expect("a packed block unpacks");
+    assert!(out == block, "LZP round trip changed the block");
+}

@@ -14,8 +14,10 @@ use sigmalang::checksum::header_crc;
 use sigmalang::checksum::{content_hash, content_hasher};
 use sigmalang::format::{self, FrameHeader, StreamHeader, FOOTER_MAGIC, TRAILER_LEN};
 use sigmalang::format::{FooterHead, IndexEntry};
-use sigmalang::frame::{self, CodecParams, Method};
+use sigmalang::frame::{self, CodecParams, Method, Stage};
 use sigmalang::glyph::GlyphType;
+use sigmalang::lzp::{LzpParams, LzpPolicy};
+use sigmalang::rank::RankParams;
 use sigmalang::varint;
 use sigmalang::{bwt, cm, transform};
 use sigmalang::{decode_all, encode_all, DecoderOptions, EncoderOptions, Error};
@@ -23,6 +25,27 @@ use std::path::{Path, PathBuf};
 
 /// Appended to a good stream to make `bad-trailing-garbage.sigma`.
 const GARBAGE: &[u8] = b"This is not a stream.\n";
+
+/// `lines` lines of a made-up server log: long runs repeat, with a counter and a pseudo-random
+/// user in every line.
+fn log_lines(lines: u64) -> Vec<u8> {
+    let mut rng = Rng(0x5eed_1095);
+    let users = ["alice", "bob", "carol", "dave"];
+    let mut out = Vec::new();
+    for i in 0..lines {
+        let user = users[rng.below(users.len())];
+        out.extend_from_slice(
+            format!(
+                "2026-11-28T12:{:02}:{:02}Z web-01 sshd[4242]: Accepted publickey for {user} \
+                 from 192.0.2.17 port 22 ssh2: ED25519 SHA256:q8yNlBZ2fDdsQbu1VxPzb3Ag\n",
+                i / 60,
+                i % 60
+            )
+            .as_bytes(),
+        );
+    }
+    out
+}
 
 /// A small xorshift generator, so that the vectors never depend on a crate's RNG.
 struct Rng(u64);
@@ -323,6 +346,21 @@ fn transformed_payload(n1: u8, bank: &[&[u8]], glyphs: &[u8]) -> Vec<u8> {
     cm::encode(&bwt, revision, cm::ModelParams::default(), out)
 }
 
+/// A mode 4 payload (`GlyphRevised`, untransformed, LZP-packed) for a hand-made packed block
+/// that claims to unpack to `unpacked_len` bytes.
+fn lzp_payload(packed: &[u8], params: LzpParams, unpacked_len: usize) -> Vec<u8> {
+    let mut out = vec![4];
+    let revision = cm::Revision::Second;
+    cm::ModelParams::default().write(revision, &mut out);
+    varint::put(&mut out, packed.len() as u64);
+    params.write(&mut out);
+    varint::put(&mut out, unpacked_len as u64);
+    let (bwt, rows) = bwt::forward_sampled(packed.to_vec(), 1 << 16);
+    out.push(16);
+    varint::put(&mut out, u64::from(rows[0]));
+    cm::encode(&bwt, revision, cm::ModelParams::default(), out)
+}
+
 /// How each frame of a (possibly concatenated) stream is coded, e.g. `Glyph/1 ×5`.
 fn summary(mut stream: &[u8]) -> String {
     let mut kinds: Vec<String> = Vec::new();
@@ -468,8 +506,8 @@ const README: &str = "# ΣLANG test vectors
 
 Golden files for the stream format of `docs/FORMAT.md`, in the spirit of xz's `tests/files`:
 `good-*.sigma` must decode to the `good-*.txt` with the same stem, and every `bad-*.sigma` must
-be rejected with the error given below. All are version 6 streams (or damaged ones); `v1/` to
-`v5/` hold the files of versions 1 to 5, which decoders still read.
+be rejected with the error given below. All are version 7 streams (or damaged ones); `v1/` to
+`v6/` hold the files of versions 1 to 6, which decoders still read.
 
 - Regenerate (files and this README): `cargo run --release -p sigmalang --example make_vectors`
   (optionally `-- DIR`). The output is deterministic: fixed texts, a fixed pseudo-random
@@ -489,7 +527,8 @@ recomputed\" means the defect was made with the covering CRC32C fixed up, so tha
 behind the CRC is exercised. The second column is the `sigmalang::Error` variant; the third
 gives its fields (`what` or `inside` in quotes; offsets are byte positions in the file). In the
 third column of good files, `Glyph/0` is a glyph-coded frame without the word transform,
-`Glyph/1` one with it, and `Glyph/2` one with it over the built-in English codebook. Only the
+`Glyph/1` one with it, and `Glyph/2` one with it over the built-in English codebook (payload
+modes, section 8.2 of the spec; 4 added for an LZP-packed block, as in `Glyph/5`). Only the
 `codebook` files name a codebook; the others are encoded with `EncoderOptions::codebook(None)`.
 
 | File | Expected result | Details | How it was made |
@@ -663,6 +702,44 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         &flagged,
         &short_text,
         "`good-short.sigma` with flags 0xF0 (the four ignorable bits), header CRC recomputed",
+    );
+
+    // LZP: blocks this small are never packed by the library's encoder, so the frames are
+    // encoded with a policy that packs any block, and put in a stream by hand.
+    let log = log_lines(60);
+    let lzp = Some(LzpPolicy {
+        min_len: 16,
+        sample_log: 1,
+        min_block: 0,
+        keep_64ths: 64,
+    });
+    let bwt_params = CodecParams {
+        lzp,
+        ..CodecParams::default()
+    };
+    let rank_params = CodecParams {
+        stage: Stage::Rank(RankParams::default()),
+        lzp,
+        ..CodecParams::default()
+    };
+    let half = log.len() / 2;
+    let halves = [log[..half].to_vec(), log[half..].to_vec()];
+    let frames: Vec<_> = [(&halves[0], &bwt_params), (&halves[1], &rank_params)]
+        .into_iter()
+        .map(|(text, params)| {
+            let encoded = frame::encode(text.clone(), params, None);
+            assert_eq!(encoded.payload[0], 5, "a transformed, LZP-packed block");
+            (encoded.method, encoded.payload, text.clone())
+        })
+        .collect();
+    let lzp_stream = assemble(&frames, half as u64 + 1);
+    w.good(
+        "lzp",
+        &lzp_stream,
+        &log,
+        "log lines in two frames, `GlyphRevised` then `RankRevised`, each block packed by LZP \
+         (encoded with `CodecParams::lzp` asking for matches of 16 bytes in any block, every second \
+         position sampled)",
     );
 
     // Ordinary English over the built-in codebook: the frame is smaller in mode 2, so the
@@ -1039,6 +1116,32 @@ better by then. Write soon and tell us what you think.\n\nWith love from all of 
         "Payload",
         None,
         "a hand-made transformed frame whose glyph stream starts with a DELTA byte",
+    );
+
+    // An LZP match at the start of a block, where no context has been seen yet.
+    let content = b"abcdefghijklmnopqrstuvwxyz\n".repeat(8);
+    let params = LzpParams {
+        escape: b'#',
+        min_len: 8,
+        hash_log: 10,
+        sample_log: 0,
+    };
+    // As if the match stood for `content[2..10]`, the shortest match.
+    let packed = [&b"ab#\x01"[..], &content[10..]].concat();
+    w.bad(
+        "lzp-match-without-context",
+        &assemble(
+            &[(
+                Method::GlyphRevised,
+                lzp_payload(&packed, params, content.len()),
+                content,
+            )],
+            1024,
+        ),
+        "Payload",
+        None,
+        "a hand-made mode 4 frame (untransformed, LZP-packed) whose packed block has a match at \
+         position 2, before any context: its third and fourth bytes are the escape and a length",
     );
 
     w.readme(&multi);

@@ -18,6 +18,7 @@ pub mod frame;
 pub mod glyph;
 pub mod inspect;
 mod intern;
+pub mod lzp;
 pub mod options;
 pub mod pipeline;
 pub mod primitive;

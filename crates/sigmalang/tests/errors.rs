@@ -524,28 +524,28 @@ fn wrong_magic_is_not_sigma() {
 }
 
 #[test]
-fn version_7_is_unsupported_whatever_follows() {
+fn version_8_is_unsupported_whatever_follows() {
     let f = fixture();
     let mut s = f.stream.clone();
-    s[VERSION] = 7;
+    s[VERSION] = 8;
     assert_error(
         &s,
         Error::UnsupportedVersion {
-            version: 7,
+            version: 8,
             offset: 0,
         },
-        "version 7, stale CRC",
+        "version 8, stale CRC",
     );
-    // A version-7 header may have any layout: only magic and version are read.
-    let mut s = b"\xFE\xCE\xA3L\x07".to_vec();
+    // A version-8 header may have any layout: only magic and version are read.
+    let mut s = b"\xFE\xCE\xA3L\x08".to_vec();
     s.extend_from_slice(&[0xFF; 3]);
     assert_error(
         &s,
         Error::UnsupportedVersion {
-            version: 7,
+            version: 8,
             offset: 0,
         },
-        "version 7, short",
+        "version 8, short",
     );
 }
 

@@ -64,3 +64,13 @@ fn codebook_file() {
 fn trained_codebook() {
     replay("trained_codebook", contracts::trained_codebook);
 }
+
+#[test]
+fn lzp_unpack() {
+    replay("lzp_unpack", contracts::lzp_unpack);
+}
+
+#[test]
+fn lzp_round_trip() {
+    replay("lzp_round_trip", contracts::lzp_round_trip);
+}

@@ -1,8 +1,8 @@
 //! The golden vectors in `tests/vectors/` (made by `examples/make_vectors.rs`, described in
 //! `tests/vectors/README.md`): every `good-*.sigma` decodes to its `good-*.txt`, and every
 //! `bad-*.sigma` fails with exactly the error in [`BAD`], which the README's table repeats.
-//! The files of older versions, in `tests/vectors/v1/` to `tests/vectors/v5/`, are checked
-//! the same way, with the changes in [`V1_BAD`] to [`V4_BAD`] (version 5's fail alike).
+//! The files of older versions, in `tests/vectors/v1/` to `tests/vectors/v6/`, are checked
+//! the same way, with the changes in [`V1_BAD`] to [`V4_BAD`] (versions 5 and 6 fail alike).
 
 use sigmalang::format::{FOOTER_MAGIC, FRAME_MAGIC};
 use sigmalang::frame::PayloadError;
@@ -69,7 +69,7 @@ use Expect::*;
 const BAD: &[(&str, Expect)] = &[
     ("bad-empty-file.sigma", NotSigma),
     ("bad-magic.sigma", NotSigma),
-    ("bad-version-7.sigma", UnsupportedVersion(7)),
+    ("bad-version-8.sigma", UnsupportedVersion(8)),
     ("bad-codebook-unknown.sigma", UnknownCodebook),
     (
         "bad-payload-no-codebook.sigma",
@@ -125,6 +125,10 @@ const BAD: &[(&str, Expect)] = &[
     ),
     ("bad-trailing-garbage.sigma", TrailingData),
     (
+        "bad-lzp-match-without-context.sigma",
+        Payload(0, PayloadError::Lzp),
+    ),
+    (
         "bad-footer-frame-count.sigma",
         Footer("frame count differs from the frames read"),
     ),
@@ -161,7 +165,11 @@ const GOOD: &[&str] = &[
     "good-context-model-varied.sigma",
     "good-rank.sigma",
     "good-codebook.sigma",
+    "good-lzp.sigma",
 ];
+
+/// Files that version 7 added: the first LZP-packed blocks.
+const V7_ONLY: &[&str] = &["good-lzp.sigma", "bad-lzp-match-without-context.sigma"];
 
 /// Files that version 6 added: the first streams that name a codebook.
 const V6_ONLY: &[&str] = &[
@@ -219,7 +227,7 @@ struct VectorSet {
     bad: Vec<(&'static str, Expect)>,
 }
 
-fn sets() -> [VectorSet; 6] {
+fn sets() -> [VectorSet; 7] {
     // An older version's bad files: the current ones it had, with its own changes.
     let older = |had: &dyn Fn(&str) -> bool, changed: &[(&'static str, Expect)]| {
         BAD.iter()
@@ -230,7 +238,8 @@ fn sets() -> [VectorSet; 6] {
     };
     // Each version's bad-version file names the next version, whose header is laid out as its
     // own: such a file now decodes, so it is not kept.
-    let in_v5 = |name: &str| name != "bad-version-7.sigma" && !V6_ONLY.contains(&name);
+    let in_v6 = |name: &str| name != "bad-version-8.sigma" && !V7_ONLY.contains(&name);
+    let in_v5 = |name: &str| in_v6(name) && !V6_ONLY.contains(&name);
     let in_v4 = in_v5;
     let in_v3 = in_v4;
     let in_v2 = in_v3;
@@ -240,6 +249,11 @@ fn sets() -> [VectorSet; 6] {
             dir: dir(),
             good: GOOD.to_vec(),
             bad: BAD.to_vec(),
+        },
+        VectorSet {
+            dir: dir().join("v6"),
+            good: GOOD.iter().copied().filter(|n| in_v6(n)).collect(),
+            bad: older(&in_v6, &[]),
         },
         VectorSet {
             dir: dir().join("v5"),
