@@ -408,7 +408,8 @@ fn segment_len(len: usize) -> usize {
 const MODEL_REVISION: cm::Revision = cm::Revision::Second;
 
 /// Writes the payload head of a block (word-transformed if `transform` is given) for the
-/// stage's method; the BWT stages then sort the block in place.
+/// stage's method; the BWT stages then pack the block with LZP if `params.lzp` finds that worth
+/// it, and sort it in place.
 fn stage(transform: Option<&Params>, block: Vec<u8>, params: &CodecParams) -> Staged {
     let mut coder_params = Vec::new();
     let coder = match (params.stage, transform) {
