@@ -124,36 +124,13 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
         .count()
 }
 
-/// A rolling polynomial hash of a window of fixed length.
-struct Fingerprint {
-    value: u32,
-    /// The factor of the byte leaving the window: `MULTIPLIER^(len - 1)`.
-    leaving: u32,
-}
-
-impl Fingerprint {
-    const MULTIPLIER: u32 = 0x0100_0193;
-
-    fn new(len: usize) -> Self {
-        let leaving = (1..len).fold(1u32, |f, _| f.wrapping_mul(Self::MULTIPLIER));
-        Fingerprint { value: 0, leaving }
-    }
-
-    fn start(&mut self, window: &[u8]) -> u32 {
-        self.value = window.iter().fold(0u32, |h, &b| {
-            h.wrapping_mul(Self::MULTIPLIER).wrapping_add(u32::from(b))
-        });
-        self.value
-    }
-
-    #[inline(always)]
-    fn roll(&mut self, leaving: u8, entering: u8) -> u32 {
-        self.value = (self
-            .value
-            .wrapping_sub(u32::from(leaving).wrapping_mul(self.leaving)))
-        .wrapping_mul(Self::MULTIPLIER)
-        .wrapping_add(u32::from(entering));
-        self.value
+/// Appends `bytes` as literals: the escape byte as the escape and a zero.
+fn write_literals(bytes: &[u8], escape: u8, out: &mut Vec<u8>) {
+    for piece in bytes.split_inclusive(|&b| b == escape) {
+        out.extend_from_slice(piece);
+        if piece.last() == Some(&escape) {
+            out.push(0);
+        }
     }
 }
 
@@ -186,42 +163,41 @@ pub fn encode(block: &[u8], policy: LzpPolicy) -> Option<(LzpParams, Vec<u8>)> {
     // Prose repeats almost nothing this long: the first sixteenth of the block (at least
     // 64 KiB) decides whether to go on.
     let trial_end = (block.len() / 16).max(64 << 10);
-    // The encoder's table also holds a fingerprint of the `min_len` bytes that followed each
-    // position, so that only a likely match reads the block at the candidate (a cache miss).
+    // The encoder's table also holds a tag of the first and the last eight bytes a match from
+    // each position would need, so that only a likely match reads the block at the candidate
+    // (a cache miss).
+    let tag = |at: usize| -> Option<u32> {
+        let head = block.get(at..at + 8)?;
+        let tail = block.get(at + min_len - 8..at + min_len)?;
+        let word = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().expect("eight bytes"));
+        let mixed = (word(head) ^ word(tail).rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        Some((mixed >> 32) as u32)
+    };
     let mut table = vec![0u64; 1 << params.hash_log];
-    let mut ahead = Fingerprint::new(min_len);
     let mut out = Vec::with_capacity(block.len());
-    let mut pos = 0;
+    let mut pos = CONTEXT.min(block.len());
+    // Bytes from here to `pos` are literals not yet written.
+    let mut literals = 0;
     let mut trial_done = false;
-    let mut fresh = true;
     while pos < block.len() {
         if !trial_done && pos >= trial_end {
+            write_literals(&block[literals..pos], params.escape, &mut out);
+            literals = pos;
             // Half the saving asked for by now, or give up.
             if out.len() * 128 > pos * (64 + policy.keep_64ths) {
                 return None;
             }
             trial_done = true;
         }
-        let window = block.get(pos..pos + min_len);
-        let print = match window {
-            Some(window) if fresh => {
-                fresh = false;
-                ahead.start(window)
-            }
-            Some(_) => ahead.roll(block[pos - 1], block[pos + min_len - 1]),
-            None => 0,
-        };
-        let byte = block[pos];
-        if let Some(slot) = (pos >= CONTEXT)
-            .then(|| slot(&block[pos - CONTEXT..pos], params))
-            .flatten()
-        {
+        if let Some(slot) = slot(&block[pos - CONTEXT..pos], params) {
+            let tag = tag(pos);
             let entry = table[slot];
-            table[slot] = u64::from(print) << 32 | pos as u64;
+            table[slot] = u64::from(tag.unwrap_or(0)) << 32 | pos as u64;
             let candidate = entry as u32 as usize;
-            if candidate != 0 && window.is_some() && (entry >> 32) as u32 == print {
+            if candidate != 0 && tag.is_some_and(|tag| (entry >> 32) as u32 == tag) {
                 let len = common_prefix(&block[candidate..], &block[pos..]);
                 if len >= min_len {
+                    write_literals(&block[literals..pos], params.escape, &mut out);
                     out.push(params.escape);
                     let mut rest = len - min_len + 1;
                     while rest >= 255 {
@@ -230,17 +206,14 @@ pub fn encode(block: &[u8], policy: LzpPolicy) -> Option<(LzpParams, Vec<u8>)> {
                     }
                     out.push(rest as u8);
                     pos += len;
-                    fresh = true;
+                    literals = pos;
                     continue;
                 }
             }
         }
-        out.push(byte);
-        if byte == params.escape {
-            out.push(0);
-        }
         pos += 1;
     }
+    write_literals(&block[literals..], params.escape, &mut out);
     keep(out.len(), block.len()).then_some((params, out))
 }
 
@@ -261,8 +234,36 @@ pub fn decode(
     let start = out.len();
     let min_len = usize::from(params.min_len);
     let mut table = vec![0u32; 1 << params.hash_log];
+    // Records the sampled positions `from..to` of the output in the table.
+    let record = |table: &mut [u32], out: &[u8], from: usize, to: usize| {
+        for pos in from.max(CONTEXT)..to {
+            let at = start + pos;
+            if let Some(slot) = slot(&out[at - CONTEXT..at], params) {
+                table[slot] = pos as u32;
+            }
+        }
+    };
     let mut read = 0;
     while read < packed.len() {
+        // A run of literals up to the next escape: copied at once, then recorded.
+        let run = packed[read..]
+            .iter()
+            .position(|&b| b == params.escape)
+            .unwrap_or(packed.len() - read);
+        let pos = out.len() - start;
+        if run > len - pos {
+            return Err(BadLzp);
+        }
+        out.extend_from_slice(&packed[read..read + run]);
+        record(&mut table, out, pos, pos + run);
+        if let Some((packed_costs, unpacked_costs)) = costs.as_mut() {
+            unpacked_costs.extend(packed_costs.get(read..read + run).unwrap_or_default());
+        }
+        read += run;
+        if read == packed.len() {
+            break;
+        }
+        // The escape, at the next position: an escaped literal or a match.
         let pos = out.len() - start;
         let mut candidate = 0;
         if let Some(slot) = (pos >= CONTEXT)
@@ -273,46 +274,45 @@ pub fn decode(
             table[slot] = pos as u32;
         }
         let first = read;
-        let byte = packed[read];
-        read += 1;
-        let mut copy = 0;
-        if byte == params.escape {
-            let mut code = *packed.get(read).ok_or(BadLzp)?;
-            read += 1;
-            if code != 0 {
-                if candidate == 0 {
-                    return Err(BadLzp);
-                }
-                let mut rest = usize::from(code);
-                while code == 255 {
-                    code = *packed.get(read).ok_or(BadLzp)?;
-                    read += 1;
-                    rest += usize::from(code);
-                }
-                copy = rest + min_len - 1;
-            }
-        }
-        if copy == 0 {
+        let mut code = *packed.get(read + 1).ok_or(BadLzp)?;
+        read += 2;
+        let copy = if code == 0 {
             if pos == len {
                 return Err(BadLzp);
             }
-            out.push(byte);
+            out.push(params.escape);
+            1
         } else {
+            if candidate == 0 {
+                return Err(BadLzp);
+            }
+            let mut rest = usize::from(code);
+            while code == 255 {
+                code = *packed.get(read).ok_or(BadLzp)?;
+                read += 1;
+                rest += usize::from(code);
+            }
+            let copy = rest + min_len - 1;
             if copy > len - pos {
                 return Err(BadLzp);
             }
-            // The source may overlap the bytes being written: copy forwards, byte by byte.
             let from = start + candidate;
-            for k in 0..copy {
-                out.push(out[from + k]);
+            if candidate + copy <= pos {
+                out.extend_from_within(from..from + copy);
+            } else {
+                // The source overlaps the bytes being written: copy forwards, byte by byte.
+                for k in 0..copy {
+                    out.push(out[from + k]);
+                }
             }
-        }
+            copy
+        };
         if let Some((packed_costs, unpacked_costs)) = costs.as_mut() {
             let bits = packed_costs
                 .get(first..read)
                 .map_or(0.0, |c| c.iter().sum());
             unpacked_costs.push(bits);
-            unpacked_costs.extend(std::iter::repeat_n(0.0, copy.saturating_sub(1)));
+            unpacked_costs.extend(std::iter::repeat_n(0.0, copy - 1));
         }
     }
     if out.len() - start == len {
