@@ -243,7 +243,6 @@ pub fn lzp_round_trip(data: &[u8]) {
         min_len: *min_len,
         sample_log: *sample,
         min_block: 0,
-        keep_64ths: 64,
     };
     let Some((params, packed)) = sigmalang::lzp::encode(block, policy) else {
         return;

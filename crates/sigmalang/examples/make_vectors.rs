@@ -711,7 +711,6 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         min_len: 16,
         sample_log: 1,
         min_block: 0,
-        keep_64ths: 64,
     });
     let bwt_params = CodecParams {
         lzp,
