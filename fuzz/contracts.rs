@@ -243,6 +243,7 @@ pub fn lzp_round_trip(data: &[u8]) {
         min_len: *min_len,
         sample_log: *sample,
         min_block: 0,
+        trial_saving_256ths: 0,
     };
     let Some((params, packed)) = sigmalang::lzp::encode(block, policy) else {
         return;

@@ -711,6 +711,7 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         min_len: 16,
         sample_log: 1,
         min_block: 0,
+        trial_saving_256ths: 0,
     });
     let bwt_params = CodecParams {
         lzp,
