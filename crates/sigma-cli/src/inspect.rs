@@ -233,9 +233,14 @@ pub fn run(args: &[OsString]) -> Result<()> {
                 .flatten()
                 .with_context(|| format!("{name}: frame {n}: corrupt frame header"))?;
             if !args.stats {
+                let packed = if sigmalang::frame::lzp_packed(header.method, &bytes[used..]) {
+                    ", LZP-packed"
+                } else {
+                    ""
+                };
                 writeln!(
                     out,
-                    "# frame {n}: {} -> {} bytes, method {:?}, content offset {}",
+                    "# frame {n}: {} -> {} bytes, method {:?}{packed}, content offset {}",
                     loc.decoded_size, loc.frame_bytes, header.method, loc.content_offset
                 )?;
             }

@@ -531,6 +531,13 @@ fn write_transform_params(params: Option<&Params>, out: &mut Vec<u8>) {
     }
 }
 
+/// Whether a payload's block was packed by LZP before the BWT (modes 4 to 6 of methods
+/// `GlyphRevised` and `RankRevised`), as far as its first byte says.
+pub fn lzp_packed(method: Method, payload: &[u8]) -> bool {
+    matches!(method, Method::GlyphRevised | Method::RankRevised)
+        && payload.first().is_some_and(|&mode| mode & MODE_LZP != 0)
+}
+
 /// Why a payload could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PayloadError {

@@ -240,3 +240,43 @@ fn canterbury_corpus() {
         round_trip(&label, &read_file(&file));
     }
 }
+
+#[test]
+fn inspect_names_the_frames_lzp_packed() {
+    // Records that repeat a table of digits and punctuation, which the word transform leaves
+    // as it is: the block repeats runs far longer than LZP's 128-byte minimum.
+    let table: String = (0..12)
+        .map(|row| {
+            format!(
+                "| {row:02} | 0.{:03} | {:05} | {:07} |\n",
+                row * 37,
+                row * 4099,
+                row * 77_777
+            )
+        })
+        .collect();
+    let records: String = (0..3000).map(|i| format!("record {i}:\n{table}")).collect();
+    let dir = tempdir();
+    write_file(dir.path(), "records.txt", records.as_bytes());
+    write_file(dir.path(), "prose.txt", &prose(300_000, 5));
+    for (name, packed) in [("records.txt", true), ("prose.txt", false)] {
+        assert_quiet_success(&sigma_in(dir.path()).args(["-f", name]).output().unwrap());
+        let out = sigma_in(dir.path())
+            .args(["inspect", "--frame", "0", &format!("{name}.sigma")])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        let first = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(first.starts_with("# frame 0:"), "{first}");
+        assert_eq!(first.contains("LZP-packed"), packed, "{name}: {first}");
+    }
+    let back = sigma_in(dir.path())
+        .args(["-dc", "records.txt.sigma"])
+        .output()
+        .unwrap();
+    assert!(back.stdout == records.as_bytes(), "records round trip");
+}
