@@ -23,14 +23,8 @@ impl Interner {
         debug_assert!(!key.contains(&0), "interned keys contain no zero byte");
         let next = self.keys.len() as u32;
         let id = if key.len() <= SHORT {
-            let mut packed = [0u8; SHORT];
-            packed[..key.len()].copy_from_slice(key);
-            *self
-                .short
-                .entry(std::array::from_fn(|i| {
-                    u64::from_le_bytes(packed[8 * i..8 * i + 8].try_into().expect("8 bytes"))
-                }))
-                .or_insert(next)
+            let packed = pack(key);
+            *self.short.entry(packed).or_insert(next)
         } else {
             match self.long.get(key) {
                 Some(&id) => id,
@@ -52,9 +46,48 @@ impl Interner {
     }
 }
 
+/// `key` (at most 16 bytes) as two little-endian words padded with zeros, read with
+/// overlapping loads: copying it into a zeroed buffer first called `memcpy` and stalled the
+/// loads that followed it.
+#[inline(always)]
+fn pack(key: &[u8]) -> [u64; 2] {
+    let len = key.len();
+    debug_assert!(len <= SHORT);
+    let word = |at: usize| u64::from_le_bytes(key[at..at + 8].try_into().expect("8 bytes"));
+    let half = |at: usize| {
+        u64::from(u32::from_le_bytes(
+            key[at..at + 4].try_into().expect("4 bytes"),
+        ))
+    };
+    match len {
+        0 => [0, 0],
+        1..=3 => [
+            u64::from(key[0])
+                | u64::from(key[len / 2]) << (8 * (len / 2))
+                | u64::from(key[len - 1]) << (8 * (len - 1)),
+            0,
+        ],
+        4..=7 => [half(0) | half(len - 4) << (8 * (len - 4)), 0],
+        8 => [word(0), 0],
+        _ => [word(0), word(len - 8) >> (8 * (16 - len))],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packing_pads_every_length_with_zeros() {
+        let text = b"abcdefghijklmnop";
+        for len in 0..=SHORT {
+            let mut padded = [0u8; SHORT];
+            padded[..len].copy_from_slice(&text[..len]);
+            let words =
+                [&padded[..8], &padded[8..]].map(|w| u64::from_le_bytes(w.try_into().unwrap()));
+            assert_eq!(pack(&text[..len]), words, "length {len}");
+        }
+    }
 
     #[test]
     fn ids_follow_first_sight_for_short_and_long_keys() {
