@@ -4,23 +4,27 @@
 # ratio, encode and decode MB/s, peak RSS, and each anchor's speed relative to sigma's default
 # level, all measured in this one run.
 #
-#   bench/compare.sh [--quick] [--tools "sigma sigma-T1 sigma-1 ppmd ..."] [FILE...]
+#   bench/compare.sh [--quick] [--runs N] [--tools "sigma sigma-T1 sigma-1 ppmd ..."] [FILE...]
 #
 # Tools: sigma (default level, -T2), sigma-T1, sigma-1 … sigma-9 (that level, -T2), ppmd, bzip3, xz,
 # zstd, brotli, bzip2.
 #
 # Default files: ../shared/corpora/text-100m.txt and mixed-100m.txt. --quick uses their first
-# 16 MB. Missing anchors are installed with apt-get when running as root.
+# 16 MB. --runs N times every encode and decode N times and reports the fastest (the peak RSS
+# is the largest), which filters out a shared machine's slow moments; every run's round trip is
+# checked. Missing anchors are installed with apt-get when running as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpora=${SIGMA_CORPORA:-../shared/corpora}
 quick=0
+runs=1
 tools="sigma sigma-1 sigma-9 ppmd bzip3 xz zstd brotli bzip2"
 files=()
 while (($#)); do
   case $1 in
     --quick) quick=1 ;;
     --tools) tools=$2; shift ;;
+    --runs) runs=$2; shift ;;
     *) files+=("$1") ;;
   esac
   shift
@@ -79,6 +83,10 @@ timed() { # label -> sets $secs $rss
   read -r secs rss < "$t"
 }
 
+fastest() { # seconds [best so far, empty before the first run]
+  awk -v t="$1" -v best="$2" 'BEGIN { print (best == "" || t + 0 < best + 0) ? t : best }'
+}
+
 for file in "${files[@]}"; do
   in=$work/input
   if ((quick)); then head -c 16000000 "$file" > "$in"; else cp "$file" "$in"; fi
@@ -91,11 +99,18 @@ for file in "${files[@]}"; do
   for tool in $tools; do
     available "$tool" || { printf '| %-8s | not installed |\n' "$tool"; continue; }
     out=$work/out.$tool back=$work/back
-    timed enc "$tool"; e_secs=$secs; e_rss=$rss
-    timed dec "$tool"; d_secs=$secs; d_rss=$rss
-    csize=$(stat -c %s "$out")
-    cmp -s "$in" "$back" && ok=exact || ok=MISMATCH
-    rm -f "$out" "$back"
+    e_secs="" d_secs="" e_rss=0 d_rss=0 ok=exact
+    for ((run = 0; run < runs; run++)); do
+      timed enc "$tool"
+      e_secs=$(fastest "$secs" "$e_secs")
+      ((rss > e_rss)) && e_rss=$rss
+      timed dec "$tool"
+      d_secs=$(fastest "$secs" "$d_secs")
+      ((rss > d_rss)) && d_rss=$rss
+      csize=$(stat -c %s "$out")
+      cmp -s "$in" "$back" || ok=MISMATCH
+      rm -f "$out" "$back"
+    done
     e_mbs=$(awk "BEGIN { printf \"%.1f\", $size / ($e_secs + 0.001) / 1e6 }")
     d_mbs=$(awk "BEGIN { printf \"%.1f\", $size / ($d_secs + 0.001) / 1e6 }")
     if [ -z "$ref_enc" ]; then ref_enc=$e_mbs; ref_dec=$d_mbs; fi
