@@ -329,10 +329,7 @@ impl Trainer {
     fn count(&mut self, text: &[u8]) {
         for (kind, range) in Tokenizer::new(text) {
             let key: &[u8] = match kind {
-                TokenKind::Word => {
-                    transform::fold_into(&text[range], &mut self.folded);
-                    &self.folded
-                }
+                TokenKind::Word => transform::fold(&text[range], &mut self.folded).0,
                 TokenKind::Symbol => &text[range],
                 _ => continue,
             };

@@ -95,22 +95,26 @@ pub struct Transformed {
     pub glyphs: [u64; 4],
 }
 
-/// Lowercases `word` into `out` as far as a [`Case`] flag can restore it.
-pub(crate) fn fold_into(word: &[u8], out: &mut Vec<u8>) -> Case {
-    out.clear();
-    out.extend_from_slice(word);
+/// `word` lowercased as far as a [`Case`] flag can restore it, and that flag. A word with
+/// nothing to fold (most of them) is returned as it is; the others are folded into `scratch`.
+pub(crate) fn fold<'a>(word: &'a [u8], scratch: &'a mut Vec<u8>) -> (&'a [u8], Case) {
     let uppers = word.iter().filter(|b| b.is_ascii_uppercase()).count();
-    if uppers == 0 {
-        Case::AsIs
+    let case = if uppers == 0 {
+        return (word, Case::AsIs);
     } else if uppers == 1 && word[0].is_ascii_uppercase() {
-        out[0] = out[0].to_ascii_lowercase();
         Case::Capitalized
     } else if uppers >= 2 && !word.iter().any(u8::is_ascii_lowercase) {
-        out.make_ascii_lowercase();
         Case::Upper
     } else {
-        Case::AsIs
+        return (word, Case::AsIs);
+    };
+    scratch.clear();
+    scratch.extend_from_slice(word);
+    match case {
+        Case::Capitalized => scratch[0] = scratch[0].to_ascii_lowercase(),
+        _ => scratch.make_ascii_lowercase(),
     }
+    (scratch, case)
 }
 
 /// Whether a bank key can be spelled out in the stream instead (ASCII letters only).
@@ -195,14 +199,14 @@ pub fn encode(
     for (kind, range) in Tokenizer::new(input) {
         let (key, case): (&[u8], Case) = match kind {
             TokenKind::Word => {
-                let case = fold_into(&input[range.clone()], &mut folded);
+                let (key, case) = fold(&input[range.clone()], &mut folded);
                 let (at, spaced) = if after_single_space(input, range.start) {
                     (range.start - 1, 1)
                 } else {
                     (range.start, 0)
                 };
                 votes[byte_before(input, at) as usize][spaced] += 1;
-                (&folded, case)
+                (key, case)
             }
             TokenKind::Symbol => (&input[range], Case::AsIs),
             _ => continue,
