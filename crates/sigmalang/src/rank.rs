@@ -334,27 +334,37 @@ pub fn decode(
     revision: Revision,
     params: RankParams,
     out: &mut Vec<u8>,
-    mut costs: Option<&mut Vec<f32>>,
+    costs: Option<&mut Vec<f32>>,
 ) -> bool {
     let mut model = Model::new(params, revision);
     let mut coder = rangecoder::Decoder::new(code);
     let mut recency = RecencyList::new();
     out.reserve(len);
-    for _ in 0..len {
-        let mut bits = 0.0f32;
-        let rank = model.decode_rank(recency.0[0], |p1| {
-            let bit = coder.decode(p1);
-            if costs.is_some() {
-                bits += rangecoder::bit_cost(p1, bit);
+    // Two loops, so that plain decoding carries no cost bookkeeping in its hot path.
+    match costs {
+        None => {
+            for _ in 0..len {
+                let rank = model.decode_rank(recency.0[0], |p1| coder.decode(p1));
+                out.push(recency.move_position(rank));
+                if coder.overrun() > 4 {
+                    return false;
+                }
             }
-            bit
-        });
-        out.push(recency.move_position(rank));
-        if let Some(costs) = costs.as_deref_mut() {
-            costs.push(bits);
         }
-        if coder.overrun() > 4 {
-            return false;
+        Some(costs) => {
+            for _ in 0..len {
+                let mut bits = 0.0f32;
+                let rank = model.decode_rank(recency.0[0], |p1| {
+                    let bit = coder.decode(p1);
+                    bits += rangecoder::bit_cost(p1, bit);
+                    bit
+                });
+                out.push(recency.move_position(rank));
+                costs.push(bits);
+                if coder.overrun() > 4 {
+                    return false;
+                }
+            }
         }
     }
     coder.overrun() == 0
