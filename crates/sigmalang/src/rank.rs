@@ -294,6 +294,7 @@ impl RecencyList {
                 break;
             }
         }
+        debug_assert_eq!(list[pos], byte, "every byte value is in the list");
         list.copy_within(0..pos, 1);
         list[0] = byte;
         pos as u8

@@ -99,21 +99,17 @@ pub struct Transformed {
 /// nothing to fold (most of them) is returned as it is; the others are folded into `scratch`.
 pub(crate) fn fold<'a>(word: &'a [u8], scratch: &'a mut Vec<u8>) -> (&'a [u8], Case) {
     let uppers = word.iter().filter(|b| b.is_ascii_uppercase()).count();
-    let case = if uppers == 0 {
-        return (word, Case::AsIs);
-    } else if uppers == 1 && word[0].is_ascii_uppercase() {
+    let case = if uppers == 1 && word[0].is_ascii_uppercase() {
         Case::Capitalized
     } else if uppers >= 2 && !word.iter().any(u8::is_ascii_lowercase) {
         Case::Upper
     } else {
         return (word, Case::AsIs);
     };
+    // Either way every letter folds: a capitalized word's one capital is its first.
     scratch.clear();
     scratch.extend_from_slice(word);
-    match case {
-        Case::Capitalized => scratch[0] = scratch[0].to_ascii_lowercase(),
-        _ => scratch.make_ascii_lowercase(),
-    }
+    scratch.make_ascii_lowercase();
     (scratch, case)
 }
 
