@@ -13,6 +13,7 @@ use std::path::PathBuf;
     args_override_self = true,
     after_help = "With no FILE, or when FILE is -, read standard input and write standard output.\n\
                   Compressing FILE writes FILE.sigma and keeps FILE; -d turns FILE.sigma back into FILE.\n\
+                  With -r, a directory FILE means every file under it.\n\
                   Levels: -1 (fastest) .. -9 (smallest), default -6; --fast = -1, --best = -9.\n\
                   Other commands: sigma demo [FILE], sigma inspect FILE, sigma recover FILE (= sigma -d --recover),\n\
                   sigma train FILE... -o CODEBOOK (learn a codebook for -D).\n\
@@ -58,6 +59,10 @@ pub struct Cli {
     /// Remove each input file once its output is complete.
     #[arg(long = "rm")]
     pub rm: bool,
+    /// Process the files under each directory FILE, and under its subdirectories (when
+    /// decompressing, testing or listing: the .sigma files only).
+    #[arg(short = 'r', long = "recursive")]
+    pub recursive: bool,
     /// Print less (repeat for silence).
     #[arg(short = 'q', long = "quiet", action = ArgAction::Count)]
     pub quiet: u8,
@@ -153,7 +158,7 @@ fn is_flag_cluster_with_digits(text: &str) -> bool {
     digit_runs == 1
         && body
             .chars()
-            .all(|c| c.is_ascii_digit() || "zdtcfkqvl".contains(c))
+            .all(|c| c.is_ascii_digit() || "zdtcfkqvlr".contains(c))
 }
 
 #[cfg(test)]
@@ -184,5 +189,8 @@ mod tests {
         assert_eq!(cli.level, Some(7));
         assert!(cli.decompress && cli.stdout);
         assert!(Cli::try_parse_from(rewrite(&["sigma", "-19"])).is_err());
+        let cli = Cli::try_parse_from(rewrite(&["sigma", "-r9", "d"])).unwrap();
+        assert_eq!(cli.level, Some(9));
+        assert!(cli.recursive);
     }
 }

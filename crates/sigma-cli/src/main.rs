@@ -8,6 +8,7 @@ mod progress;
 mod report;
 mod size;
 mod train;
+mod walk;
 
 use anyhow::{anyhow, bail, Context, Result};
 use args::Cli;
@@ -134,8 +135,32 @@ enum Mode {
 }
 
 fn run(cli: &Cli) -> u8 {
+    let mut status = OK;
+    let files = if cli.recursive {
+        let wanted = if cli.list || cli.test || cli.decompress {
+            walk::Wanted::Compressed
+        } else {
+            walk::Wanted::Plain
+        };
+        let (files, unreadable) = walk::expand(&cli.files, wanted);
+        for walk::Unreadable { dir, error } in unreadable {
+            eprintln!("sigma: {}: {error}", dir.display());
+            status = ERROR;
+        }
+        if files.is_empty() && !cli.files.is_empty() {
+            // Directories with nothing to do: not a reason to read standard input.
+            return status;
+        }
+        files
+    } else {
+        cli.files.clone()
+    };
     if cli.list {
-        return report_result(inspect::list(&cli.files, cli.verbose > 0, cli.json));
+        return status.max(report_result(inspect::list(
+            &files,
+            cli.verbose > 0,
+            cli.json,
+        )));
     }
     let mode = if cli.test {
         Mode::Test
@@ -144,10 +169,10 @@ fn run(cli: &Cli) -> u8 {
     } else {
         Mode::Compress
     };
-    let inputs: Vec<Option<PathBuf>> = if cli.files.is_empty() {
+    let inputs: Vec<Option<PathBuf>> = if files.is_empty() {
         vec![None]
     } else {
-        cli.files
+        files
             .iter()
             .map(|f| (f.as_os_str() != "-").then(|| f.clone()))
             .collect()
@@ -160,7 +185,6 @@ fn run(cli: &Cli) -> u8 {
         Ok(codebook) => codebook,
         Err(e) => return report_error(&e),
     };
-    let mut status = OK;
     for input in &inputs {
         if let Err(e) = process(cli, codebook.as_ref(), mode, input.as_deref()) {
             if is_broken_pipe(&e) {
@@ -228,7 +252,7 @@ fn process(
             let file = File::open(path).with_context(|| name.clone())?;
             let meta = file.metadata().with_context(|| name.clone())?;
             if meta.is_dir() {
-                bail!("{name}: is a directory -- ignored");
+                bail!("{name}: is a directory -- ignored (use -r to process the files in it)");
             }
             permissions = Some(meta.permissions());
             (Box::new(file), meta.is_file().then_some(meta.len()))

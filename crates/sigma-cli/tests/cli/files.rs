@@ -1,4 +1,4 @@
-//! File mode: suffixes, -c, stdin/stdout, -o, -k, --rm, permissions, refusal to overwrite.
+//! File mode: suffixes, -c, stdin/stdout, -o, -k, --rm, -r, permissions, refusal to overwrite.
 
 use crate::support::*;
 use std::fs;
@@ -532,6 +532,94 @@ fn several_files_are_processed_in_one_call() {
         .unwrap();
     assert_quiet_success(&out);
     assert_eq!(out.stdout, [b, a].concat());
+}
+
+#[test]
+fn recursive_takes_every_file_under_a_directory() {
+    let dir = tempdir();
+    let root = dir.path();
+    fs::create_dir_all(root.join("d/sub/deeper")).unwrap();
+    fs::create_dir_all(root.join("d/empty")).unwrap();
+    let a = prose(6_000, 21);
+    let b = prose(3_000, 22);
+    let c = prose(9_000, 23);
+    write_file(root, "d/b", &b);
+    write_file(root, "d/sub/a", &a);
+    write_file(root, "d/sub/deeper/c", &c);
+    // Already compressed: compressing leaves it alone, decompressing takes only it and its kind.
+    let old = compress(&c, &[]);
+    write_file(root, "d/old.sigma", &old);
+
+    assert_quiet_success(&sigma_in(root).args(["-r", "d"]).output().unwrap());
+    assert_eq!(
+        listing(&root.join("d")),
+        names(&["b", "b.sigma", "empty", "old.sigma", "sub"])
+    );
+    assert_eq!(
+        listing(&root.join("d/sub")),
+        names(&["a", "a.sigma", "deeper"])
+    );
+    assert_eq!(
+        listing(&root.join("d/sub/deeper")),
+        names(&["c", "c.sigma"])
+    );
+    assert_eq!(decompress(&read_file(root.join("d/sub/a.sigma"))), a);
+
+    // -c: one stream after another, in name order, depth first.
+    let out = sigma_in(root).args(["-rc", "d"]).output().unwrap();
+    assert_quiet_success(&out);
+    assert_eq!(decompress(&out.stdout), [&b[..], &a, &c].concat());
+
+    // -t, -l and -d take the .sigma files only.
+    assert_quiet_success(&sigma_in(root).args(["-tr", "d"]).output().unwrap());
+    let out = sigma_in(root).args(["-lr", "d"]).output().unwrap();
+    assert_quiet_success(&out);
+    let listed: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| line.rsplit(' ').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "d/b.sigma",
+            "d/old.sigma",
+            "d/sub/a.sigma",
+            "d/sub/deeper/c.sigma"
+        ]
+    );
+    for plain in ["d/b", "d/sub/a", "d/sub/deeper/c"] {
+        fs::remove_file(root.join(plain)).unwrap();
+    }
+    assert_quiet_success(&sigma_in(root).args(["-dr", "--rm", "d"]).output().unwrap());
+    assert_eq!(
+        listing(&root.join("d")),
+        names(&["b", "empty", "old", "sub"])
+    );
+    assert_eq!(read_file(root.join("d/b")), b);
+    assert_eq!(read_file(root.join("d/old")), c);
+    assert_eq!(read_file(root.join("d/sub/deeper/c")), c);
+}
+
+#[test]
+fn recursive_over_nothing_to_do_does_not_read_stdin() {
+    let dir = tempdir();
+    fs::create_dir(dir.path().join("empty")).unwrap();
+    write_file(dir.path(), "only.sigma", &compress(b"text", &[]));
+    for args in [&["-r", "empty"][..], &["-rc", "empty"], &["-dr", "empty"]] {
+        let out = sigma_in(dir.path())
+            .args(args)
+            .write_stdin(b"not read".to_vec())
+            .output()
+            .unwrap();
+        assert_quiet_success(&out);
+        assert!(out.stdout.is_empty(), "{args:?} wrote {:?}", out.stdout);
+    }
+    // A directory without -r is still refused, and the message says how to take it.
+    fs::create_dir(dir.path().join("d")).unwrap();
+    let out = sigma_in(dir.path()).arg("d").output().unwrap();
+    assert!(assert_one_line_error(&out, &["d"]).contains("-r"));
 }
 
 /// Runs `sigma ARGS` in `dir` while feeding `data` into the FIFO `dir/fifo` if (and only if)
