@@ -143,8 +143,8 @@ fn run(cli: &Cli) -> u8 {
             walk::Wanted::Plain
         };
         let (files, unreadable) = walk::expand(&cli.files, wanted);
-        for walk::Unreadable { dir, error } in unreadable {
-            eprintln!("sigma: {}: {error}", dir.display());
+        for walk::Unreadable { path, error } in unreadable {
+            eprintln!("sigma: {}: {error}", path.display());
             status = ERROR;
         }
         if files.is_empty() && !cli.files.is_empty() {

@@ -22,10 +22,10 @@ impl Wanted {
     }
 }
 
-/// A directory that could not be read.
+/// A directory, or an entry of one, that could not be read.
 #[derive(Debug)]
 pub struct Unreadable {
-    pub dir: PathBuf,
+    pub path: PathBuf,
     pub error: io::Error,
 }
 
@@ -54,7 +54,7 @@ fn walk(dir: &Path, wanted: Wanted, files: &mut Vec<PathBuf>, unreadable: &mut V
         Ok(entries) => entries,
         Err(error) => {
             unreadable.push(Unreadable {
-                dir: dir.to_path_buf(),
+                path: dir.to_path_buf(),
                 error,
             });
             return;
@@ -70,7 +70,7 @@ fn walk(dir: &Path, wanted: Wanted, files: &mut Vec<PathBuf>, unreadable: &mut V
             Ok(kind) if kind.is_dir() => walk(&path, wanted, files, unreadable),
             Ok(kind) if kind.is_file() && wanted.takes(&path) => files.push(path),
             Ok(_) => {}
-            Err(error) => unreadable.push(Unreadable { dir: path, error }),
+            Err(error) => unreadable.push(Unreadable { path, error }),
         }
     }
 }
