@@ -69,15 +69,35 @@ fn encode_job(
 }
 
 /// Where to end a full frame: after the last newline in its final stretch, else after the
-/// last space there, else at the frame size.
-fn cut_point(buf: &[u8]) -> usize {
+/// last space there, else at the frame size; never before `earliest`.
+fn cut_point(buf: &[u8], earliest: usize) -> usize {
     let n = buf.len();
     let window = (n / 8).min(64 << 10);
-    let tail = &buf[n - window..];
+    let start = (n - window).max(earliest.min(n));
+    let tail = &buf[start..];
     tail.iter()
         .rposition(|&b| b == b'\n')
         .or_else(|| tail.iter().rposition(|&b| b == b' '))
-        .map_or(n, |p| n - window + p + 1)
+        .map_or(n, |p| start + p + 1)
+}
+
+/// The earliest cut of a full frame of `frame_size` bytes at content offset `offset` that leaves
+/// an input of `size` bytes in as many frames as cutting every frame at its full size would
+/// (⌈size / frame size⌉): a cut moves the rest of the frame into the frames after it, and
+/// where these are full that would leave a sliver of a frame at the end (a 16 MiB file in
+/// 8 MiB frames: 8,388,597 + 8,388,592 + 27 bytes). 0 when the size is unknown, or is already
+/// known to be wrong because input goes on past it.
+fn earliest_cut(size: Option<u64>, offset: u64, frame_size: usize) -> usize {
+    let frame = frame_size as u64;
+    let end = offset + frame;
+    match size {
+        Some(size) if size > end => {
+            let rest = size - end;
+            let room = rest.div_ceil(frame) * frame;
+            (frame + rest - room) as usize
+        }
+        _ => 0,
+    }
 }
 
 /// Encodes everything written to it into a ΣLANG stream on `W`.
@@ -87,6 +107,8 @@ fn cut_point(buf: &[u8]) -> usize {
 pub struct Encoder<W: Write> {
     writer: Option<W>,
     frame_size: usize,
+    /// The input's size, if known: frames are then cut so that none is a sliver.
+    size_hint: Option<u64>,
     /// Whether the stream's last frame may use a second thread ([`FrameJob::spare_core`]).
     spare_core_at_end: bool,
     buffer: Vec<u8>,
@@ -120,6 +142,7 @@ impl<W: Write> Encoder<W> {
         Encoder {
             writer: Some(writer),
             frame_size: options.effective_frame_size() as usize,
+            size_hint: options.size_hint,
             spare_core_at_end: threads > 1,
             buffer: Vec::new(),
             // One frame per worker in flight: reading the next frame takes far less time than
@@ -280,7 +303,8 @@ impl<W: Write> Write for Encoder<W> {
             // where a frame does (a file no larger than the frame size, say) then stays whole
             // instead of leaving a sliver after the frame's last newline.
             if this.buffer.len() == this.frame_size {
-                let cut = cut_point(&this.buffer);
+                let earliest = earliest_cut(this.size_hint, this.next_offset, this.frame_size);
+                let cut = cut_point(&this.buffer, earliest);
                 let mut carry = Vec::with_capacity(this.frame_size);
                 carry.extend_from_slice(&this.buffer[cut..]);
                 this.buffer.truncate(cut);
@@ -348,12 +372,29 @@ mod tests {
     #[test]
     fn cut_prefers_line_then_word_boundaries() {
         let mut buf = vec![b'x'; 1000];
-        assert_eq!(cut_point(&buf), 1000);
+        assert_eq!(cut_point(&buf, 0), 1000);
         buf[950] = b' ';
-        assert_eq!(cut_point(&buf), 951);
+        assert_eq!(cut_point(&buf, 0), 951);
         buf[900] = b'\n';
-        assert_eq!(cut_point(&buf), 901);
+        assert_eq!(cut_point(&buf, 0), 901);
         buf[100] = b'\n';
-        assert_eq!(cut_point(&buf), 901);
+        assert_eq!(cut_point(&buf, 0), 901);
+        // Not before `earliest`: the space after it, then no boundary at all.
+        assert_eq!(cut_point(&buf, 901), 951);
+        assert_eq!(cut_point(&buf, 952), 1000);
+        assert_eq!(cut_point(&buf, 5000), 1000);
+    }
+
+    #[test]
+    fn cuts_never_add_a_frame_to_an_input_of_known_size() {
+        // Two full frames: the first may not give the second anything to carry.
+        assert_eq!(earliest_cut(Some(2000), 0, 1000), 1000);
+        // 16 bytes to spare in a third frame: a cut may move up to 984 bytes into it.
+        assert_eq!(earliest_cut(Some(2016), 0, 1000), 16);
+        assert_eq!(earliest_cut(Some(2016), 950, 1000), 66);
+        // Unknown size, or a size the input has already passed: the usual rule.
+        assert_eq!(earliest_cut(None, 0, 1000), 0);
+        assert_eq!(earliest_cut(Some(1000), 0, 1000), 0);
+        assert_eq!(earliest_cut(Some(500), 3000, 1000), 0);
     }
 }

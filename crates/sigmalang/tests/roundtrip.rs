@@ -5,8 +5,10 @@ use proptest::prelude::*;
 use sigmalang::{decode_all, encode_all, read, write, DecoderOptions, EncoderOptions};
 use std::io::{Read, Write};
 
+/// Encodes as [`encode_all`] does (the size known up front), writing `piece` bytes at a time.
 fn encode_in_pieces(data: &[u8], piece: usize, options: &EncoderOptions) -> Vec<u8> {
-    let mut encoder = write::Encoder::with_options(Vec::new(), options);
+    let options = options.clone().size_hint(data.len() as u64);
+    let mut encoder = write::Encoder::with_options(Vec::new(), &options);
     for chunk in data.chunks(piece.max(1)) {
         encoder.write_all(chunk).unwrap();
     }
@@ -210,4 +212,36 @@ fn an_input_ending_where_a_frame_ends_is_not_cut() {
     assert_eq!(frames(&text[..1024]), 1);
     // One byte more and the full frame is cut after its last newline.
     assert_eq!(frames(&text[..1025]), 2);
+}
+
+#[test]
+fn an_input_of_known_size_is_not_left_a_sliver_frame() {
+    let text = "a line of text\n".repeat(200).into_bytes();
+    let frames = |size_hint: Option<u64>| {
+        let mut options = EncoderOptions::default().frame_size(1024);
+        if let Some(size) = size_hint {
+            options = options.size_hint(size);
+        }
+        let mut encoder = write::Encoder::with_options(Vec::new(), &options);
+        for piece in text[..2048].chunks(100) {
+            encoder.write_all(piece).unwrap();
+        }
+        let (stream, stats) = encoder.finish_with_stats().unwrap();
+        assert_eq!(
+            decode_all(&stream, DecoderOptions::default()).unwrap(),
+            &text[..2048]
+        );
+        stats
+            .frame_stats
+            .iter()
+            .map(|f| f.decoded)
+            .collect::<Vec<_>>()
+    };
+    // Not knowing the size, the encoder cuts the first frame after its last newline, so the
+    // second fills up and leaves a sliver.
+    assert_eq!(frames(None), [1020, 1020, 8]);
+    assert_eq!(frames(Some(2048)), [1024, 1024]);
+    // A wrong size changes nothing but where cuts go.
+    assert_eq!(frames(Some(1500)), [1020, 1020, 8]);
+    assert_eq!(frames(Some(4096)).iter().sum::<u64>(), 2048);
 }
