@@ -229,7 +229,7 @@ fn process(
     input: Option<&Path>,
 ) -> Result<()> {
     let name = display(input);
-    let mut permissions = None;
+    let mut source = None;
     let (reader, size): (Box<dyn Read>, Option<u64>) = match input {
         None => {
             if mode != Mode::Compress && io::stdin().is_terminal() && !cli.force {
@@ -254,7 +254,7 @@ fn process(
             if meta.is_dir() {
                 bail!("{name}: is a directory -- ignored (use -r to process the files in it)");
             }
-            permissions = Some(meta.permissions());
+            source = Some(meta.clone());
             (Box::new(file), meta.is_file().then_some(meta.len()))
         }
     };
@@ -305,7 +305,7 @@ fn process(
             );
         })
         .map_err(|e| anyhow!("{name}: {e}"))?;
-        finish_sink(sink, cli.force, permissions, &out_name)?;
+        finish_sink(sink, cli.force, source.as_ref(), &out_name)?;
         if cli.verbose > 0 && cli.quiet == 0 {
             eprintln!(
                 "{name}: recovered {}, {}; {}",
@@ -346,7 +346,7 @@ fn process(
                 }
             }
         }
-        return finish_sink(sink, cli.force, permissions, &out_name);
+        return finish_sink(sink, cli.force, source.as_ref(), &out_name);
     }
     let stats = match mode {
         Mode::Compress => compress(cli, codebook, reader, size, &mut sink, &name, &out_name)?,
@@ -354,7 +354,7 @@ fn process(
             decompress(cli, codebook, reader, size, &mut sink, &name, &out_name)?
         }
     };
-    finish_sink(sink, cli.force, permissions, &out_name)?;
+    finish_sink(sink, cli.force, source.as_ref(), &out_name)?;
     if cli.rm && target.is_some() {
         if let Some(path) = input {
             std::fs::remove_file(path).with_context(|| format!("{name}: cannot remove"))?;
@@ -371,15 +371,16 @@ fn process(
     Ok(())
 }
 
-/// Completes the output: renames a finished file into place, or flushes standard output.
+/// Completes the output: renames a finished file into place (with the permissions and times
+/// of `source`, the input's metadata), or flushes standard output.
 fn finish_sink(
     sink: Sink,
     overwrite: bool,
-    permissions: Option<std::fs::Permissions>,
+    source: Option<&std::fs::Metadata>,
     out_name: &str,
 ) -> Result<()> {
     match sink {
-        Sink::File(file) => file.commit(overwrite, permissions),
+        Sink::File(file) => file.commit(overwrite, source),
         Sink::Stdout(mut out) => out.flush().with_context(|| out_name.to_string()),
         Sink::Null => Ok(()),
     }

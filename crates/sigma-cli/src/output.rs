@@ -3,7 +3,7 @@
 //! and on Ctrl-C (or SIGTERM) the signal handler removes it before the process exits.
 
 use anyhow::{Context, Result};
-use std::fs::File;
+use std::fs::{File, FileTimes, Metadata};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -57,18 +57,25 @@ impl AtomicFile {
             .as_file_mut()
     }
 
-    /// Flushes to disk, gives the file `permissions` (the input's, or the usual 0644) and renames
-    /// it over the target (replacing an existing file only if `overwrite`).
-    pub fn commit(
-        mut self,
-        overwrite: bool,
-        permissions: Option<std::fs::Permissions>,
-    ) -> Result<()> {
+    /// Flushes to disk, gives the file the permissions of `source` (the input, or the usual 0644
+    /// without one) and, if the input is a regular file, its access and modification times, as
+    /// gzip, xz and zstd do; then renames it over the target (replacing an existing file only
+    /// if `overwrite`).
+    pub fn commit(mut self, overwrite: bool, source: Option<&Metadata>) -> Result<()> {
         let temp = self.temp.take().expect("open until committed");
-        let permissions = permissions.unwrap_or_else(default_permissions);
+        let permissions = source.map_or_else(default_permissions, Metadata::permissions);
         temp.as_file()
             .set_permissions(permissions)
             .with_context(|| format!("{}: cannot set permissions", self.target.display()))?;
+        if let Some(source) = source.filter(|m| m.is_file()) {
+            let copy_times = || -> io::Result<()> {
+                let times = FileTimes::new()
+                    .set_accessed(source.accessed()?)
+                    .set_modified(source.modified()?);
+                temp.as_file().set_times(times)
+            };
+            copy_times().with_context(|| format!("{}: cannot set times", self.target.display()))?;
+        }
         temp.as_file()
             .sync_all()
             .with_context(|| format!("{}: cannot write output", self.target.display()))?;

@@ -368,6 +368,56 @@ fn outputs_get_the_inputs_permissions() {
 }
 
 #[test]
+fn outputs_get_the_inputs_times() {
+    use std::time::{Duration, SystemTime};
+    let dir = tempdir();
+    let data = sample();
+    let path = write_file(dir.path(), "a", &data);
+    let modified = SystemTime::UNIX_EPOCH + Duration::from_secs(1_577_934_245);
+    let accessed = modified + Duration::from_secs(3600);
+    let set = fs::FileTimes::new()
+        .set_modified(modified)
+        .set_accessed(accessed);
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_times(set)
+        .unwrap();
+    let times = |name: &str| {
+        let meta = fs::metadata(dir.path().join(name)).unwrap();
+        (meta.modified().unwrap(), meta.accessed().unwrap())
+    };
+
+    assert_quiet_success(&sigma_in(dir.path()).arg("a").output().unwrap());
+    assert_eq!(times("a.sigma"), (modified, accessed), "compressed output");
+    assert_quiet_success(
+        &sigma_in(dir.path())
+            .args(["-o", "named", "a"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(times("named").0, modified, "-o output");
+    fs::rename(&path, dir.path().join("a.orig")).unwrap();
+    assert_quiet_success(
+        &sigma_in(dir.path())
+            .args(["-d", "a.sigma"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(times("a").0, modified, "decompressed output");
+    assert_eq!(read_file(&path), data);
+    // From standard input there are no times to keep: the output is made now.
+    let out = sigma_in(dir.path())
+        .args(["-o", "piped"])
+        .write_stdin(data)
+        .output()
+        .unwrap();
+    assert_quiet_success(&out);
+    assert!(times("piped").0 > modified);
+}
+
+#[test]
 fn existing_output_is_not_overwritten_without_force() {
     let dir = tempdir();
     let data = sample();
