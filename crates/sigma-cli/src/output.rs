@@ -57,12 +57,20 @@ impl AtomicFile {
             .as_file_mut()
     }
 
-    /// Flushes to disk, gives the file the permissions of `source` (the input, or the usual 0644
-    /// without one) and, if the input is a regular file, its access and modification times, as
-    /// gzip, xz and zstd do; then renames it over the target (replacing an existing file only
+    /// Flushes to disk, gives the file the owner (where allowed) and permissions of `source` (the
+    /// input, or the usual 0644 without one) and, if the input is a regular file, its access and
+    /// modification times, as gzip, xz and zstd do; then renames it over the target (replacing an existing file only
     /// if `overwrite`).
     pub fn commit(mut self, overwrite: bool, source: Option<&Metadata>) -> Result<()> {
         let temp = self.temp.take().expect("open until committed");
+        #[cfg(unix)]
+        if let Some(source) = source {
+            use std::os::unix::fs::MetadataExt;
+            // Like gzip and zstd, and before the permissions (a change of owner clears set-id
+            // bits). Only root may give a file away, so failing is normal and not reported.
+            let _ =
+                std::os::unix::fs::fchown(temp.as_file(), Some(source.uid()), Some(source.gid()));
+        }
         let permissions = source.map_or_else(default_permissions, Metadata::permissions);
         temp.as_file()
             .set_permissions(permissions)

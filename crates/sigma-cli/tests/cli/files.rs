@@ -417,6 +417,33 @@ fn outputs_get_the_inputs_times() {
     assert!(times("piped").0 > modified);
 }
 
+#[cfg(unix)]
+#[test]
+fn outputs_get_the_inputs_owner_where_allowed() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempdir();
+    let path = write_file(dir.path(), "a", &sample());
+    let owner = |name: &str| {
+        let meta = fs::metadata(dir.path().join(name)).unwrap();
+        (meta.uid(), meta.gid())
+    };
+    // Only root can give the input away; anyone else sees their own files keep their owner.
+    let foreign = std::os::unix::fs::chown(&path, Some(4321), Some(8765)).is_ok();
+    assert_quiet_success(&sigma_in(dir.path()).arg("a").output().unwrap());
+    assert_eq!(owner("a.sigma"), owner("a"));
+    fs::rename(&path, dir.path().join("a.orig")).unwrap();
+    assert_quiet_success(
+        &sigma_in(dir.path())
+            .args(["-d", "a.sigma"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(owner("a"), owner("a.orig"));
+    if foreign {
+        assert_eq!(owner("a"), (4321, 8765));
+    }
+}
+
 #[test]
 fn existing_output_is_not_overwritten_without_force() {
     let dir = tempdir();
