@@ -59,6 +59,9 @@ pub struct Cli {
     /// Remove each input file once its output is complete.
     #[arg(long = "rm")]
     pub rm: bool,
+    /// Suffix of compressed files: added when compressing, stripped when decompressing.
+    #[arg(short = 'S', long = "suffix", value_name = "SUF", default_value = ".sigma", value_parser = parse_suffix)]
+    pub suffix: String,
     /// Process the files under each directory FILE, and under its subdirectories (when
     /// decompressing, testing or listing: the .sigma files only).
     #[arg(short = 'r', long = "recursive")]
@@ -102,6 +105,16 @@ pub struct Cli {
     /// Files to process.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+/// A suffix is part of a file name: neither empty nor holding a path separator.
+fn parse_suffix(text: &str) -> Result<String, String> {
+    if text.is_empty() || text.contains(std::path::is_separator) {
+        return Err(format!(
+            "invalid suffix '{text}': it must be a non-empty part of a file name"
+        ));
+    }
+    Ok(text.to_string())
 }
 
 /// Parses `START:LENGTH` (sizes may carry suffixes).

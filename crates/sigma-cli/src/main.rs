@@ -17,15 +17,12 @@ use output::{AtomicFile, Sink};
 use progress::Progress;
 use sigmalang::codebook::Codebook;
 use sigmalang::{read::Decoder, write::Encoder, DecoderOptions, EncoderOptions, StreamStats};
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{self, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-
-/// Suffix of compressed files.
-pub const SUFFIX: &str = "sigma";
 
 /// Message of an error that has already been printed.
 pub const SILENT: &str = "(reported above)";
@@ -137,12 +134,10 @@ enum Mode {
 fn run(cli: &Cli) -> u8 {
     let mut status = OK;
     let files = if cli.recursive {
-        let wanted = if cli.list || cli.test || cli.decompress {
-            walk::Wanted::Compressed
-        } else {
-            walk::Wanted::Plain
-        };
-        let (files, unreadable) = walk::expand(&cli.files, wanted);
+        let compressed = cli.list || cli.test || cli.decompress;
+        let (files, unreadable) = walk::expand(&cli.files, |path| {
+            has_suffix(path, &cli.suffix) == compressed
+        });
         for walk::Unreadable { path, error } in unreadable {
             eprintln!("sigma: {}: {error}", path.display());
             status = ERROR;
@@ -200,21 +195,41 @@ fn display(input: Option<&Path>) -> String {
     input.map_or_else(|| "(stdin)".to_string(), |p| p.display().to_string())
 }
 
+/// Whether the file name of `path` ends with `suffix` (`.sigma` unless `-S` says otherwise).
+fn has_suffix(path: &Path, suffix: &str) -> bool {
+    path.file_name()
+        .is_some_and(|name| name.as_encoded_bytes().ends_with(suffix.as_bytes()))
+}
+
+/// `name` without `suffix`, if it ends with it and is longer.
+#[cfg(unix)]
+fn strip_suffix(name: &OsStr, suffix: &str) -> Option<OsString> {
+    use std::os::unix::ffi::OsStrExt;
+    let stem = name.as_bytes().strip_suffix(suffix.as_bytes())?;
+    (!stem.is_empty()).then(|| OsStr::from_bytes(stem).to_owned())
+}
+
+#[cfg(not(unix))]
+fn strip_suffix(name: &OsStr, suffix: &str) -> Option<OsString> {
+    let stem = name.to_str()?.strip_suffix(suffix)?;
+    (!stem.is_empty()).then(|| OsString::from(stem))
+}
+
 /// The output path a file gets when no `-o`/`-c` is given.
-fn derived_output(mode: Mode, input: &Path) -> Result<PathBuf> {
+fn derived_output(mode: Mode, input: &Path, suffix: &str) -> Result<PathBuf> {
     let name = input.display();
     match mode {
         Mode::Compress => {
-            if input.extension().is_some_and(|e| e == SUFFIX) {
-                bail!("{name}: already has .{SUFFIX} suffix -- ignored");
+            if has_suffix(input, suffix) {
+                bail!("{name}: already has {suffix} suffix -- ignored");
             }
             let mut out = input.as_os_str().to_owned();
-            out.push(format!(".{SUFFIX}"));
+            out.push(suffix);
             Ok(out.into())
         }
-        Mode::Decompress => match input.extension() {
-            Some(e) if e == SUFFIX => Ok(input.with_extension("")),
-            _ => bail!("{name}: unknown suffix -- ignored (expected .{SUFFIX}; name the output with -o or use -c)"),
+        Mode::Decompress => match input.file_name().and_then(|n| strip_suffix(n, suffix)) {
+            Some(stem) => Ok(input.with_file_name(stem)),
+            None => bail!("{name}: unknown suffix -- ignored (expected {suffix}; name the output with -o or use -c)"),
         },
         Mode::Test => unreachable!("testing writes no output"),
     }
@@ -264,7 +279,11 @@ fn process(
         (_, Some(out)) if out.as_os_str() == "-" => None,
         (_, Some(out)) => Some(out.clone()),
         _ if cli.stdout || input.is_none() => None,
-        _ => Some(derived_output(mode, input.expect("file input"))?),
+        _ => Some(derived_output(
+            mode,
+            input.expect("file input"),
+            &cli.suffix,
+        )?),
     };
     if let Some(target) = &target {
         if target.exists() && !cli.force {

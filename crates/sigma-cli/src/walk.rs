@@ -5,23 +5,6 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// Which files found inside a directory an operation takes; files named on the command line
-/// are always taken.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Wanted {
-    /// Compressing: everything without the `.sigma` suffix (those are outputs already).
-    Plain,
-    /// Decompressing, testing, listing: only `.sigma` files.
-    Compressed,
-}
-
-impl Wanted {
-    fn takes(self, path: &Path) -> bool {
-        let compressed = path.extension().is_some_and(|e| e == crate::SUFFIX);
-        compressed == (self == Wanted::Compressed)
-    }
-}
-
 /// A directory, or an entry of one, that could not be read.
 #[derive(Debug)]
 pub struct Unreadable {
@@ -29,19 +12,23 @@ pub struct Unreadable {
     pub error: io::Error,
 }
 
-/// Replaces each directory in `operands` by the regular files under it that `wanted` takes,
+/// Replaces each directory in `operands` by the regular files under it that `wanted` takes
+/// (compressing takes those without the `.sigma` suffix, the others take those with it),
 /// depth first and in byte order of their names within a directory, so the order does not depend
 /// on the file system. Operands that are not directories (including `-`, or a path that does not
 /// exist) stay as they are, for the caller to process or report. A symbolic link named on the
 /// command line is followed; links found inside a directory are not (no cycles, no leaving the
 /// tree), nor are devices, pipes and sockets taken.
-pub fn expand(operands: &[PathBuf], wanted: Wanted) -> (Vec<PathBuf>, Vec<Unreadable>) {
+pub fn expand(
+    operands: &[PathBuf],
+    wanted: impl Fn(&Path) -> bool,
+) -> (Vec<PathBuf>, Vec<Unreadable>) {
     let mut files = Vec::new();
     let mut unreadable = Vec::new();
     for operand in operands {
         let is_dir = operand.as_os_str() != "-" && fs::metadata(operand).is_ok_and(|m| m.is_dir());
         if is_dir {
-            walk(operand, wanted, &mut files, &mut unreadable);
+            walk(operand, &wanted, &mut files, &mut unreadable);
         } else {
             files.push(operand.clone());
         }
@@ -49,7 +36,12 @@ pub fn expand(operands: &[PathBuf], wanted: Wanted) -> (Vec<PathBuf>, Vec<Unread
     (files, unreadable)
 }
 
-fn walk(dir: &Path, wanted: Wanted, files: &mut Vec<PathBuf>, unreadable: &mut Vec<Unreadable>) {
+fn walk(
+    dir: &Path,
+    wanted: &impl Fn(&Path) -> bool,
+    files: &mut Vec<PathBuf>,
+    unreadable: &mut Vec<Unreadable>,
+) {
     let entries = match fs::read_dir(dir).and_then(|list| list.collect::<io::Result<Vec<_>>>()) {
         Ok(entries) => entries,
         Err(error) => {
@@ -68,7 +60,7 @@ fn walk(dir: &Path, wanted: Wanted, files: &mut Vec<PathBuf>, unreadable: &mut V
     for (path, kind) in entries {
         match kind {
             Ok(kind) if kind.is_dir() => walk(&path, wanted, files, unreadable),
-            Ok(kind) if kind.is_file() && wanted.takes(&path) => files.push(path),
+            Ok(kind) if kind.is_file() && wanted(&path) => files.push(path),
             Ok(_) => {}
             Err(error) => unreadable.push(Unreadable { path, error }),
         }
@@ -78,6 +70,10 @@ fn walk(dir: &Path, wanted: Wanted, files: &mut Vec<PathBuf>, unreadable: &mut V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn compressed(path: &Path) -> bool {
+        path.extension().is_some_and(|e| e == "sigma")
+    }
 
     #[test]
     fn directories_become_their_wanted_files_in_name_order() {
@@ -90,7 +86,7 @@ mod tests {
         }
         let operands = [at("top"), at("d"), PathBuf::from("-"), at("missing")];
 
-        let (plain, unreadable) = expand(&operands, Wanted::Plain);
+        let (plain, unreadable) = expand(&operands, |p| !compressed(p));
         assert!(unreadable.is_empty());
         assert_eq!(
             plain,
@@ -104,7 +100,7 @@ mod tests {
             ]
         );
 
-        let (compressed, _) = expand(&[at("d")], Wanted::Compressed);
+        let (compressed, _) = expand(&[at("d")], compressed);
         assert_eq!(compressed, [at("d/a/x.sigma")]);
     }
 
@@ -118,7 +114,7 @@ mod tests {
         std::os::unix::fs::symlink(at("d/real"), at("d/link")).unwrap();
         std::os::unix::fs::symlink(at("d"), at("d/loop")).unwrap();
         std::os::unix::fs::symlink(at("d"), at("named")).unwrap();
-        assert_eq!(expand(&[at("d")], Wanted::Plain).0, [at("d/real")]);
-        assert_eq!(expand(&[at("named")], Wanted::Plain).0, [at("named/real")]);
+        assert_eq!(expand(&[at("d")], |_| true).0, [at("d/real")]);
+        assert_eq!(expand(&[at("named")], |_| true).0, [at("named/real")]);
     }
 }

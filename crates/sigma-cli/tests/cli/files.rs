@@ -680,6 +680,75 @@ fn recursive_takes_every_file_under_a_directory() {
 }
 
 #[test]
+fn suffix_option_names_compressed_files() {
+    let dir = tempdir();
+    let root = dir.path();
+    let data = sample();
+    write_file(root, "a.txt", &data);
+    assert_quiet_success(
+        &sigma_in(root)
+            .args(["-S", ".sg", "a.txt"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(listing(root), names(&["a.txt", "a.txt.sg"]));
+    // Without -S the usual suffix is expected.
+    let out = sigma_in(root).args(["-d", "a.txt.sg"]).output().unwrap();
+    assert!(assert_one_line_error(&out, &["a.txt.sg"]).contains("unknown suffix"));
+    let out = sigma_in(root)
+        .args(["--suffix=.sg", "a.txt.sg"])
+        .output()
+        .unwrap();
+    assert!(assert_one_line_error(&out, &["a.txt.sg"]).contains("already has .sg suffix"));
+    fs::rename(root.join("a.txt"), root.join("orig")).unwrap();
+    assert_quiet_success(
+        &sigma_in(root)
+            .args(["-d", "-S", ".sg", "a.txt.sg"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(read_file(root.join("a.txt")), data);
+    // A name that is all suffix has nothing left to name the output.
+    write_file(root, ".sg", &read_file(root.join("a.txt.sg")));
+    let out = sigma_in(root)
+        .args(["-d", "-S", ".sg", ".sg"])
+        .output()
+        .unwrap();
+    assert!(assert_one_line_error(&out, &[".sg"]).contains("unknown suffix"));
+    // -r picks files by the suffix in force.
+    fs::create_dir(root.join("d")).unwrap();
+    write_file(root, "d/b", &data);
+    // Under another suffix, a .sigma file is just a file.
+    write_file(root, "d/c.sigma", b"not taken");
+    assert_quiet_success(
+        &sigma_in(root)
+            .args(["-r", "-S", "_z", "d"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        listing(&root.join("d")),
+        names(&["b", "b_z", "c.sigma", "c.sigma_z"])
+    );
+    fs::remove_file(root.join("d/b")).unwrap();
+    fs::remove_file(root.join("d/c.sigma")).unwrap();
+    assert_quiet_success(
+        &sigma_in(root)
+            .args(["-dr", "-S", "_z", "--rm", "d"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(listing(&root.join("d")), names(&["b", "c.sigma"]));
+    assert_eq!(read_file(root.join("d/b")), data);
+    assert_eq!(read_file(root.join("d/c.sigma")), b"not taken");
+    for bad in ["", "a/b"] {
+        let out = sigma_in(root).args(["-S", bad, "a.txt"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "-S {bad:?}");
+        assert!(stderr_of(&out).contains("invalid suffix"), "-S {bad:?}");
+    }
+}
+
+#[test]
 fn recursive_over_nothing_to_do_does_not_read_stdin() {
     let dir = tempdir();
     fs::create_dir(dir.path().join("empty")).unwrap();
