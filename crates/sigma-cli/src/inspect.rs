@@ -295,9 +295,12 @@ pub fn list(files: &[PathBuf], verbose: bool, json: bool) -> Result<()> {
         )?;
     }
     let mut failed = None;
+    // Streams, frames, compressed and decoded bytes of the files listed.
+    let mut totals = (0, 0, 0, 0);
+    let mut listed = 0;
     for path in files {
         let name = path.display().to_string();
-        let result = (|| -> Result<()> {
+        let result = (|| -> Result<(usize, usize, u64, u64)> {
             let mut file = File::open(path).with_context(|| name.clone())?;
             let compressed = file.metadata()?.len();
             let index = SeekIndex::read(&mut file).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
@@ -320,7 +323,7 @@ pub fn list(files: &[PathBuf], verbose: bool, json: bool) -> Result<()> {
                     .map(|f| format!("{{\"stream\":{},\"index\":{},\"offset\":{},\"compressed\":{},\"content_offset\":{},\"decoded\":{}}}", f.stream, f.index, f.file_offset, f.frame_bytes, f.content_offset, f.decoded_size))
                     .collect();
                 writeln!(out, "{{\"file\":\"{}\",\"streams\":{},\"frames\":{},\"compressed\":{compressed},\"decoded\":{decoded},\"ratio\":{ratio:.4},\"check\":\"XXH64\",\"codebook\":\"{codebook}\",\"version\":{},\"frame_list\":[{}]}}", escape(&name), index.streams.len(), index.frames.len(), version, if verbose { frames.join(",") } else { String::new() })?;
-                return Ok(());
+                return Ok((index.streams.len(), index.frames.len(), compressed, decoded));
             }
             writeln!(
                 out,
@@ -360,12 +363,37 @@ pub fn list(files: &[PathBuf], verbose: bool, json: bool) -> Result<()> {
                     )?;
                 }
             }
-            Ok(())
+            Ok((index.streams.len(), index.frames.len(), compressed, decoded))
         })();
-        if let Err(e) = result {
-            eprintln!("sigma: {e:#}");
-            failed = Some(e);
+        match result {
+            Ok((streams, frames, compressed, decoded)) => {
+                listed += 1;
+                totals.0 += streams;
+                totals.1 += frames;
+                totals.2 += compressed;
+                totals.3 += decoded;
+            }
+            Err(e) => {
+                eprintln!("sigma: {e:#}");
+                failed = Some(e);
+            }
         }
+    }
+    if !json && listed > 1 {
+        // Like xz -l and zstd -l: one more row for all the files together.
+        let (streams, frames, compressed, decoded) = totals;
+        writeln!(
+            out,
+            "{:>8} {:>8} {:>12} {:>14} {:>7.3} {:>6} {:>9} {:>7}  {listed} files",
+            streams,
+            frames,
+            human(compressed),
+            human(decoded),
+            decoded as f64 / compressed.max(1) as f64,
+            "",
+            "",
+            ""
+        )?;
     }
     match failed {
         Some(_) => Err(anyhow::anyhow!(crate::SILENT)),

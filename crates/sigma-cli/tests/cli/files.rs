@@ -651,11 +651,11 @@ fn recursive_takes_every_file_under_a_directory() {
     assert_quiet_success(&sigma_in(root).args(["-tr", "d"]).output().unwrap());
     let out = sigma_in(root).args(["-lr", "d"]).output().unwrap();
     assert_quiet_success(&out);
-    let listed: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|line| line.rsplit(' ').next().unwrap().to_string())
+    let listing_text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = listing_text.lines().skip(1).collect();
+    let listed: Vec<&str> = rows
+        .iter()
+        .map(|line| line.rsplit("  ").next().unwrap())
         .collect();
     assert_eq!(
         listed,
@@ -663,8 +663,19 @@ fn recursive_takes_every_file_under_a_directory() {
             "d/b.sigma",
             "d/old.sigma",
             "d/sub/a.sigma",
-            "d/sub/deeper/c.sigma"
+            "d/sub/deeper/c.sigma",
+            "4 files"
         ]
+    );
+    // The totals row adds up the streams and frames (one each here).
+    let totals: Vec<&str> = rows[4].split_whitespace().collect();
+    assert_eq!(totals[..2], ["4", "4"]);
+    let out = sigma_in(root).args(["-l", "d/b.sigma"]).output().unwrap();
+    assert_quiet_success(&out);
+    assert_eq!(
+        out.stdout.iter().filter(|&&b| b == b'\n').count(),
+        2,
+        "one file, no totals"
     );
     for plain in ["d/b", "d/sub/a", "d/sub/deeper/c"] {
         fs::remove_file(root.join(plain)).unwrap();
