@@ -1,4 +1,6 @@
-//! `read::Decoder`: a `Read` adapter that turns a ΣLANG stream back into plain bytes.
+//! The `Read` adapters: `read::Decoder` turns a ΣLANG stream back into plain bytes, and
+//! `read::Encoder` hands out the stream of what it reads (the encoder of [`crate::write`],
+//! driven from the reading side).
 //!
 //! The decoder reads frame headers and payloads in order (exactly as many bytes as the format
 //! says, never more, so the reader is left right after the stream), decodes frames on the
@@ -11,11 +13,13 @@ use crate::codebook::Codebook;
 use crate::error::{Error, Result};
 use crate::format::{self, FrameHeader, HeaderError, StreamHeader, FOOTER_MAGIC, TRAILER_LEN};
 use crate::frame;
+use crate::options::EncoderOptions;
 use crate::options::{decode_memory_per_thread, DecoderOptions};
 use crate::pipeline::{MemoryGate, OrderedPool};
 use crate::stats::{FrameStat, StreamStats};
 use crate::varint;
-use std::io::{self, BufRead, Read};
+use crate::write;
+use std::io::{self, BufRead, Read, Write};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -496,5 +500,93 @@ impl<R: BufRead> Read for Decoder<R> {
         self.out_pos += n;
         self.stats.bytes_in = self.pos;
         Ok(n)
+    }
+}
+
+/// Reading from it yields the ΣLANG stream of everything read from the inner reader, like
+/// `flate2`'s and `zstd`'s `read::Encoder`: for handing a compressed stream to code that reads
+/// (an upload, a copy). Frames, threads and output are those of [`write::Encoder`] with the
+/// same options; the stream ends when the inner reader does.
+pub struct Encoder<R: Read> {
+    reader: R,
+    /// `None` once the inner reader has ended and the footer is written (or failed to be).
+    encoder: Option<write::Encoder<Vec<u8>>>,
+    /// Finishing the stream failed: every later read fails too, so that a stream without its
+    /// footer never looks complete.
+    failed: bool,
+    /// Stream bytes not yet handed out, from `pos` on.
+    pending: Vec<u8>,
+    pos: usize,
+    chunk: Vec<u8>,
+}
+
+impl<R: Read> Encoder<R> {
+    /// How much is read from the inner reader at a time.
+    const CHUNK: usize = 1 << 16;
+
+    /// An encoder with default options.
+    pub fn new(reader: R) -> Self {
+        Self::with_options(reader, &EncoderOptions::default())
+    }
+
+    /// An encoder with the given options.
+    pub fn with_options(reader: R, options: &EncoderOptions) -> Self {
+        Encoder {
+            reader,
+            encoder: Some(write::Encoder::with_options(Vec::new(), options)),
+            failed: false,
+            pending: Vec::new(),
+            pos: 0,
+            chunk: vec![0; Self::CHUNK],
+        }
+    }
+
+    /// The inner reader.
+    pub fn get_ref(&self) -> &R {
+        &self.reader
+    }
+
+    /// The inner reader (what was read from it is already in the stream, or in the frame
+    /// being gathered).
+    pub fn into_inner(self) -> R {
+        self.reader
+    }
+}
+
+impl<R: Read> Read for Encoder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.pos < self.pending.len() {
+                let n = buf.len().min(self.pending.len() - self.pos);
+                buf[..n].copy_from_slice(&self.pending[self.pos..self.pos + n]);
+                self.pos += n;
+                return Ok(n);
+            }
+            let Some(encoder) = self.encoder.as_mut() else {
+                return if self.failed {
+                    Err(io::Error::other("ΣLANG encoder used after an error"))
+                } else {
+                    Ok(0)
+                };
+            };
+            // Take what the encoder has written; it goes on writing into the spent buffer.
+            self.pending.clear();
+            self.pos = 0;
+            std::mem::swap(&mut self.pending, encoder.get_mut());
+            if !self.pending.is_empty() {
+                continue;
+            }
+            match self.reader.read(&mut self.chunk) {
+                Ok(0) => {
+                    let encoder = self.encoder.take().expect("checked above");
+                    self.failed = true;
+                    self.pending = encoder.finish()?;
+                    self.failed = false;
+                }
+                Ok(n) => encoder.write_all(&self.chunk[..n])?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
 }

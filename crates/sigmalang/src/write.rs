@@ -178,8 +178,15 @@ impl<W: Write> Encoder<W> {
         self.writer.as_ref().expect("writer present until finish")
     }
 
-    fn writer(&mut self) -> &mut W {
+    /// The underlying writer, mutably. Writing to it directly corrupts the stream; it is for
+    /// taking away what the encoder has written so far (as [`crate::read::Encoder`] does with
+    /// a `Vec<u8>`).
+    pub fn get_mut(&mut self) -> &mut W {
         self.writer.as_mut().expect("writer present until finish")
+    }
+
+    fn writer(&mut self) -> &mut W {
+        self.get_mut()
     }
 
     fn write_stream_header(&mut self) -> io::Result<()> {

@@ -92,6 +92,59 @@ proptest! {
     }
 }
 
+/// Reads all of `reader`, `piece` bytes at a time at most.
+fn read_in_pieces(mut reader: impl Read, piece: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = vec![0; piece];
+    loop {
+        match reader.read(&mut buf).unwrap() {
+            0 => return out,
+            n => out.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn read_encoder_yields_the_write_encoders_stream(data in text_like(), piece in 1usize..700, threads in 1usize..3) {
+        let options = EncoderOptions::default().frame_size(1024).threads(threads);
+        let mut writer = write::Encoder::with_options(Vec::new(), &options);
+        writer.write_all(&data).unwrap();
+        let expected = writer.finish().unwrap();
+        let stream = read_in_pieces(read::Encoder::with_options(Trickle { data: &data, limit: piece }, &options), piece);
+        prop_assert_eq!(&stream, &expected);
+        prop_assert_eq!(decode_all(&stream, DecoderOptions::default()).unwrap(), data);
+    }
+}
+
+#[test]
+fn read_encoder_passes_on_the_inner_readers_error() {
+    struct FailsAfter<'a>(&'a [u8]);
+    impl Read for FailsAfter<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "gone",
+                ));
+            }
+            let n = buf.len().min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    let text = "some text that is cut off ".repeat(100);
+    let mut encoder = read::Encoder::new(FailsAfter(text.as_bytes()));
+    let mut out = Vec::new();
+    let error = encoder.read_to_end(&mut out).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset);
+    // Whatever came out before the error is not a complete stream.
+    assert!(decode_all(&out, DecoderOptions::default()).is_err());
+}
+
 #[test]
 fn every_split_size_of_a_small_text() {
     let text =
