@@ -181,7 +181,7 @@ pub struct EncodedFrame {
     pub method: Method,
     /// The payload.
     pub payload: Vec<u8>,
-    /// Glyphs produced, by [`GlyphType`] index.
+    /// Glyphs produced, by [`GlyphType`](crate::glyph::GlyphType) index.
     pub glyphs: [u64; 4],
 }
 
