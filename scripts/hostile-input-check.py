@@ -59,10 +59,13 @@ def main():
             other = streams[rng.randrange(len(streams))][1]
             cut = rng.randrange(len(stream))
             data = stream[:cut] + other[rng.randrange(len(other)) :]
+        # Success is only allowed for the exact original content, or for the content of an
+        # intact stream that the damage happened to rebuild (a splice of one stream's header
+        # with another's frames, when the two headers are the same bytes).
+        rebuilt = [t for t, s in streams if s == data]
         for args in (["-dc"], ["-t"]):
             code, out, err = run(args, data)
-            if code == 0 and args == ["-dc"] and out != text and data != stream:
-                # Success is only allowed for the exact original content.
+            if code == 0 and args == ["-dc"] and out != text and data != stream and out not in rebuilt:
                 failures.append(f"{kind} #{i}: {' '.join(args)} succeeded with different bytes")
             elif code not in (0, 1):
                 failures.append(f"{kind} #{i}: {' '.join(args)} exit status {code}: {err[-200:]!r}")
