@@ -63,7 +63,7 @@ pub struct Cli {
     #[arg(short = 'S', long = "suffix", value_name = "SUF", default_value = ".sigma", value_parser = parse_suffix)]
     pub suffix: String,
     /// Process the files under each directory FILE, and under its subdirectories (when
-    /// decompressing, testing or listing: the .sigma files only).
+    /// compressing: those without the suffix; otherwise: those with it).
     #[arg(short = 'r', long = "recursive")]
     pub recursive: bool,
     /// Print less (repeat for silence).

@@ -57,10 +57,10 @@ impl AtomicFile {
             .as_file_mut()
     }
 
-    /// Flushes to disk, gives the file the owner (where allowed) and permissions of `source` (the
-    /// input, or the usual 0644 without one) and, if the input is a regular file, its access and
-    /// modification times, as gzip, xz and zstd do; then renames it over the target (replacing an existing file only
-    /// if `overwrite`).
+    /// Flushes to disk, gives the file the owner (where allowed) and permissions of `source`
+    /// (the input, or the usual 0644 without one) and, if the input is a regular file, its
+    /// access and modification times, as gzip, xz and zstd do; then renames it over the target
+    /// (replacing an existing file only if `overwrite`).
     pub fn commit(mut self, overwrite: bool, source: Option<&Metadata>) -> Result<()> {
         let temp = self.temp.take().expect("open until committed");
         #[cfg(unix)]

@@ -13,8 +13,8 @@ pub struct Unreadable {
 }
 
 /// Replaces each directory in `operands` by the regular files under it that `wanted` takes
-/// (compressing takes those without the `.sigma` suffix, the others take those with it),
-/// depth first and in byte order of their names within a directory, so the order does not depend
+/// (the caller picks by the suffix: compressing takes the files without it, the others those
+/// with it), depth first and in byte order of their names within a directory, so the order does not depend
 /// on the file system. Operands that are not directories (including `-`, or a path that does not
 /// exist) stay as they are, for the caller to process or report. A symbolic link named on the
 /// command line is followed; links found inside a directory are not (no cycles, no leaving the

@@ -13,8 +13,7 @@ use crate::codebook::Codebook;
 use crate::error::{Error, Result};
 use crate::format::{self, FrameHeader, HeaderError, StreamHeader, FOOTER_MAGIC, TRAILER_LEN};
 use crate::frame;
-use crate::options::EncoderOptions;
-use crate::options::{decode_memory_per_thread, DecoderOptions};
+use crate::options::{decode_memory_per_thread, DecoderOptions, EncoderOptions};
 use crate::pipeline::{MemoryGate, OrderedPool};
 use crate::stats::{FrameStat, StreamStats};
 use crate::varint;
@@ -577,12 +576,13 @@ impl<R: Read> Read for Encoder<R> {
                 continue;
             }
             match self.reader.read(&mut self.chunk) {
-                Ok(0) => {
-                    let encoder = self.encoder.take().expect("checked above");
-                    self.failed = true;
-                    self.pending = encoder.finish()?;
-                    self.failed = false;
-                }
+                Ok(0) => match self.encoder.take().expect("checked above").finish() {
+                    Ok(stream) => self.pending = stream,
+                    Err(e) => {
+                        self.failed = true;
+                        return Err(e);
+                    }
+                },
                 Ok(n) => encoder.write_all(&self.chunk[..n])?,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
