@@ -71,7 +71,26 @@ fn pin_allocator_threshold() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn pin_allocator_threshold() {}
 
+/// The flags a name the binary may be invoked by stands for, as `unxz` and `xzcat` stand for
+/// `xz -d` and `xz -dc` (a link or copy of `sigma` under that name); `None` for `sigma`.
+fn alias_flags(argv0: &OsStr) -> Option<&'static str> {
+    match Path::new(argv0).file_stem()?.to_str()? {
+        "unsigma" => Some("-d"),
+        "sigmacat" => Some("-dc"),
+        _ => None,
+    }
+}
+
 fn dispatch(argv: Vec<OsString>) -> u8 {
+    if let Some(flags) = argv.first().and_then(|name| alias_flags(name)) {
+        // No subcommands under these names: `unsigma demo` means a file named `demo`.
+        let argv = argv[..1]
+            .iter()
+            .cloned()
+            .chain([flags.into()])
+            .chain(argv[1..].iter().cloned());
+        return parse_and_run(argv.collect());
+    }
     match argv.get(1).and_then(|a| a.to_str()) {
         Some("demo") => return report_result(demo::run(&argv[2..])),
         Some("inspect") => return report_result(inspect::run(&argv[2..])),
@@ -85,6 +104,10 @@ fn dispatch(argv: Vec<OsString>) -> u8 {
             .collect(),
         _ => argv,
     };
+    parse_and_run(argv)
+}
+
+fn parse_and_run(argv: Vec<OsString>) -> u8 {
     let cli = match Cli::try_parse_from(args::rewrite_levels(argv)) {
         Ok(cli) => cli,
         Err(e) => {

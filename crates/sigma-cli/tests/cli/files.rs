@@ -857,7 +857,6 @@ fn non_regular_files_are_skipped_in_file_mode() {
 }
 
 #[test]
-
 fn symbolic_links_are_skipped_in_file_mode() {
     let dir = tempdir();
     write_file(dir.path(), "target", &sample());
@@ -867,4 +866,37 @@ fn symbolic_links_are_skipped_in_file_mode() {
     assert_ne!(out.status.code(), Some(0), "a symbolic link was compressed");
     assert!(stderr_of(&out).contains("link"), "{}", stderr_of(&out));
     assert_eq!(listing(dir.path()), names(&["link", "target"]));
+}
+
+/// As `unxz` and `xzcat` are `xz -d` and `xz -dc`: the binary invoked as `unsigma` decompresses
+/// and as `sigmacat` decompresses to standard output, whatever else is asked.
+#[test]
+#[cfg(unix)]
+fn unsigma_and_sigmacat_names_decompress() {
+    let dir = tempdir();
+    let data = sample();
+    write_file(dir.path(), "a.sigma", &compress(&data, &[]));
+    let bin = tempdir();
+    for name in ["unsigma", "sigmacat"] {
+        std::os::unix::fs::symlink(BIN, bin.path().join(name)).unwrap();
+    }
+    let named = |name: &str| {
+        let mut cmd = assert_cmd::Command::new(bin.path().join(name));
+        cmd.current_dir(dir.path());
+        cmd
+    };
+    let out = named("sigmacat").arg("a.sigma").output().unwrap();
+    assert_quiet_success(&out);
+    assert_eq!(out.stdout, data);
+    assert_eq!(listing(dir.path()), names(&["a.sigma"]));
+
+    let out = named("unsigma").arg("a.sigma").output().unwrap();
+    assert_quiet_success(&out);
+    assert!(out.stdout.is_empty());
+    assert_eq!(read_file(dir.path().join("a")), data);
+    assert_eq!(listing(dir.path()), names(&["a", "a.sigma"]));
+
+    // A subcommand's name is a file name here.
+    let out = named("unsigma").arg("demo").output().unwrap();
+    assert_one_line_error(&out, &["demo", "No such file"]);
 }
