@@ -7,8 +7,10 @@
 use sigmalang::codebook::{Codebook, Trainer};
 use sigmalang::frame::{self, max_decoded_size, Method};
 use sigmalang::recover::{recover, LostRange};
-use sigmalang::{decode_all, encode_all, DecoderOptions, EncoderOptions, SeekIndex};
-use std::io::Cursor;
+use sigmalang::{
+    decode_all, encode_all, into_error, write, DecoderOptions, EncoderOptions, SeekIndex,
+};
+use std::io::{Cursor, Write};
 
 /// Memory the decoder may use on fuzz input (bounds what a hostile header can make it allocate).
 const FUZZ_MEMORY: u64 = 64 << 20;
@@ -50,6 +52,27 @@ pub fn decode_payload(data: &[u8]) {
 pub fn decode_arbitrary(data: &[u8]) {
     let _ = decode_all(data, DecoderOptions::default().memory_limit(FUZZ_MEMORY));
     let _ = SeekIndex::read(&mut Cursor::new(data));
+}
+
+/// Bytes written to `write::Decoder`, in pieces of 1 to 256 bytes as the first byte picks,
+/// decode to what `read::Decoder` gives for them: the same bytes, or the same error.
+pub fn decode_pushed(data: &[u8]) {
+    let Some((&selector, stream)) = data.split_first() else {
+        return;
+    };
+    let options = DecoderOptions::default().memory_limit(FUZZ_MEMORY);
+    let read = decode_all(stream, options.clone());
+    let mut decoder = write::Decoder::with_options(Vec::new(), options);
+    let pushed = stream
+        .chunks(usize::from(selector) + 1)
+        .try_for_each(|piece| decoder.write_all(piece))
+        .and_then(|()| decoder.finish())
+        .map_err(into_error);
+    match (read, pushed) {
+        (Ok(a), Ok(b)) => assert!(a == b, "write::Decoder decoded other bytes"),
+        (Err(a), Err(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}")),
+        (a, b) => panic!("read::Decoder: {a:?}, write::Decoder: {b:?}"),
+    }
 }
 
 fn options_from(selector: u8) -> EncoderOptions {

@@ -159,6 +159,11 @@ impl Error {
     pub fn is_data_error(&self) -> bool {
         !matches!(self, Error::Io(_) | Error::WorkerLost)
     }
+
+    /// Whether the input merely ran dry for now (`WouldBlock` from a non-blocking reader).
+    pub(crate) fn is_would_block(&self) -> bool {
+        matches!(self, Error::Io(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
 }
 
 impl From<Error> for io::Error {

@@ -7,6 +7,11 @@
 //! worker pool, checks every frame's checksum, and at the footer checks the frame count, the
 //! total size, the whole-content checksum and the seek index against what it decoded.
 //! Concatenated streams decode to the concatenation of their contents.
+//!
+//! An inner reader may run dry for now by returning `WouldBlock` (a non-blocking source, or
+//! the input [`write::Decoder`] pushes): the decoder keeps what it has read of the structure
+//! it is in, returns `WouldBlock` from `read` (after handing out any frame already decoded),
+//! and goes on from there when called again.
 
 use crate::checksum::{content_hash, content_hasher, header_crc, ContentHasher};
 use crate::codebook::Codebook;
@@ -99,6 +104,26 @@ struct StreamState {
     index_bytes: ContentHasher,
 }
 
+/// A frame whose header has been read, and as much of its payload as has arrived.
+struct PendingFrame {
+    header: FrameHeader,
+    /// Where the frame header starts in the input.
+    offset: u64,
+    header_len: usize,
+    payload: Vec<u8>,
+}
+
+/// How far the footer has been read: its head, then `entries` seek-index entries, then the
+/// trailer's bytes so far; with the CRC, length and index hash of what came before.
+struct FooterProgress {
+    head: format::FooterHead,
+    crc: u32,
+    len: u64,
+    entries: u64,
+    index: ContentHasher,
+    trailer: Vec<u8>,
+}
+
 /// Decodes a ΣLANG stream read from `R`.
 pub struct Decoder<R: BufRead> {
     reader: R,
@@ -113,6 +138,10 @@ pub struct Decoder<R: BufRead> {
     out_pos: usize,
     pos: u64,
     footer_offset: u64,
+    /// The bytes read so far of the header, footer head or index entry being read.
+    partial: Vec<u8>,
+    pending_frame: Option<PendingFrame>,
+    footer: Option<FooterProgress>,
     deferred: Option<Error>,
     failed: bool,
     stats: StreamStats,
@@ -139,6 +168,9 @@ impl<R: BufRead> Decoder<R> {
             out_pos: 0,
             pos: 0,
             footer_offset: 0,
+            partial: Vec::new(),
+            pending_frame: None,
+            footer: None,
             deferred: None,
             failed: false,
             stats: StreamStats::default(),
@@ -161,34 +193,14 @@ impl<R: BufRead> Decoder<R> {
         &self.reader
     }
 
+    /// The underlying reader, mutably. Reading from it takes input away from the decoder.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.reader
+    }
+
     /// Returns the underlying reader, positioned after what has been decoded.
     pub fn into_inner(self) -> R {
         self.reader
-    }
-
-    /// Reads into `acc` one byte at a time until `parse` recognises a complete structure.
-    /// Returns `Ok(None)` at end of input (with `acc` holding what was read).
-    fn read_struct<T>(
-        &mut self,
-        acc: &mut Vec<u8>,
-        parse: impl Fn(&[u8]) -> Result<Option<(T, usize)>, HeaderError>,
-    ) -> Result<Option<std::result::Result<T, HeaderError>>> {
-        loop {
-            match parse(acc) {
-                Ok(Some((value, _))) => return Ok(Some(Ok(value))),
-                Ok(None) => {}
-                Err(e) => return Ok(Some(Err(e))),
-            }
-            let byte = match self.reader.fill_buf() {
-                Ok([]) => return Ok(None),
-                Ok(buf) => buf[0],
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.into()),
-            };
-            self.reader.consume(1);
-            self.pos += 1;
-            acc.push(byte);
-        }
     }
 
     fn at_eof(&mut self) -> Result<bool> {
@@ -202,13 +214,19 @@ impl<R: BufRead> Decoder<R> {
     }
 
     fn start_stream(&mut self) -> Result<()> {
-        let offset = self.pos;
-        if self.streams > 0 && self.at_eof()? {
+        let offset = self.pos - self.partial.len() as u64;
+        if self.streams > 0 && self.partial.is_empty() && self.at_eof()? {
             self.phase = Phase::Done;
             return Ok(());
         }
-        let mut acc = Vec::new();
-        let header = match self.read_struct(&mut acc, StreamHeader::parse)? {
+        let parsed = read_struct(
+            &mut self.reader,
+            &mut self.pos,
+            &mut self.partial,
+            StreamHeader::parse,
+        )?;
+        let acc = std::mem::take(&mut self.partial);
+        let header = match parsed {
             Some(Ok(header)) => header,
             Some(Err(HeaderError::BadMagic)) if self.streams > 0 => {
                 return Err(Error::TrailingData { offset })
@@ -271,52 +289,73 @@ impl<R: BufRead> Decoder<R> {
 
     /// Reads the next frame (or the footer magic) and submits the frame for decoding.
     fn read_frame(&mut self) -> Result<()> {
-        let offset = self.pos;
-        let stream = self.stream.as_ref().expect("inside a stream");
-        let frame = stream.frames_submitted;
-        let max_frame = stream.header.max_frame_size;
-        let mut acc = Vec::with_capacity(format::MAX_FRAME_HEADER_LEN);
-        let parsed = self.read_struct(&mut acc, |buf| {
-            if buf.len() >= 4 && buf[..4] == FOOTER_MAGIC {
-                return Ok(Some((None, 4)));
+        if self.pending_frame.is_none() {
+            let offset = self.pos - self.partial.len() as u64;
+            let stream = self.stream.as_ref().expect("inside a stream");
+            let frame = stream.frames_submitted;
+            let max_frame = stream.header.max_frame_size;
+            let parsed = read_struct(&mut self.reader, &mut self.pos, &mut self.partial, |buf| {
+                if buf.len() >= 4 && buf[..4] == FOOTER_MAGIC {
+                    return Ok(Some((None, 4)));
+                }
+                Ok(FrameHeader::parse(buf, max_frame)?.map(|(h, n)| (Some(h), n)))
+            })?;
+            let header_len = std::mem::take(&mut self.partial).len();
+            let header = match parsed {
+                Some(Ok(Some(header))) => header,
+                Some(Ok(None)) => {
+                    self.footer_offset = offset;
+                    self.phase = Phase::Footer;
+                    return Ok(());
+                }
+                Some(Err(e)) => return Err(Error::frame_header(e, frame, offset)),
+                None => {
+                    return Err(Error::Truncated {
+                        offset: self.pos,
+                        inside: "before the stream footer",
+                    })
+                }
+            };
+            if header.index != stream.frames_submitted || header.offset != stream.decoded_submitted
+            {
+                return Err(Error::FrameHeader {
+                    frame,
+                    offset,
+                    what: "frame out of sequence",
+                });
             }
-            Ok(FrameHeader::parse(buf, max_frame)?.map(|(h, n)| (Some(h), n)))
-        })?;
-        let header = match parsed {
-            Some(Ok(Some(header))) => header,
-            Some(Ok(None)) => {
-                self.footer_offset = offset;
-                self.phase = Phase::Footer;
-                return Ok(());
-            }
-            Some(Err(e)) => return Err(Error::frame_header(e, frame, offset)),
-            None => {
-                return Err(Error::Truncated {
-                    offset: self.pos,
-                    inside: "before the stream footer",
-                })
-            }
-        };
-        let stream = self.stream.as_mut().expect("inside a stream");
-        if header.index != stream.frames_submitted || header.offset != stream.decoded_submitted {
-            return Err(Error::FrameHeader {
-                frame,
+            self.pending_frame = Some(PendingFrame {
+                header,
                 offset,
-                what: "frame out of sequence",
+                header_len,
+                payload: Vec::new(),
             });
         }
-        let mut payload = Vec::new();
-        (&mut self.reader)
-            .take(header.payload_size)
-            .read_to_end(&mut payload)?;
-        self.pos += payload.len() as u64;
-        if payload.len() as u64 != header.payload_size {
+        let pending = self
+            .pending_frame
+            .as_mut()
+            .expect("a frame header was read");
+        // The payload grows as it arrives, never to what the header merely claims.
+        let missing = pending.header.payload_size - pending.payload.len() as u64;
+        let before = pending.payload.len();
+        let read = (&mut self.reader)
+            .take(missing)
+            .read_to_end(&mut pending.payload);
+        self.pos += (pending.payload.len() - before) as u64;
+        read?;
+        if pending.payload.len() as u64 != pending.header.payload_size {
             return Err(Error::Truncated {
                 offset: self.pos,
                 inside: "in a frame payload",
             });
         }
-        let frame_bytes = acc.len() as u64 + header.payload_size;
+        let PendingFrame {
+            header,
+            offset,
+            header_len,
+            payload,
+        } = self.pending_frame.take().expect("a frame header was read");
+        let frame_bytes = header_len as u64 + header.payload_size;
         let stream = self.stream.as_mut().expect("inside a stream");
         stream.frames_submitted += 1;
         stream.decoded_submitted += header.decoded_size;
@@ -342,31 +381,52 @@ impl<R: BufRead> Decoder<R> {
     /// Reads and checks the footer (its magic was already consumed) against the frames read.
     fn read_footer(&mut self) -> Result<()> {
         let offset = self.footer_offset;
-        let stream = self.stream.take().expect("inside a stream");
         let bad = |what| Error::Footer { offset, what };
-        let mut acc = FOOTER_MAGIC.to_vec();
-        let head = match self.read_struct(&mut acc, format::parse_footer_head)? {
-            Some(Ok(head)) => head,
-            Some(Err(e)) => return Err(Error::footer(e, offset)),
-            None => {
-                return Err(Error::Truncated {
-                    offset: self.pos,
-                    inside: "in the stream footer",
-                })
+        let stream = self.stream.as_ref().expect("inside a stream");
+        if self.footer.is_none() {
+            if self.partial.is_empty() {
+                self.partial.extend_from_slice(&FOOTER_MAGIC);
             }
-        };
-        let mut crc = crc32c::crc32c(&acc);
-        let mut len = acc.len() as u64;
-        if head.frame_count != stream.frames_submitted {
-            return Err(bad("frame count differs from the frames read"));
+            let parsed = read_struct(
+                &mut self.reader,
+                &mut self.pos,
+                &mut self.partial,
+                format::parse_footer_head,
+            )?;
+            let acc = std::mem::take(&mut self.partial);
+            let head = match parsed {
+                Some(Ok(head)) => head,
+                Some(Err(e)) => return Err(Error::footer(e, offset)),
+                None => {
+                    return Err(Error::Truncated {
+                        offset: self.pos,
+                        inside: "in the stream footer",
+                    })
+                }
+            };
+            if head.frame_count != stream.frames_submitted {
+                return Err(bad("frame count differs from the frames read"));
+            }
+            if head.total_size != stream.decoded_submitted {
+                return Err(bad("total size differs from the frames read"));
+            }
+            self.footer = Some(FooterProgress {
+                head,
+                crc: crc32c::crc32c(&acc),
+                len: acc.len() as u64,
+                entries: 0,
+                index: content_hasher(),
+                trailer: Vec::with_capacity(TRAILER_LEN),
+            });
         }
-        if head.total_size != stream.decoded_submitted {
-            return Err(bad("total size differs from the frames read"));
-        }
-        let mut index = content_hasher();
-        for _ in 0..head.frame_count {
-            let mut entry = Vec::new();
-            match self.read_struct(&mut entry, format::parse_index_entry)? {
+        let footer = self.footer.as_mut().expect("the footer head was read");
+        while footer.entries < footer.head.frame_count {
+            match read_struct(
+                &mut self.reader,
+                &mut self.pos,
+                &mut self.partial,
+                format::parse_index_entry,
+            )? {
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(Error::footer(e, offset)),
                 None => {
@@ -376,21 +436,27 @@ impl<R: BufRead> Decoder<R> {
                     })
                 }
             }
-            crc = crc32c::crc32c_append(crc, &entry);
-            len += entry.len() as u64;
-            index.update(&entry);
+            let entry = std::mem::take(&mut self.partial);
+            footer.crc = crc32c::crc32c_append(footer.crc, &entry);
+            footer.len += entry.len() as u64;
+            footer.index.update(&entry);
+            footer.entries += 1;
         }
-        let mut trailer = [0u8; TRAILER_LEN];
-        let got = read_full(&mut self.reader, &mut trailer)?;
-        self.pos += got as u64;
-        if got < TRAILER_LEN {
+        let missing = TRAILER_LEN - footer.trailer.len();
+        let before = footer.trailer.len();
+        let read = (&mut self.reader)
+            .take(missing as u64)
+            .read_to_end(&mut footer.trailer);
+        self.pos += (footer.trailer.len() - before) as u64;
+        read?;
+        let Ok(trailer) = <[u8; TRAILER_LEN]>::try_from(footer.trailer.as_slice()) else {
             return Err(Error::Truncated {
                 offset: self.pos,
                 inside: "in the stream trailer",
             });
-        }
-        crc = crc32c::crc32c_append(crc, &trailer[..8]);
-        len += TRAILER_LEN as u64;
+        };
+        let crc = crc32c::crc32c_append(footer.crc, &trailer[..8]);
+        let len = footer.len + TRAILER_LEN as u64;
         let trailer = format::parse_trailer(&trailer).map_err(|_| bad("bad end magic"))?;
         if trailer.footer_crc != crc {
             return Err(bad("checksum mismatch"));
@@ -398,12 +464,14 @@ impl<R: BufRead> Decoder<R> {
         if trailer.footer_len != len {
             return Err(bad("footer length mismatch"));
         }
-        if index.digest() != stream.index_bytes.digest() {
+        if footer.index.digest() != stream.index_bytes.digest() {
             return Err(bad("seek index differs from the frames read"));
         }
-        if head.content_hash != stream.content.digest() {
+        if footer.head.content_hash != stream.content.digest() {
             return Err(bad("whole-content checksum mismatch"));
         }
+        self.footer = None;
+        self.stream = None;
         self.phase = Phase::StreamStart;
         Ok(())
     }
@@ -411,6 +479,7 @@ impl<R: BufRead> Decoder<R> {
     /// Makes decoded bytes available in `self.out`; returns `false` at the end of all streams.
     fn refill(&mut self) -> Result<bool> {
         loop {
+            let mut starved = None;
             match self.phase {
                 Phase::StreamStart => {
                     self.start_stream()?;
@@ -421,9 +490,17 @@ impl<R: BufRead> Decoder<R> {
                     while matches!(self.phase, Phase::Frames)
                         && self.pool.as_ref().is_some_and(|p| p.has_room())
                     {
-                        if let Err(e) = self.read_frame() {
-                            self.deferred = Some(e);
-                            self.phase = Phase::Failed;
+                        match self.read_frame() {
+                            Ok(()) => {}
+                            // The frames in flight can still be handed out meanwhile.
+                            Err(e) if e.is_would_block() => {
+                                starved = Some(e);
+                                break;
+                            }
+                            Err(e) => {
+                                self.deferred = Some(e);
+                                self.phase = Phase::Failed;
+                            }
                         }
                     }
                 }
@@ -442,6 +519,9 @@ impl<R: BufRead> Decoder<R> {
                     self.out_pos = 0;
                     return Ok(true);
                 }
+                None if starved.is_some() => {
+                    return Err(starved.take().expect("checked to be there"));
+                }
                 None if matches!(self.phase, Phase::Footer) => self.read_footer()?,
                 None if matches!(self.phase, Phase::Failed) => {
                     return Err(self
@@ -455,18 +535,32 @@ impl<R: BufRead> Decoder<R> {
     }
 }
 
-/// Reads until `buf` is full or the input ends; returns how many bytes were read.
-fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
+/// Reads into `acc` one byte at a time until `parse` recognises a complete structure.
+/// Returns `Ok(None)` at end of input (with `acc` holding what was read). If the reader runs
+/// dry for now (`WouldBlock`), `acc` keeps what was read, so that a later call goes on from
+/// there.
+fn read_struct<T>(
+    reader: &mut impl BufRead,
+    pos: &mut u64,
+    acc: &mut Vec<u8>,
+    parse: impl Fn(&[u8]) -> Result<Option<(T, usize)>, HeaderError>,
+) -> Result<Option<std::result::Result<T, HeaderError>>> {
+    loop {
+        match parse(acc) {
+            Ok(Some((value, _))) => return Ok(Some(Ok(value))),
+            Ok(None) => {}
+            Err(e) => return Ok(Some(Err(e))),
         }
+        let byte = match reader.fill_buf() {
+            Ok([]) => return Ok(None),
+            Ok(buf) => buf[0],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        reader.consume(1);
+        *pos += 1;
+        acc.push(byte);
     }
-    Ok(filled)
 }
 
 impl<R: BufRead> Read for Decoder<R> {
@@ -487,6 +581,7 @@ impl<R: BufRead> Read for Decoder<R> {
                     self.stats.peak_rss = crate::stats::peak_rss();
                     return Ok(0);
                 }
+                Err(e) if e.is_would_block() => return Err(e.into()),
                 Err(e) => {
                     self.failed = true;
                     self.pool = None;

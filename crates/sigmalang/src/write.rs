@@ -1,20 +1,26 @@
-//! `write::Encoder`: a `Write` adapter that turns plain bytes into a ΣLANG stream.
+//! The `Write` adapters: `write::Encoder` turns plain bytes into a ΣLANG stream, and
+//! `write::Decoder` turns a stream written to it back into plain bytes.
 //!
 //! Bytes are gathered into frames; a full frame is cut at a line or word boundary near its end
 //! (the rest is carried into the next frame, so no token is split needlessly) and handed to
 //! the worker pool; encoded frames are written strictly in input order. Cut points depend only
 //! on the content and the frame size, so the output is the same for every thread count and
 //! every pattern of `write` calls.
+//!
+//! The decoder is [`crate::read::Decoder`] reading what has been written to it: whenever that
+//! runs dry, everything decoded so far has gone to the writer, and the next `write` goes on
+//! from there.
 
 use crate::checksum::{content_hash, content_hasher, header_crc, ContentHasher};
 use crate::codebook::Codebook;
 use crate::error::Error;
 use crate::format::{self, FooterHead, FrameHeader, IndexEntry, StreamHeader};
 use crate::frame::{self, CodecParams};
-use crate::options::EncoderOptions;
+use crate::options::{DecoderOptions, EncoderOptions};
 use crate::pipeline::{MemoryGate, OrderedPool};
+use crate::read;
 use crate::stats::{FrameStat, StreamStats};
-use std::io::{self, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::time::Instant;
 
 struct FrameJob {
@@ -372,9 +378,178 @@ impl<W: Write> Drop for AutoFinishEncoder<W> {
     }
 }
 
+/// Decodes a ΣLANG stream (or several concatenated) written to it, writing the plain bytes to
+/// `W`, like `flate2`'s and `zstd`'s `write::Decoder`: for decoding what arrives in pieces (a
+/// download, a socket) without a thread that reads. Frames are checked as in
+/// [`read::Decoder`], with the same errors, and each is written out as soon as it is decoded.
+///
+/// Only [`Decoder::finish`] can tell that the input ended early; dropping the decoder does not
+/// check it.
+pub struct Decoder<W: Write> {
+    decoder: read::Decoder<Pushed>,
+    writer: W,
+    /// Where decoded bytes pass on their way to the writer.
+    scratch: Vec<u8>,
+    failed: bool,
+}
+
+/// Most bytes a [`Decoder`] takes from one `write`.
+const PUSH_LIMIT: usize = 1 << 20;
+
+/// The input written to a [`Decoder`] that its reader has not taken yet. Reading from it runs
+/// dry (`WouldBlock`) until more is written, and ends once the decoder finishes.
+struct Pushed {
+    buf: Vec<u8>,
+    pos: usize,
+    ended: bool,
+}
+
+impl Pushed {
+    fn push(&mut self, data: &[u8]) {
+        // The reader takes everything it is given before the next push: what is left here is
+        // at most a structure's first bytes it could not take yet.
+        self.buf.drain(..self.pos);
+        self.pos = 0;
+        self.buf.extend_from_slice(data);
+    }
+}
+
+impl Read for Pushed {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Pushed {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos == self.buf.len() && !self.ended {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(&self.buf[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos += n;
+    }
+}
+
+impl<W: Write> Decoder<W> {
+    /// A decoder with default options (one thread, 4 GiB memory limit), writing to `writer`.
+    pub fn new(writer: W) -> Self {
+        Self::with_options(writer, DecoderOptions::default())
+    }
+
+    /// A decoder with the given options, writing to `writer`.
+    pub fn with_options(writer: W, options: DecoderOptions) -> Self {
+        let input = Pushed {
+            buf: Vec::new(),
+            pos: 0,
+            ended: false,
+        };
+        Decoder {
+            decoder: read::Decoder::with_options(input, options),
+            writer,
+            scratch: vec![0; 64 << 10],
+            failed: false,
+        }
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> &StreamStats {
+        self.decoder.stats()
+    }
+
+    /// The underlying writer.
+    pub fn get_ref(&self) -> &W {
+        &self.writer
+    }
+
+    /// The underlying writer, mutably. Writing to it mixes bytes into the decoded output.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.writer
+    }
+
+    /// Ends the input: decodes and writes what is left, checks that the last stream is
+    /// complete, flushes the writer and returns it.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.guard(|this| {
+            this.decoder.get_mut().ended = true;
+            this.drain()?;
+            this.writer.flush()
+        })?;
+        Ok(self.writer)
+    }
+
+    /// Writes out everything the input written so far decodes to.
+    fn drain(&mut self) -> io::Result<()> {
+        loop {
+            match self.decoder.read(&mut self.scratch) {
+                Ok(0) => return Ok(()),
+                Ok(n) => self.writer.write_all(&self.scratch[..n])?,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Runs `f`; after an error (from the input or the writer), every later call fails too,
+    /// since the output may already be missing bytes.
+    fn guard<T>(&mut self, f: impl FnOnce(&mut Self) -> io::Result<T>) -> io::Result<T> {
+        if self.failed {
+            return Err(io::Error::other("ΣLANG decoder used after an error"));
+        }
+        let result = f(self);
+        self.failed = result.is_err();
+        result
+    }
+}
+
+impl<W: Write> Write for Decoder<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.guard(|this| {
+            if data.is_empty() {
+                return Ok(0);
+            }
+            // A large write is taken in parts, so that the copy held for the reader stays
+            // small whatever the caller's buffer.
+            let take = data.len().min(PUSH_LIMIT);
+            this.decoder.get_mut().push(&data[..take]);
+            this.drain()?;
+            Ok(take)
+        })
+    }
+
+    /// Flushes the writer; everything the input so far decodes to was written already.
+    fn flush(&mut self) -> io::Result<()> {
+        self.guard(|this| this.writer.flush())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decoder_takes_a_large_write_in_parts() {
+        // Incompressible, so that the stream is as long as the data.
+        let mut state = 1u32;
+        let data: Vec<u8> = (0..3 * PUSH_LIMIT)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 24) as u8
+            })
+            .collect();
+        let stream = crate::encode_all(&data, &EncoderOptions::default().level(1));
+        let mut decoder = Decoder::new(Vec::new());
+        assert_eq!(decoder.write(&stream).unwrap(), PUSH_LIMIT);
+        assert!(decoder.decoder.get_ref().buf.len() <= PUSH_LIMIT);
+        decoder.write_all(&stream[PUSH_LIMIT..]).unwrap();
+        assert_eq!(decoder.finish().unwrap(), data);
+    }
 
     #[test]
     fn cut_prefers_line_then_word_boundaries() {

@@ -4,6 +4,10 @@
 //!
 //! Expectations come from the stream's structure (parsed with `sigmalang::format`) and from
 //! `docs/FORMAT.md`, never from decoding the damaged stream once and recording the result.
+//!
+//! `decode` and `error` below decode each stream twice: by `read::Decoder` (through
+//! `decode_all`) and by `write::Decoder`, fed in pieces of 13 bytes; the two must give the
+//! same bytes or the same error.
 
 use sigmalang::checksum::header_crc;
 use sigmalang::format::{
@@ -12,7 +16,10 @@ use sigmalang::format::{
 };
 use sigmalang::frame::{Method, PayloadError};
 use sigmalang::options::decode_memory_per_thread;
-use sigmalang::{decode_all, encode_all, varint, DecoderOptions, EncoderOptions, Error};
+use sigmalang::{
+    decode_all, encode_all, into_error, varint, write, DecoderOptions, EncoderOptions, Error,
+};
+use std::io::Write;
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -170,7 +177,23 @@ fn fixture() -> &'static Fixture {
 }
 
 fn decode(stream: &[u8]) -> Result<Vec<u8>, Error> {
-    decode_all(stream, DecoderOptions::default())
+    let read = decode_all(stream, DecoderOptions::default());
+    let pushed = decode_pushed(stream, 13);
+    match (&read, &pushed) {
+        (Ok(a), Ok(b)) => assert!(a == b, "write::Decoder decoded other bytes"),
+        (Err(a), Err(b)) => assert!(same(a, b), "read::Decoder: {a:?}, write::Decoder: {b:?}"),
+        _ => panic!("read::Decoder: {read:?}, write::Decoder: {pushed:?}"),
+    }
+    read
+}
+
+/// Decodes `stream` by writing it to a `write::Decoder`, `piece` bytes at a time.
+fn decode_pushed(stream: &[u8], piece: usize) -> Result<Vec<u8>, Error> {
+    let mut decoder = write::Decoder::new(Vec::new());
+    for chunk in stream.chunks(piece) {
+        decoder.write_all(chunk).map_err(into_error)?;
+    }
+    decoder.finish().map_err(into_error)
 }
 
 /// The error, or a panic naming `context` if the stream decodes.

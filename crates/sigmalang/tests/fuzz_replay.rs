@@ -31,6 +31,11 @@ fn decode_arbitrary() {
 }
 
 #[test]
+fn decode_pushed() {
+    replay("decode_pushed", contracts::decode_pushed);
+}
+
+#[test]
 fn round_trip_bytes() {
     replay("round_trip_bytes", contracts::round_trip_bytes);
 }

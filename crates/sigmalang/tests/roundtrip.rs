@@ -119,6 +119,76 @@ proptest! {
     }
 }
 
+/// Decodes `stream` by writing it to a `write::Decoder`, `piece` bytes at a time, and checks
+/// that every byte reached the writer before `finish`.
+fn decode_by_writing(stream: &[u8], piece: usize, threads: usize) -> Vec<u8> {
+    let options = DecoderOptions::default().threads(threads);
+    let mut decoder = write::Decoder::with_options(Vec::new(), options);
+    for chunk in stream.chunks(piece) {
+        decoder.write_all(chunk).unwrap();
+    }
+    let before_finish = decoder.get_ref().len();
+    let out = decoder.finish().unwrap();
+    assert_eq!(before_finish, out.len(), "finish wrote decoded bytes");
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn write_decoder_decodes_any_split_on_any_thread_count(data in text_like(), piece in 1usize..700, threads in 1usize..3, streams in 1usize..3) {
+        let options = EncoderOptions::default().frame_size(1024);
+        let stream = encode_all(&data, &options).repeat(streams);
+        prop_assert_eq!(decode_by_writing(&stream, piece, threads), data.repeat(streams));
+    }
+}
+
+#[test]
+fn write_decoder_passes_each_frame_on_once_it_is_complete() {
+    let text = "Every frame reaches the writer as soon as its payload has. ".repeat(200);
+    let options = EncoderOptions::default().frame_size(1024);
+    let stream = encode_all(text.as_bytes(), &options);
+    let index = sigmalang::SeekIndex::read(&mut std::io::Cursor::new(&stream)).unwrap();
+    assert!(index.frames.len() >= 4);
+    for threads in [1, 2] {
+        let options = DecoderOptions::default().threads(threads);
+        let mut decoder = write::Decoder::with_options(Vec::new(), options);
+        let mut written = 0;
+        for frame in &index.frames {
+            let end = (frame.file_offset + frame.frame_bytes) as usize;
+            decoder.write_all(&stream[written..end]).unwrap();
+            written = end;
+            assert_eq!(
+                decoder.get_ref().len() as u64,
+                frame.content_offset + frame.decoded_size,
+                "{threads} threads, frame {}",
+                frame.index
+            );
+        }
+        decoder.write_all(&stream[written..]).unwrap();
+        assert_eq!(decoder.finish().unwrap(), text.as_bytes());
+    }
+}
+
+#[test]
+fn write_decoder_refuses_a_stream_cut_short_at_finish() {
+    let stream = encode_all(b"cut short", &EncoderOptions::default());
+    let mut decoder = write::Decoder::new(Vec::new());
+    decoder.write_all(&stream[..stream.len() - 1]).unwrap();
+    let error = sigmalang::into_error(decoder.finish().unwrap_err());
+    assert!(
+        matches!(
+            error,
+            sigmalang::Error::Truncated {
+                inside: "in the stream trailer",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
 #[test]
 fn read_encoder_passes_on_the_inner_readers_error() {
     struct FailsAfter<'a>(&'a [u8]);
