@@ -178,7 +178,7 @@ fn fixture() -> &'static Fixture {
 
 fn decode(stream: &[u8]) -> Result<Vec<u8>, Error> {
     let read = decode_all(stream, DecoderOptions::default());
-    let pushed = decode_pushed(stream, 13);
+    let pushed = decode_pushed(stream, 13, DecoderOptions::default());
     match (&read, &pushed) {
         (Ok(a), Ok(b)) => assert!(a == b, "write::Decoder decoded other bytes"),
         (Err(a), Err(b)) => assert!(same(a, b), "read::Decoder: {a:?}, write::Decoder: {b:?}"),
@@ -188,8 +188,8 @@ fn decode(stream: &[u8]) -> Result<Vec<u8>, Error> {
 }
 
 /// Decodes `stream` by writing it to a `write::Decoder`, `piece` bytes at a time.
-fn decode_pushed(stream: &[u8], piece: usize) -> Result<Vec<u8>, Error> {
-    let mut decoder = write::Decoder::new(Vec::new());
+fn decode_pushed(stream: &[u8], piece: usize, options: DecoderOptions) -> Result<Vec<u8>, Error> {
+    let mut decoder = write::Decoder::with_options(Vec::new(), options);
     for chunk in stream.chunks(piece) {
         decoder.write_all(chunk).map_err(into_error)?;
     }
@@ -926,16 +926,19 @@ fn the_first_defect_in_stream_order_is_reported_for_every_thread_count() {
     let later = f.layout.frames[3].start + 10;
     s[later] ^= 0x01;
     let errors: Vec<String> = (1..=4)
-        .map(|threads| {
-            let e = decode_all(&s, DecoderOptions::default().threads(threads)).unwrap_err();
-            format!("{e:?}")
+        .flat_map(|threads| {
+            let options = DecoderOptions::default().threads(threads);
+            let read = decode_all(&s, options.clone()).unwrap_err();
+            let pushed = decode_pushed(&s, 13, options).unwrap_err();
+            [format!("{read:?}"), format!("{pushed:?}")]
         })
         .collect();
     for (i, e) in errors.iter().enumerate() {
         assert!(
             e.contains("frame: 0,"),
-            "threads {}: {e} (all: {errors:?})",
-            i + 1
+            "threads {}, {}: {e} (all: {errors:?})",
+            i / 2 + 1,
+            ["read::Decoder", "write::Decoder"][i % 2]
         );
     }
 }
