@@ -383,8 +383,9 @@ impl<W: Write> Drop for AutoFinishEncoder<W> {
 /// download, a socket) without a thread that reads. Frames are checked as in
 /// [`read::Decoder`], with the same errors, and each is written out as soon as it is decoded.
 ///
-/// Only [`Decoder::finish`] can tell that the input ended early; dropping the decoder does not
-/// check it.
+/// A `write` takes at most 1 MiB (`write_all` goes on with the rest), so the input it holds
+/// stays small; decoded frames are held as in [`read::Decoder`]. Only [`Decoder::finish`] can
+/// tell that the input ended early; dropping the decoder does not check it.
 pub struct Decoder<W: Write> {
     decoder: read::Decoder<Pushed>,
     writer: W,
