@@ -4,6 +4,33 @@
 //! per-frame Σ-bank of frequent words, …), and the glyph stream is Burrows–Wheeler transformed
 //! and entropy coded with a context-mixing model. Streams are sequences of independent,
 //! checksummed frames closed by a footer with a seek index; `docs/FORMAT.md` specifies them.
+//!
+//! The adapters work like those of `flate2` and `zstd`: an encoder and a decoder on each side
+//! of `std::io`, with [`encode_all`] and [`decode_all`] for whole buffers.
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! let text = b"It was the best of times, it was the worst of times.".repeat(100);
+//!
+//! // Writing plain bytes, and reading the stream of what an inner reader holds.
+//! let mut encoder = sigmalang::write::Encoder::new(Vec::new());
+//! encoder.write_all(&text)?;
+//! let stream = encoder.finish()?;
+//! let mut pulled = Vec::new();
+//! sigmalang::read::Encoder::new(&text[..]).read_to_end(&mut pulled)?;
+//! assert_eq!(pulled, stream);
+//!
+//! // Reading plain bytes from a stream, and writing a stream that arrives in pieces.
+//! let mut decoded = Vec::new();
+//! sigmalang::read::Decoder::new(&stream[..]).read_to_end(&mut decoded)?;
+//! let mut decoder = sigmalang::write::Decoder::new(Vec::new());
+//! for piece in stream.chunks(100) {
+//!     decoder.write_all(piece)?;
+//! }
+//! assert_eq!(decoder.finish()?, decoded);
+//! assert_eq!(decoded, text);
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
