@@ -3,8 +3,8 @@
 //! built-in English codebook, LZP, suffix sort, then the stage):
 //! `cargo run --release -p sigmalang --example tune -- cm|rank [MiB] [offset MiB]`.
 //!
-//! `cm` (levels 3-7) steps each `cm::ModelParams` field one either side of its default; `rank`
-//! (levels 1-2) tries every pair of `rank::RankParams` rates within two of the defaults. The
+//! `cm` (levels 4-7) steps each `cm::ModelParams` field one either side of its default; `rank`
+//! (levels 1-3) tries every pair of `rank::RankParams` rates within two of the defaults. The
 //! parameters travel in every payload, so a better set needs no format change.
 use sigmalang::cm::{self, ModelParams};
 use sigmalang::codebook::Codebook;
