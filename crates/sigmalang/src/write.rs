@@ -407,8 +407,8 @@ struct Pushed {
 
 impl Pushed {
     fn push(&mut self, data: &[u8]) {
-        // The reader takes everything it is given before the next push: what is left here is
-        // at most a structure's first bytes it could not take yet.
+        // The reader keeps partial structures itself and runs dry only once it has taken
+        // everything, so this starts from empty unless decoding stopped at an error.
         self.buf.drain(..self.pos);
         self.pos = 0;
         self.buf.extend_from_slice(data);
