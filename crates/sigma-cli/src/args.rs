@@ -20,17 +20,24 @@ use std::path::PathBuf;
                   Exit status: 0 success, 1 error, 2 warning (e.g. data lost by --recover)."
 )]
 pub struct Cli {
+    // The operation flags override each other, the last one given winning, as in xz and zstd
+    // (`sigmacat -t`, which is `sigma -dc -t`, then tests).
     /// Compress (the default).
-    #[arg(short = 'z', long = "compress", conflicts_with_all = ["decompress", "test"])]
+    #[arg(short = 'z', long = "compress", overrides_with_all = ["decompress", "test", "list"])]
     pub compress: bool,
     /// Decompress.
-    #[arg(short = 'd', long = "decompress", visible_alias = "uncompress")]
+    #[arg(
+        short = 'd',
+        long = "decompress",
+        visible_alias = "uncompress",
+        overrides_with_all = ["compress", "test", "list"]
+    )]
     pub decompress: bool,
     /// Test the integrity of compressed files; write nothing.
-    #[arg(short = 't', long = "test", conflicts_with = "decompress")]
+    #[arg(short = 't', long = "test", overrides_with_all = ["compress", "decompress", "list"])]
     pub test: bool,
     /// List the frames, sizes and ratio of compressed files (with -v: one row per frame).
-    #[arg(short = 'l', long = "list", conflicts_with_all = ["decompress", "test", "compress"])]
+    #[arg(short = 'l', long = "list", overrides_with_all = ["compress", "decompress", "test"])]
     pub list: bool,
     /// Decompress only bytes START..START+LENGTH of the original (e.g. 1000:20, 4MiB:1KiB).
     #[arg(long = "range", value_name = "START:LENGTH", value_parser = parse_range, requires = "decompress")]

@@ -369,8 +369,8 @@ fn usage_errors_exit_with_status_one() {
         &["--no-such-option"][..],
         &["-T"],
         &["-T", "x"],
-        &["-d", "-z"],
-        &["-d", "-t"],
+        &["--range", "0:3"],
+        &["--recover"],
         &["-c", "-o", "x"],
     ] {
         let out = sigma().args(args).write_stdin(Vec::new()).output().unwrap();

@@ -869,7 +869,7 @@ fn symbolic_links_are_skipped_in_file_mode() {
 }
 
 /// As `unxz` and `xzcat` are `xz -d` and `xz -dc`: the binary invoked as `unsigma` decompresses
-/// and as `sigmacat` decompresses to standard output, whatever else is asked.
+/// and as `sigmacat` decompresses to standard output, unless another operation is asked for.
 #[test]
 #[cfg(unix)]
 fn unsigma_and_sigmacat_names_decompress() {
@@ -896,7 +896,38 @@ fn unsigma_and_sigmacat_names_decompress() {
     assert_eq!(read_file(dir.path().join("a")), data);
     assert_eq!(listing(dir.path()), names(&["a", "a.sigma"]));
 
+    // Another operation given with them wins, as with xzcat -t.
+    let out = named("sigmacat").args(["-t", "a.sigma"]).output().unwrap();
+    assert_quiet_success(&out);
+    assert!(out.stdout.is_empty());
+
     // A subcommand's name is a file name here.
     let out = named("unsigma").arg("demo").output().unwrap();
     assert_one_line_error(&out, &["demo", "No such file"]);
+}
+
+/// As in xz and zstd, of -z, -d, -t and -l the last one given is the operation.
+#[test]
+fn the_last_operation_flag_wins() {
+    let dir = tempdir();
+    let data = sample();
+    write_file(dir.path(), "a.sigma", &compress(&data, &[]));
+    let out = sigma_in(dir.path())
+        .args(["-d", "-t", "a.sigma"])
+        .output()
+        .unwrap();
+    assert_quiet_success(&out);
+    assert_eq!(listing(dir.path()), names(&["a.sigma"]), "-d -t tests");
+    let out = sigma_in(dir.path())
+        .args(["-t", "-d", "a.sigma"])
+        .output()
+        .unwrap();
+    assert_quiet_success(&out);
+    assert_eq!(read_file(dir.path().join("a")), data, "-t -d decompresses");
+    let out = sigma_in(dir.path())
+        .args(["-dz", "-c", "a"])
+        .output()
+        .unwrap();
+    assert_quiet_success(&out);
+    assert_eq!(decompress(&out.stdout), data, "-dz compresses");
 }
