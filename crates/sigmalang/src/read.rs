@@ -104,6 +104,10 @@ struct StreamState {
     index_bytes: ContentHasher,
 }
 
+/// What reading a header, footer head or index entry came to: the structure, what is wrong
+/// with it, or `None` if the input ended first.
+type Parsed<T> = Option<std::result::Result<T, HeaderError>>;
+
 /// A frame whose header has been read, and as much of its payload as has arrived.
 struct PendingFrame {
     header: FrameHeader,
@@ -203,6 +207,33 @@ impl<R: BufRead> Decoder<R> {
         self.reader
     }
 
+    /// Reads one byte at a time, after those kept in `self.partial`, until `parse` recognises
+    /// a complete structure; returns it (`None` at end of input) with the bytes read for it. If
+    /// the reader fails or runs dry for now (`WouldBlock`), `self.partial` keeps what was read,
+    /// so that a later call goes on from there.
+    fn read_partial<T>(
+        &mut self,
+        parse: impl Fn(&[u8]) -> Result<Option<(T, usize)>, HeaderError>,
+    ) -> Result<(Parsed<T>, Vec<u8>)> {
+        let parsed = loop {
+            match parse(&self.partial) {
+                Ok(Some((value, _))) => break Some(Ok(value)),
+                Ok(None) => {}
+                Err(e) => break Some(Err(e)),
+            }
+            let byte = match self.reader.fill_buf() {
+                Ok([]) => break None,
+                Ok(buf) => buf[0],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            self.reader.consume(1);
+            self.pos += 1;
+            self.partial.push(byte);
+        };
+        Ok((parsed, std::mem::take(&mut self.partial)))
+    }
+
     fn at_eof(&mut self) -> Result<bool> {
         loop {
             match self.reader.fill_buf() {
@@ -219,13 +250,7 @@ impl<R: BufRead> Decoder<R> {
             self.phase = Phase::Done;
             return Ok(());
         }
-        let parsed = read_struct(
-            &mut self.reader,
-            &mut self.pos,
-            &mut self.partial,
-            StreamHeader::parse,
-        )?;
-        let acc = std::mem::take(&mut self.partial);
+        let (parsed, acc) = self.read_partial(StreamHeader::parse)?;
         let header = match parsed {
             Some(Ok(header)) => header,
             Some(Err(HeaderError::BadMagic)) if self.streams > 0 => {
@@ -292,15 +317,14 @@ impl<R: BufRead> Decoder<R> {
         if self.pending_frame.is_none() {
             let offset = self.pos - self.partial.len() as u64;
             let stream = self.stream.as_ref().expect("inside a stream");
-            let frame = stream.frames_submitted;
+            let (frame, decoded) = (stream.frames_submitted, stream.decoded_submitted);
             let max_frame = stream.header.max_frame_size;
-            let parsed = read_struct(&mut self.reader, &mut self.pos, &mut self.partial, |buf| {
+            let (parsed, acc) = self.read_partial(|buf| {
                 if buf.len() >= 4 && buf[..4] == FOOTER_MAGIC {
                     return Ok(Some((None, 4)));
                 }
                 Ok(FrameHeader::parse(buf, max_frame)?.map(|(h, n)| (Some(h), n)))
             })?;
-            let header_len = std::mem::take(&mut self.partial).len();
             let header = match parsed {
                 Some(Ok(Some(header))) => header,
                 Some(Ok(None)) => {
@@ -316,8 +340,7 @@ impl<R: BufRead> Decoder<R> {
                     })
                 }
             };
-            if header.index != stream.frames_submitted || header.offset != stream.decoded_submitted
-            {
+            if header.index != frame || header.offset != decoded {
                 return Err(Error::FrameHeader {
                     frame,
                     offset,
@@ -327,7 +350,7 @@ impl<R: BufRead> Decoder<R> {
             self.pending_frame = Some(PendingFrame {
                 header,
                 offset,
-                header_len,
+                header_len: acc.len(),
                 payload: Vec::new(),
             });
         }
@@ -336,14 +359,9 @@ impl<R: BufRead> Decoder<R> {
             .as_mut()
             .expect("a frame header was read");
         // The payload grows as it arrives, never to what the header merely claims.
-        let missing = pending.header.payload_size - pending.payload.len() as u64;
-        let before = pending.payload.len();
-        let read = (&mut self.reader)
-            .take(missing)
-            .read_to_end(&mut pending.payload);
-        self.pos += (pending.payload.len() - before) as u64;
-        read?;
-        if pending.payload.len() as u64 != pending.header.payload_size {
+        let size = pending.header.payload_size;
+        read_up_to(&mut self.reader, &mut self.pos, &mut pending.payload, size)?;
+        if pending.payload.len() as u64 != size {
             return Err(Error::Truncated {
                 offset: self.pos,
                 inside: "in a frame payload",
@@ -382,18 +400,11 @@ impl<R: BufRead> Decoder<R> {
     fn read_footer(&mut self) -> Result<()> {
         let offset = self.footer_offset;
         let bad = |what| Error::Footer { offset, what };
-        let stream = self.stream.as_ref().expect("inside a stream");
         if self.footer.is_none() {
             if self.partial.is_empty() {
                 self.partial.extend_from_slice(&FOOTER_MAGIC);
             }
-            let parsed = read_struct(
-                &mut self.reader,
-                &mut self.pos,
-                &mut self.partial,
-                format::parse_footer_head,
-            )?;
-            let acc = std::mem::take(&mut self.partial);
+            let (parsed, acc) = self.read_partial(format::parse_footer_head)?;
             let head = match parsed {
                 Some(Ok(head)) => head,
                 Some(Err(e)) => return Err(Error::footer(e, offset)),
@@ -404,6 +415,7 @@ impl<R: BufRead> Decoder<R> {
                     })
                 }
             };
+            let stream = self.stream.as_ref().expect("inside a stream");
             if head.frame_count != stream.frames_submitted {
                 return Err(bad("frame count differs from the frames read"));
             }
@@ -419,14 +431,13 @@ impl<R: BufRead> Decoder<R> {
                 trailer: Vec::with_capacity(TRAILER_LEN),
             });
         }
-        let footer = self.footer.as_mut().expect("the footer head was read");
-        while footer.entries < footer.head.frame_count {
-            match read_struct(
-                &mut self.reader,
-                &mut self.pos,
-                &mut self.partial,
-                format::parse_index_entry,
-            )? {
+        while self
+            .footer
+            .as_ref()
+            .is_some_and(|footer| footer.entries < footer.head.frame_count)
+        {
+            let (parsed, entry) = self.read_partial(format::parse_index_entry)?;
+            match parsed {
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(Error::footer(e, offset)),
                 None => {
@@ -436,19 +447,19 @@ impl<R: BufRead> Decoder<R> {
                     })
                 }
             }
-            let entry = std::mem::take(&mut self.partial);
+            let footer = self.footer.as_mut().expect("the footer head was read");
             footer.crc = crc32c::crc32c_append(footer.crc, &entry);
             footer.len += entry.len() as u64;
             footer.index.update(&entry);
             footer.entries += 1;
         }
-        let missing = TRAILER_LEN - footer.trailer.len();
-        let before = footer.trailer.len();
-        let read = (&mut self.reader)
-            .take(missing as u64)
-            .read_to_end(&mut footer.trailer);
-        self.pos += (footer.trailer.len() - before) as u64;
-        read?;
+        let footer = self.footer.as_mut().expect("the footer head was read");
+        read_up_to(
+            &mut self.reader,
+            &mut self.pos,
+            &mut footer.trailer,
+            TRAILER_LEN as u64,
+        )?;
         let Ok(trailer) = <[u8; TRAILER_LEN]>::try_from(footer.trailer.as_slice()) else {
             return Err(Error::Truncated {
                 offset: self.pos,
@@ -464,6 +475,7 @@ impl<R: BufRead> Decoder<R> {
         if trailer.footer_len != len {
             return Err(bad("footer length mismatch"));
         }
+        let stream = self.stream.as_ref().expect("inside a stream");
         if footer.index.digest() != stream.index_bytes.digest() {
             return Err(bad("seek index differs from the frames read"));
         }
@@ -519,9 +531,6 @@ impl<R: BufRead> Decoder<R> {
                     self.out_pos = 0;
                     return Ok(true);
                 }
-                None if starved.is_some() => {
-                    return Err(starved.take().expect("checked to be there"));
-                }
                 None if matches!(self.phase, Phase::Footer) => self.read_footer()?,
                 None if matches!(self.phase, Phase::Failed) => {
                     return Err(self
@@ -529,38 +538,25 @@ impl<R: BufRead> Decoder<R> {
                         .take()
                         .expect("a failed phase holds its error"));
                 }
-                None => {}
+                None => {
+                    if let Some(e) = starved {
+                        return Err(e);
+                    }
+                }
             }
         }
     }
 }
 
-/// Reads into `acc` one byte at a time until `parse` recognises a complete structure.
-/// Returns `Ok(None)` at end of input (with `acc` holding what was read). If the reader runs
-/// dry for now (`WouldBlock`), `acc` keeps what was read, so that a later call goes on from
-/// there.
-fn read_struct<T>(
-    reader: &mut impl BufRead,
-    pos: &mut u64,
-    acc: &mut Vec<u8>,
-    parse: impl Fn(&[u8]) -> Result<Option<(T, usize)>, HeaderError>,
-) -> Result<Option<std::result::Result<T, HeaderError>>> {
-    loop {
-        match parse(acc) {
-            Ok(Some((value, _))) => return Ok(Some(Ok(value))),
-            Ok(None) => {}
-            Err(e) => return Ok(Some(Err(e))),
-        }
-        let byte = match reader.fill_buf() {
-            Ok([]) => return Ok(None),
-            Ok(buf) => buf[0],
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
-        };
-        reader.consume(1);
-        *pos += 1;
-        acc.push(byte);
-    }
+/// Appends to `buf` from `reader` until `buf` holds `len` bytes or the input ends, counting
+/// what it reads in `pos`. If the reader fails or runs dry for now (`WouldBlock`), `buf` keeps
+/// what was read, so that a later call goes on from there.
+fn read_up_to(reader: &mut impl Read, pos: &mut u64, buf: &mut Vec<u8>, len: u64) -> Result<()> {
+    let before = buf.len();
+    let read = Read::take(reader, len - before as u64).read_to_end(buf);
+    *pos += (buf.len() - before) as u64;
+    read?;
+    Ok(())
 }
 
 impl<R: BufRead> Read for Decoder<R> {
