@@ -154,6 +154,14 @@ impl Apm {
         ((i32::from(t0) * (128 - w) + i32::from(t1) * w) >> 11).clamp(1, 4095)
     }
 
+    /// Loads context `cx`'s row ahead of [`Apm::refine`], so that the cache misses of a
+    /// large table overlap the work before the refinement instead of stalling it.
+    #[inline(always)]
+    pub(crate) fn warm(&self, cx: usize) {
+        let row = &self.offsets[cx];
+        std::hint::black_box(row[0] ^ row[32]);
+    }
+
     /// Entries in the table (for memory accounting).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {

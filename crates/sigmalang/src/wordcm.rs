@@ -308,6 +308,9 @@ struct Model {
     histories: &'static BitHistory,
     order0: Vec<u16>,
     tables: Vec<Vec<u8>>,
+    /// Where each table's first group starts: the groups are aligned to cache lines, so the
+    /// four a hash may probe share one.
+    table_base: [usize; MAX_CONTEXTS],
     table_shift: u32,
     context_hash: [u32; MAX_CONTEXTS],
     group: [usize; MAX_CONTEXTS],
@@ -409,7 +412,11 @@ impl Model {
             recip: counted_rates().to_vec(),
             histories,
             order0: vec![32768; 256],
-            tables: (0..contexts).map(|_| vec![0u8; 16 << table_log]).collect(),
+            // 64 bytes more, to start the groups on a cache line.
+            tables: (0..contexts)
+                .map(|_| vec![0u8; (16 << table_log) + 64])
+                .collect(),
+            table_base: [0; MAX_CONTEXTS],
             table_shift: 32 - table_log,
             context_hash: [0; MAX_CONTEXTS],
             group: [0; MAX_CONTEXTS],
@@ -471,6 +478,9 @@ impl Model {
             bit_pos: 0,
             nibble: 1,
         };
+        for (base, table) in m.table_base.iter_mut().zip(&m.tables) {
+            *base = (64 - table.as_ptr() as usize % 64) % 64;
+        }
         m.byte_contexts();
         m.select_groups();
         m
@@ -667,21 +677,32 @@ impl Model {
     /// Finds (and claims, if its check differs) each context's group for the next half byte.
     fn select_groups(&mut self) {
         let partial = (self.c0 as u32).wrapping_mul(0x2F0B_3A49);
+        // Every context's home group is read first, in a loop without branches, so their
+        // cache misses run in parallel; a branch on each read as it arrives would wait for
+        // them one by one.
+        let mut home = [0usize; MAX_CONTEXTS];
+        let mut check = [0u8; MAX_CONTEXTS];
+        let mut home_check = [0u8; MAX_CONTEXTS];
         for i in 0..self.contexts {
             let k = self.context_hash[i]
                 .wrapping_add(partial)
                 .wrapping_mul(0x9E37_79B1);
             let k = k ^ (k >> 16);
-            let home = (k >> self.table_shift) as usize;
+            home[i] = (k >> self.table_shift) as usize;
             // Never zero, so a check never equals a fresh group's.
-            let check = (k as u8).max(1);
+            check[i] = (k as u8).max(1);
+            home_check[i] = self.tables[i][self.table_base[i] + home[i] * 16];
+        }
+        for i in 0..self.contexts {
             let table = &mut self.tables[i];
             let mut found = None;
-            let mut victim = home * 16;
+            let mut victim = self.table_base[i] + home[i] * 16;
             let mut victim_n = u32::MAX;
             for j in 0..self.probes {
-                let g = (home ^ j) * 16;
-                if table[g] == check {
+                // The neighbours share the home group's cache line.
+                let g = self.table_base[i] + (home[i] ^ j) * 16;
+                let group_check = if j == 0 { home_check[i] } else { table[g] };
+                if group_check == check[i] {
                     found = Some(g);
                     break;
                 }
@@ -697,7 +718,7 @@ impl Model {
                 None => {
                     let slots = &mut table[victim..victim + 16];
                     slots.fill(0);
-                    slots[0] = check;
+                    slots[0] = check[i];
                     victim
                 }
             };
@@ -823,6 +844,9 @@ impl Model {
             self.bit_pos = 0;
             self.next_byte(byte);
         }
+        let c1 = (self.history & 0xff) as usize;
+        self.apm_order1.warm(c1 << 8 | self.c0);
+        self.apm_order2.warm(self.apm_order2_base | self.c0);
         if self.bit_pos % 4 == 0 {
             self.nibble = 1;
             self.select_groups();
