@@ -374,7 +374,7 @@ pub fn list(files: &[PathBuf], verbose: bool, json: bool) -> Result<()> {
                 totals.3 += decoded;
             }
             Err(e) => {
-                eprintln!("sigma: {e:#}");
+                crate::say(format_args!("{e:#}"));
                 failed = Some(e);
             }
         }

@@ -22,7 +22,7 @@ use std::fs::File;
 use std::io::{self, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Message of an error that has already been printed.
 pub const SILENT: &str = "(reported above)";
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     output::install_interrupt_cleanup();
     let argv: Vec<OsString> = std::env::args_os().collect();
     let status = std::panic::catch_unwind(|| dispatch(argv)).unwrap_or_else(|_| {
-        eprintln!("sigma: internal error (a bug: please report it with the input that caused it)");
+        say("internal error (a bug: please report it with the input that caused it)");
         ERROR
     });
     ExitCode::from(status)
@@ -71,18 +71,27 @@ fn pin_allocator_threshold() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn pin_allocator_threshold() {}
 
-/// The flags a name the binary may be invoked by stands for, as `unxz` and `xzcat` stand for
+/// The name the tool goes by in its messages: `sigma`, or the alias it was invoked as.
+static PROGRAM: OnceLock<&'static str> = OnceLock::new();
+
+/// Prints one line of diagnostics, the program's name first, as xz and gzip do.
+pub fn say(message: impl std::fmt::Display) {
+    eprintln!("{}: {message}", PROGRAM.get().copied().unwrap_or("sigma"));
+}
+
+/// The name and flags of a name the binary may be invoked by, as `unxz` and `xzcat` stand for
 /// `xz -d` and `xz -dc` (a link or copy of `sigma` under that name); `None` for `sigma`.
-fn alias_flags(argv0: &OsStr) -> Option<&'static str> {
+fn alias(argv0: &OsStr) -> Option<(&'static str, &'static str)> {
     match Path::new(argv0).file_stem()?.to_str()? {
-        "unsigma" => Some("-d"),
-        "sigmacat" => Some("-dc"),
+        "unsigma" => Some(("unsigma", "-d")),
+        "sigmacat" => Some(("sigmacat", "-dc")),
         _ => None,
     }
 }
 
 fn dispatch(argv: Vec<OsString>) -> u8 {
-    if let Some(flags) = argv.first().and_then(|name| alias_flags(name)) {
+    if let Some((name, flags)) = argv.first().and_then(|argv0| alias(argv0)) {
+        PROGRAM.get_or_init(|| name);
         // No subcommands under these names: `unsigma demo` means a file named `demo`.
         let argv = argv[..1]
             .iter()
@@ -118,7 +127,7 @@ fn parse_and_run(argv: Vec<OsString>) -> u8 {
     run(&cli)
 }
 
-/// Prints an error the way the tool always does: one line, `sigma: ` first. A broken pipe is
+/// Prints an error the way the tool always does: one line, the program's name first. A broken pipe is
 /// not an error: the reader went away, so we stop quietly.
 fn report_error(e: &anyhow::Error) -> u8 {
     if is_broken_pipe(e) {
@@ -128,7 +137,7 @@ fn report_error(e: &anyhow::Error) -> u8 {
         return WARNING;
     }
     if e.to_string() != SILENT {
-        eprintln!("sigma: {e:#}");
+        say(format_args!("{e:#}"));
     }
     ERROR
 }
@@ -162,7 +171,7 @@ fn run(cli: &Cli) -> u8 {
             has_suffix(path, &cli.suffix) == compressed
         });
         for walk::Unreadable { path, error } in unreadable {
-            eprintln!("sigma: {}: {error}", path.display());
+            say(format_args!("{}: {error}", path.display()));
             status = ERROR;
         }
         if files.is_empty() && !cli.files.is_empty() {
@@ -196,7 +205,7 @@ fn run(cli: &Cli) -> u8 {
             .collect()
     };
     if cli.output.is_some() && inputs.len() > 1 {
-        eprintln!("sigma: -o needs exactly one input file");
+        say("-o needs exactly one input file");
         return ERROR;
     }
     let codebook = match cli.codebook.as_deref().map(train::load).transpose() {
@@ -339,12 +348,12 @@ fn process(
         let options = decoder_options(cli, codebook);
         let summary = sigmalang::recover::recover(reader, &mut sink, &options, |lost| {
             let known = |x: Option<u64>| x.map_or_else(|| "?".to_string(), |v| v.to_string());
-            eprintln!(
-                "sigma: {name}: lost {}..{} ({})",
+            say(format_args!(
+                "{name}: lost {}..{} ({})",
                 known(lost.start),
                 known(lost.end),
                 lost.reason
-            );
+            ));
         })
         .map_err(|e| anyhow!("{name}: {e}"))?;
         finish_sink(sink, cli.force, source.as_ref(), &out_name)?;

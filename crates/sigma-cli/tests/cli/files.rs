@@ -869,7 +869,8 @@ fn symbolic_links_are_skipped_in_file_mode() {
 }
 
 /// As `unxz` and `xzcat` are `xz -d` and `xz -dc`: the binary invoked as `unsigma` decompresses
-/// and as `sigmacat` decompresses to standard output, unless another operation is asked for.
+/// and as `sigmacat` decompresses to standard output, unless another operation is asked for;
+/// its messages then begin with that name, as `unxz:`'s do.
 #[test]
 #[cfg(unix)]
 fn unsigma_and_sigmacat_names_decompress() {
@@ -901,9 +902,11 @@ fn unsigma_and_sigmacat_names_decompress() {
     assert_quiet_success(&out);
     assert!(out.stdout.is_empty());
 
-    // A subcommand's name is a file name here.
+    // A subcommand's name is a file name here, and errors are signed with the name used.
     let out = named("unsigma").arg("demo").output().unwrap();
-    assert_one_line_error(&out, &["demo", "No such file"]);
+    assert_one_line_error_from("unsigma", &out, &["demo", "No such file"]);
+    let out = named("sigmacat").arg("missing.sigma").output().unwrap();
+    assert_one_line_error_from("sigmacat", &out, &["missing.sigma"]);
 }
 
 /// As in xz and zstd, of -z, -d, -t and -l the last one given is the operation.

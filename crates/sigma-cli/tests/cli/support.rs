@@ -388,6 +388,11 @@ pub fn assert_no_panic(out: &Output) {
 /// Asserts the tool's error convention: exit status 1 (never 101 or a signal), exactly one line
 /// on standard error, starting with `sigma: ` and naming each of `mentions`. Returns the line.
 pub fn assert_one_line_error(out: &Output, mentions: &[&str]) -> String {
+    assert_one_line_error_from("sigma", out, mentions)
+}
+
+/// [`assert_one_line_error`] for the binary invoked under the name `program`.
+pub fn assert_one_line_error_from(program: &str, out: &Output, mentions: &[&str]) -> String {
     assert_no_panic(out);
     let err = stderr_of(out);
     assert_eq!(
@@ -405,8 +410,8 @@ pub fn assert_one_line_error(out: &Output, mentions: &[&str]) -> String {
         "stderr is not exactly one line: {err:?}"
     );
     assert!(
-        err.starts_with("sigma: "),
-        "error does not start with 'sigma: ': {err:?}"
+        err.starts_with(&format!("{program}: ")),
+        "error does not start with '{program}: ': {err:?}"
     );
     for m in mentions {
         assert!(err.contains(m), "error does not mention {m:?}: {err:?}");
