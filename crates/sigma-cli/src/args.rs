@@ -39,12 +39,14 @@ pub struct Cli {
     /// List the frames, sizes and ratio of compressed files (with -v: one row per frame).
     #[arg(short = 'l', long = "list", overrides_with_all = ["compress", "decompress", "test"])]
     pub list: bool,
-    /// Decompress only bytes START..START+LENGTH of the original (e.g. 1000:20, 4MiB:1KiB).
-    #[arg(long = "range", value_name = "START:LENGTH", value_parser = parse_range, requires = "decompress")]
+    /// Decompress only bytes START..START+LENGTH of the original (e.g. 1000:20, 4MiB:1KiB);
+    /// with -t, test only the frames that hold them.
+    #[arg(long = "range", value_name = "START:LENGTH", value_parser = parse_range)]
     pub range: Option<(u64, u64)>,
     /// Decode every intact frame of a damaged file, report each lost byte range on standard
-    /// error (`lost START..END` in offsets of the original), exit with status 2 if any was lost.
-    #[arg(long = "recover", requires = "decompress", conflicts_with = "range")]
+    /// error (`lost START..END` in offsets of the original), exit with status 2 if any was lost;
+    /// with -t, only report them.
+    #[arg(long = "recover", conflicts_with = "range")]
     pub recover: bool,
     /// Write to standard output, keep input files.
     #[arg(short = 'c', long = "stdout", visible_alias = "to-stdout")]
@@ -122,6 +124,26 @@ fn parse_suffix(text: &str) -> Result<String, String> {
         ));
     }
     Ok(text.to_string())
+}
+
+impl Cli {
+    /// Refuses `--range` and `--recover` unless the operation decodes. Not clap's `requires`:
+    /// that counts a flag that a later operation flag overrode (`-d -z --range` compresses).
+    pub fn validate(&self) -> Result<(), clap::Error> {
+        let decoding = self.decompress || self.test;
+        for (given, flag) in [
+            (self.range.is_some(), "--range"),
+            (self.recover, "--recover"),
+        ] {
+            if given && !decoding {
+                return Err(<Cli as clap::CommandFactory>::command().error(
+                    clap::error::ErrorKind::MissingRequiredArgument,
+                    format!("{flag} needs -d (decompress) or -t (test)"),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Parses `START:LENGTH` (sizes may carry suffixes).

@@ -117,7 +117,8 @@ fn dispatch(argv: Vec<OsString>) -> u8 {
 }
 
 fn parse_and_run(argv: Vec<OsString>) -> u8 {
-    let cli = match Cli::try_parse_from(args::rewrite_levels(argv)) {
+    let parsed = Cli::try_parse_from(args::rewrite_levels(argv));
+    let cli = match parsed.and_then(|cli| cli.validate().map(|()| cli)) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -371,7 +372,7 @@ fn process(
             Err(Warned.into())
         };
     }
-    if let (Some((start, len)), Mode::Decompress) = (cli.range, mode) {
+    if let Some((start, len)) = cli.range {
         match input {
             Some(path) if size.is_some() => {
                 drop(reader);

@@ -8,6 +8,8 @@ mod support;
 
 #[path = "cli/codebook.rs"]
 mod codebook;
+#[path = "cli/damage.rs"]
+mod damage;
 #[path = "cli/errors.rs"]
 mod errors;
 #[path = "cli/files.rs"]

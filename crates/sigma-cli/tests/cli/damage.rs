@@ -1,0 +1,202 @@
+//! Damaged and partial files from the command line: `sigma recover` (= `-d --recover`) keeps
+//! every intact frame and names each lost range, `-t --recover` only names them, and
+//! `--range` decodes (with `-d`) or tests (with `-t`) only the frames that hold a range.
+
+use crate::support::*;
+use serde_json::Value;
+
+/// One frame of a listing: where it is in the file and which bytes of the original it holds.
+struct Frame {
+    offset: usize,
+    compressed: usize,
+    content: std::ops::Range<usize>,
+}
+
+/// The frames of `name`, from `sigma -lv --json`.
+fn frames_of(dir: &std::path::Path, name: &str) -> Vec<Frame> {
+    let out = sigma_in(dir)
+        .args(["-lv", "--json", name])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let listing: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let field = |frame: &Value, key: &str| frame[key].as_u64().unwrap() as usize;
+    listing["frame_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| Frame {
+            offset: field(f, "offset"),
+            compressed: field(f, "compressed"),
+            content: field(f, "content_offset")..field(f, "content_offset") + field(f, "decoded"),
+        })
+        .collect()
+}
+
+/// A 12 KB text in 1 KiB frames, written as `good.sigma` and, with one byte of frame 5's payload
+/// flipped, as `bad.sigma`. Returns the text and frame 5.
+fn damaged_file(dir: &std::path::Path) -> (Vec<u8>, Frame) {
+    let data = prose(12_000, 41);
+    let stream = compress(&data, &["--frame-size", "1KiB"]);
+    write_file(dir, "good.sigma", &stream);
+    let frame = frames_of(dir, "good.sigma").swap_remove(5);
+    let mut bad = stream;
+    bad[frame.offset + frame.compressed / 2] ^= 0x10;
+    write_file(dir, "bad.sigma", &bad);
+    (data, frame)
+}
+
+/// The one line recovery prints for frame `frame`, lost.
+fn lost_line(program: &str, name: &str, frame: &Frame, index: usize) -> String {
+    format!(
+        "{program}: {name}: lost {}..{} (frame {index} at byte {} is damaged)\n",
+        frame.content.start, frame.content.end, frame.offset
+    )
+}
+
+#[test]
+fn recover_keeps_every_intact_frame_and_names_the_lost_range() {
+    let dir = tempdir();
+    let (data, frame) = damaged_file(dir.path());
+    let mut expected = data[..frame.content.start].to_vec();
+    expected.extend_from_slice(&data[frame.content.end..]);
+    for args in [
+        &["recover", "bad.sigma", "-o", "out"][..],
+        &["-d", "--recover", "bad.sigma", "-o", "out"],
+    ] {
+        let out = sigma_in(dir.path()).args(args).output().unwrap();
+        assert_no_panic(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: data was lost");
+        assert_eq!(stderr_of(&out), lost_line("sigma", "bad.sigma", &frame, 5));
+        assert_eq!(read_file(dir.path().join("out")), expected, "{args:?}");
+        std::fs::remove_file(dir.path().join("out")).unwrap();
+    }
+    // An intact file recovers whole, silently, with status 0.
+    let out = sigma_in(dir.path())
+        .args(["recover", "-c", "good.sigma"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(out.stderr.is_empty(), "{}", stderr_of(&out));
+    assert_eq!(out.stdout, data);
+}
+
+#[test]
+fn test_with_recover_maps_the_damage_and_writes_nothing() {
+    let dir = tempdir();
+    let (_, frame) = damaged_file(dir.path());
+    let out = sigma_in(dir.path())
+        .args(["-t", "--recover", "bad.sigma"])
+        .output()
+        .unwrap();
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr_of(&out), lost_line("sigma", "bad.sigma", &frame, 5));
+    assert!(out.stdout.is_empty());
+    assert_eq!(listing(dir.path()), names(&["bad.sigma", "good.sigma"]));
+
+    let out = sigma_in(dir.path())
+        .args(["-t", "--recover", "good.sigma"])
+        .output()
+        .unwrap();
+    assert_quiet_success(&out);
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn range_decodes_exactly_the_bytes_asked_for() {
+    let dir = tempdir();
+    let (data, _) = damaged_file(dir.path());
+    let stream = read_file(dir.path().join("good.sigma"));
+    for (start, len) in [(0, 1), (1000, 3000), (11_990, 10), (0, 12_000), (5_000, 0)] {
+        let range = format!("{start}:{len}");
+        let want = &data[start..start + len];
+        let out = sigma_in(dir.path())
+            .args(["-dc", "--range", &range, "good.sigma"])
+            .output()
+            .unwrap();
+        assert_quiet_success(&out);
+        assert_eq!(out.stdout, want, "file, {range}");
+        // Standard input cannot seek: the stream is decoded up to the range.
+        assert_eq!(
+            run_ok(&["-dc", "--range", &range], &stream),
+            want,
+            "stdin, {range}"
+        );
+    }
+    // A range past the end gives what there is, as `tail -c +N | head -c L` would.
+    let out = sigma_in(dir.path())
+        .args(["-dc", "--range", "11000:5000", "good.sigma"])
+        .output()
+        .unwrap();
+    assert_quiet_success(&out);
+    assert_eq!(out.stdout, &data[11_000..]);
+}
+
+#[test]
+fn range_reads_only_the_frames_that_hold_it() {
+    let dir = tempdir();
+    let (data, frame) = damaged_file(dir.path());
+    let before = format!("0:{}", frame.content.start);
+    let after = format!("{}:100", frame.content.end);
+    let across = format!("{}:2", frame.content.start - 1);
+    for range in [&before, &after] {
+        let out = sigma_in(dir.path())
+            .args(["-dc", "--range", range, "bad.sigma"])
+            .output()
+            .unwrap();
+        assert_quiet_success(&out);
+        let (start, len) = range.split_once(':').unwrap();
+        let start: usize = start.parse().unwrap();
+        assert_eq!(
+            out.stdout,
+            &data[start..start + len.parse::<usize>().unwrap()]
+        );
+        let out = sigma_in(dir.path())
+            .args(["-t", "--range", range, "bad.sigma"])
+            .output()
+            .unwrap();
+        assert_quiet_success(&out);
+        assert!(out.stdout.is_empty());
+    }
+    for args in [&["-dc"][..], &["-t"]] {
+        let out = sigma_in(dir.path())
+            .args(args)
+            .args(["--range", &across, "bad.sigma"])
+            .output()
+            .unwrap();
+        let line = assert_one_line_error(&out, &["bad.sigma", "frame 5", "checksum"]);
+        assert!(mentions_byte(&line, frame.offset), "{line}");
+    }
+    // Without --range, -t reads every frame.
+    let out = sigma_in(dir.path())
+        .args(["-t", "bad.sigma"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, &["bad.sigma", "frame 5"]);
+    assert_eq!(listing(dir.path()), names(&["bad.sigma", "good.sigma"]));
+}
+
+#[test]
+fn range_and_recover_need_an_operation_that_decodes() {
+    let dir = tempdir();
+    damaged_file(dir.path());
+    for args in [
+        &["--range", "0:3", "good.sigma"][..],
+        &["--recover", "good.sigma"],
+        &["-d", "-z", "--range", "0:3", "good.sigma"],
+        &["-t", "-z", "--recover", "good.sigma"],
+        &["-l", "--range", "0:3", "good.sigma"],
+    ] {
+        let out = sigma_in(dir.path()).args(args).output().unwrap();
+        assert_no_panic(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr_of(&out);
+        assert!(
+            err.contains("needs -d (decompress) or -t (test)"),
+            "{args:?}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_eq!(listing(dir.path()), names(&["bad.sigma", "good.sigma"]));
+    }
+}
