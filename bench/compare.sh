@@ -33,13 +33,8 @@ done
 
 cargo build --release --quiet
 sigma=$PWD/target/release/sigma
-need=()
-command -v 7z >/dev/null || need+=(p7zip-full)
-command -v bzip3 >/dev/null || need+=(bzip3)
-command -v brotli >/dev/null || need+=(brotli)
-if ((${#need[@]})) && [ "$(id -u)" = 0 ]; then
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+source bench/anchors.sh
+install_anchors
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Compressed sizes of small files: slices of the shared corpora (from 60 MB in, before the part
 # of text-100m.txt the built-in English codebook was trained on) and a few Canterbury files,
-# through sigma (default, --no-codebook, -1) and the anchors that are installed (PPMd via 7z,
-# xz -9e, zstd -19, bzip3). Every sigma output is checked by decompressing it.
+# through sigma (default, --no-codebook, -1, -8) and the anchors that are installed (PPMd via 7z,
+# xz -9e, zstd -19, bzip3; missing ones are installed as bench/compare.sh does). Every sigma
+# and sigma -8 output is checked by decompressing it.
 #
 #   bench/small-files.sh [SIZE...]        (default sizes: 2000 8000 32000 128000 1000000)
 set -euo pipefail
@@ -12,6 +13,8 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(2000 8000 32000 128000 1000000)
 cargo build --release -q -p sigma-cli
 sigma=$PWD/target/release/sigma
+source bench/anchors.sh
+install_anchors
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -20,6 +23,7 @@ size_of() { # tool file
     sigma) "$sigma" -c "$2" | tee "$work/s" | wc -c; "$sigma" -dc "$work/s" | cmp -s - "$2" || { echo "sigma round trip failed on $2" >&2; exit 1; } ;;
     sigma-nocb) "$sigma" -c --no-codebook "$2" | wc -c ;;
     sigma-1) "$sigma" -1 -c "$2" | wc -c ;;
+    sigma-8) "$sigma" -8 -c "$2" | tee "$work/s" | wc -c; "$sigma" -dc "$work/s" | cmp -s - "$2" || { echo "sigma -8 round trip failed on $2" >&2; exit 1; } ;;
     ppmd) rm -f "$work/p.7z"; 7z a -bd -bso0 -bsp0 -t7z -m0=PPMd:mem=256m:o=8 "$work/p.7z" "$2" && wc -c < "$work/p.7z" ;;
     xz) xz -9e -c "$2" | wc -c ;;
     zstd) zstd -q -19 -c "$2" | wc -c ;;
@@ -27,7 +31,7 @@ size_of() { # tool file
   esac
 }
 
-tools=(sigma sigma-nocb sigma-1)
+tools=(sigma sigma-nocb sigma-1 sigma-8)
 for t in ppmd:7z xz:xz zstd:zstd bzip3:bzip3; do
   command -v "${t#*:}" >/dev/null && tools+=("${t%%:*}")
 done
