@@ -249,6 +249,7 @@ pub fn encode_gated(
     };
     let alone = match transform_and_sort(input, params, Some(sure), gate) {
         Ok(staged) if staged.0.over_codebook => {
+            drop(text);
             return finish_frame(Ok(staged), len, params, Some(codebook), gate);
         }
         // Covered less: this is the trial's side without the codebook.
