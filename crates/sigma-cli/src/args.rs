@@ -39,8 +39,8 @@ pub struct Cli {
     /// List the frames, sizes and ratio of compressed files (with -v: one row per frame).
     #[arg(short = 'l', long = "list", overrides_with_all = ["compress", "decompress", "test"])]
     pub list: bool,
-    /// Decompress only bytes START..START+LENGTH of the original (e.g. 1000:20, 4MiB:1KiB);
-    /// with -t, test only the frames that hold them.
+    /// Decompress only bytes START..START+LENGTH of the original (e.g. 1000:20, 4MiB:1KiB) to
+    /// standard output (-c) or -o FILE; with -t, test only the frames that hold them.
     #[arg(long = "range", value_name = "START:LENGTH", value_parser = parse_range)]
     pub range: Option<(u64, u64)>,
     /// Decode every intact frame of a damaged file, report each lost byte range on standard
@@ -127,20 +127,34 @@ fn parse_suffix(text: &str) -> Result<String, String> {
 }
 
 impl Cli {
-    /// Refuses `--range` and `--recover` unless the operation decodes. Not clap's `requires`:
-    /// that counts a flag that a later operation flag overrode (`-d -z --range` compresses).
+    /// Refuses `--range` and `--recover` unless the operation decodes (not clap's `requires`:
+    /// that counts a flag that a later operation flag overrode, so `-d -z --range` compressed),
+    /// and `-d --range FILE` without `-c` or `-o`: part of a file written under the file's own
+    /// name would pass for all of it.
     pub fn validate(&self) -> Result<(), clap::Error> {
+        let missing = |message: String| {
+            <Cli as clap::CommandFactory>::command()
+                .error(clap::error::ErrorKind::MissingRequiredArgument, message)
+        };
         let decoding = self.decompress || self.test;
         for (given, flag) in [
             (self.range.is_some(), "--range"),
             (self.recover, "--recover"),
         ] {
             if given && !decoding {
-                return Err(<Cli as clap::CommandFactory>::command().error(
-                    clap::error::ErrorKind::MissingRequiredArgument,
-                    format!("{flag} needs -d (decompress) or -t (test)"),
-                ));
+                return Err(missing(format!(
+                    "{flag} needs -d (decompress) or -t (test)"
+                )));
             }
+        }
+        let to_derived_names = !self.stdout
+            && self.output.is_none()
+            && self.files.iter().any(|f| f.as_os_str() != "-");
+        if self.range.is_some() && self.decompress && to_derived_names {
+            return Err(missing(
+                "-d --range writes part of the original: give -c (standard output) or -o FILE"
+                    .to_string(),
+            ));
         }
         Ok(())
     }

@@ -177,6 +177,37 @@ fn range_reads_only_the_frames_that_hold_it() {
     assert_eq!(listing(dir.path()), names(&["bad.sigma", "good.sigma"]));
 }
 
+/// Part of a file is never written under the file's own name, where it would pass for all of
+/// it: `-d --range` needs `-c` or `-o`.
+#[test]
+fn a_range_is_written_only_where_asked() {
+    let dir = tempdir();
+    let (data, _) = damaged_file(dir.path());
+    for args in [
+        &["-d", "--range", "0:3", "good.sigma"][..],
+        &["-df", "--range", "0:3", "good.sigma"],
+    ] {
+        let out = sigma_in(dir.path()).args(args).output().unwrap();
+        assert_no_panic(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stderr_of(&out).contains("give -c"), "{}", stderr_of(&out));
+        assert_eq!(listing(dir.path()), names(&["bad.sigma", "good.sigma"]));
+    }
+    let out = sigma_in(dir.path())
+        .args(["-d", "--range", "10:20", "-o", "part", "good.sigma"])
+        .output()
+        .unwrap();
+    assert_quiet_success(&out);
+    assert_eq!(read_file(dir.path().join("part")), &data[10..30]);
+    // Standard input decodes to standard output anyway.
+    let stream = read_file(dir.path().join("good.sigma"));
+    assert_eq!(run_ok(&["-d", "--range", "10:20"], &stream), &data[10..30]);
+    assert_eq!(
+        run_ok(&["-d", "--range", "10:20", "-"], &stream),
+        &data[10..30]
+    );
+}
+
 #[test]
 fn range_and_recover_need_an_operation_that_decodes() {
     let dir = tempdir();
