@@ -39,8 +39,9 @@ pub struct Cli {
     /// List the frames, sizes and ratio of compressed files (with -v: one row per frame).
     #[arg(short = 'l', long = "list", overrides_with_all = ["compress", "decompress", "test"])]
     pub list: bool,
-    /// Decompress only bytes START..START+LENGTH of the original (e.g. 1000:20, 4MiB:1KiB) to
-    /// standard output (-c) or -o FILE; with -t, test only the frames that hold them.
+    /// Decompress only bytes START..START+LENGTH of the original (e.g. 1000:20, 4MiB:1KiB;
+    /// 4MiB: to the end) to standard output (-c) or -o FILE; with -t, test only the frames
+    /// that hold them.
     #[arg(long = "range", value_name = "START:LENGTH", value_parser = parse_range)]
     pub range: Option<(u64, u64)>,
     /// Decode every intact frame of a damaged file, report each lost byte range on standard
@@ -160,12 +161,17 @@ impl Cli {
     }
 }
 
-/// Parses `START:LENGTH` (sizes may carry suffixes).
+/// Parses `START:LENGTH` (sizes may carry suffixes), or `START:` for everything from `START`.
 pub fn parse_range(text: &str) -> Result<(u64, u64), String> {
     let (start, len) = text
         .split_once(':')
-        .ok_or_else(|| format!("invalid range '{text}': expected START:LENGTH"))?;
-    Ok((parse_size(start)?, parse_size(len)?))
+        .ok_or_else(|| format!("invalid range '{text}': expected START:LENGTH or START:"))?;
+    let len = if len.is_empty() {
+        u64::MAX
+    } else {
+        parse_size(len)?
+    };
+    Ok((parse_size(start)?, len))
 }
 
 /// Rewrites zstd-style level flags (`-9`, `-9c`, `--fast`, `--best`) into `--level=N`, which
@@ -220,6 +226,17 @@ fn is_flag_cluster_with_digits(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranges_parse_with_sizes_and_an_open_end() {
+        assert_eq!(parse_range("1000:20"), Ok((1000, 20)));
+        assert_eq!(parse_range("4MiB:1KiB"), Ok((4 << 20, 1024)));
+        assert_eq!(parse_range("4MiB:"), Ok((4 << 20, u64::MAX)));
+        assert_eq!(parse_range("0:"), Ok((0, u64::MAX)));
+        for bad in ["", "12", ":5", "x:5", "5:x"] {
+            assert!(parse_range(bad).is_err(), "{bad}");
+        }
+    }
 
     fn rewrite(args: &[&str]) -> Vec<String> {
         rewrite_levels(args.iter().map(OsString::from))

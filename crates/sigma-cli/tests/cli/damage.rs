@@ -124,6 +124,14 @@ fn range_decodes_exactly_the_bytes_asked_for() {
             "stdin, {range}"
         );
     }
+    // START: is everything from START.
+    let out = sigma_in(dir.path())
+        .args(["-dc", "--range", "11000:", "good.sigma"])
+        .output()
+        .unwrap();
+    assert_quiet_success(&out);
+    assert_eq!(out.stdout, &data[11_000..]);
+    assert_eq!(run_ok(&["-dc", "--range", "1KiB:"], &stream), &data[1024..]);
     // A range past the end gives what there is, as `tail -c +N | head -c L` would.
     let out = sigma_in(dir.path())
         .args(["-dc", "--range", "11000:5000", "good.sigma"])
