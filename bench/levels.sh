@@ -3,7 +3,7 @@
 # default) and the encoder's peak RSS, with every output decompressed and compared. This is the
 # README's "Every level" table; bench/compare.sh sets levels against the other tools.
 #
-#   bench/levels.sh [LEVEL...]        (default: 1 2 3 4 5 6 7 8; -9 takes about 7 minutes a file)
+#   bench/levels.sh [LEVEL...]        (default: 1 2 3 4 5 6 7 8; -9 takes about 5 minutes a file)
 #
 # Environment: SIGMA_CORPORA (default ../shared/corpora), SIGMA_THREADS (default 2).
 set -euo pipefail

@@ -128,8 +128,8 @@ fn parse_and_run(argv: Vec<OsString>) -> u8 {
     run(&cli)
 }
 
-/// Prints an error the way the tool always does: one line, the program's name first. A broken pipe is
-/// not an error: the reader went away, so we stop quietly.
+/// Prints an error the way the tool always does: one line, the program's name first. A broken
+/// pipe is not an error: the reader went away, so we stop quietly.
 fn report_error(e: &anyhow::Error) -> u8 {
     if is_broken_pipe(e) {
         return OK;

@@ -430,6 +430,7 @@ const MODEL_REVISION: cm::Revision = cm::Revision::Second;
 /// stage's method; the BWT stages then pack the block with LZP if `params.lzp` finds that worth
 /// it, and sort it in place.
 fn stage(transform: Option<&Params>, block: Vec<u8>, params: &CodecParams) -> Staged {
+    let over_codebook = transform.is_some_and(|t| t.codebook);
     let mut coder_params = Vec::new();
     let coder = match (params.stage, transform) {
         (Stage::Words(model), Some(_)) => {
@@ -440,7 +441,7 @@ fn stage(transform: Option<&Params>, block: Vec<u8>, params: &CodecParams) -> St
                 coder,
                 head,
                 block,
-                over_codebook: transform.is_some_and(|t| t.codebook),
+                over_codebook,
             };
         }
         (Stage::Rank(ranks), _) => {
@@ -478,7 +479,7 @@ fn stage(transform: Option<&Params>, block: Vec<u8>, params: &CodecParams) -> St
         coder,
         head,
         block: bwt,
-        over_codebook: transform.is_some_and(|t| t.codebook),
+        over_codebook,
     }
 }
 

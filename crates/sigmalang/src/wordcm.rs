@@ -309,7 +309,7 @@ struct Model {
     order0: Vec<u16>,
     tables: Vec<Vec<u8>>,
     /// Where each table's first group starts: the groups are aligned to cache lines, so the
-    /// four a hash may probe share one.
+    /// neighbours a hash may probe share its home group's line.
     table_base: [usize; MAX_CONTEXTS],
     table_shift: u32,
     context_hash: [u32; MAX_CONTEXTS],
@@ -726,6 +726,13 @@ impl Model {
         }
     }
 
+    /// The rows of the order-1 and order-2 secondary estimators for the next bit.
+    #[inline(always)]
+    fn apm_contexts(&self) -> (usize, usize) {
+        let c1 = (self.history & 0xff) as usize;
+        (c1 << 8 | self.c0, self.apm_order2_base | self.c0)
+    }
+
     #[inline(always)]
     fn st(&self, p12: usize) -> i32 {
         i32::from(self.stretch[p12])
@@ -792,8 +799,9 @@ impl Model {
         );
         self.p_mixed = squash(st);
         let p0 = self.apm_order0.refine(st, self.c0);
-        let p1 = self.apm_order1.refine(st, c1 << 8 | self.c0);
-        let p2 = self.apm_order2.refine(st, self.apm_order2_base | self.c0);
+        let (order1, order2) = self.apm_contexts();
+        let p1 = self.apm_order1.refine(st, order1);
+        let p2 = self.apm_order2.refine(st, order2);
         let p = (self.p_mixed + p0 + p1 + p2 + 2) >> 2;
         (p.clamp(1, 4095) as u32) << 4
     }
@@ -844,9 +852,9 @@ impl Model {
             self.bit_pos = 0;
             self.next_byte(byte);
         }
-        let c1 = (self.history & 0xff) as usize;
-        self.apm_order1.warm(c1 << 8 | self.c0);
-        self.apm_order2.warm(self.apm_order2_base | self.c0);
+        let (order1, order2) = self.apm_contexts();
+        self.apm_order1.warm(order1);
+        self.apm_order2.warm(order2);
         if self.bit_pos % 4 == 0 {
             self.nibble = 1;
             self.select_groups();

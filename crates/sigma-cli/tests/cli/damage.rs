@@ -4,6 +4,13 @@
 
 use crate::support::*;
 use serde_json::Value;
+use std::path::Path;
+use std::process::Output;
+
+/// `sigma ARGS` in `dir`.
+fn run(dir: &Path, args: &[&str]) -> Output {
+    sigma_in(dir).args(args).output().unwrap()
+}
 
 /// One frame of a listing: where it is in the file and which bytes of the original it holds.
 struct Frame {
@@ -13,11 +20,8 @@ struct Frame {
 }
 
 /// The frames of `name`, from `sigma -lv --json`.
-fn frames_of(dir: &std::path::Path, name: &str) -> Vec<Frame> {
-    let out = sigma_in(dir)
-        .args(["-lv", "--json", name])
-        .output()
-        .unwrap();
+fn frames_of(dir: &Path, name: &str) -> Vec<Frame> {
+    let out = run(dir, &["-lv", "--json", name]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let listing: Value = serde_json::from_slice(&out.stdout).unwrap();
     let field = |frame: &Value, key: &str| frame[key].as_u64().unwrap() as usize;
@@ -35,7 +39,7 @@ fn frames_of(dir: &std::path::Path, name: &str) -> Vec<Frame> {
 
 /// A 12 KB text in 1 KiB frames, written as `good.sigma` and, with one byte of frame 5's payload
 /// flipped, as `bad.sigma`. Returns the text and frame 5.
-fn damaged_file(dir: &std::path::Path) -> (Vec<u8>, Frame) {
+fn damaged_file(dir: &Path) -> (Vec<u8>, Frame) {
     let data = prose(12_000, 41);
     let stream = compress(&data, &["--frame-size", "1KiB"]);
     write_file(dir, "good.sigma", &stream);
@@ -64,7 +68,7 @@ fn recover_keeps_every_intact_frame_and_names_the_lost_range() {
         &["recover", "bad.sigma", "-o", "out"][..],
         &["-d", "--recover", "bad.sigma", "-o", "out"],
     ] {
-        let out = sigma_in(dir.path()).args(args).output().unwrap();
+        let out = run(dir.path(), args);
         assert_no_panic(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?}: data was lost");
         assert_eq!(stderr_of(&out), lost_line("sigma", "bad.sigma", &frame, 5));
@@ -72,10 +76,7 @@ fn recover_keeps_every_intact_frame_and_names_the_lost_range() {
         std::fs::remove_file(dir.path().join("out")).unwrap();
     }
     // An intact file recovers whole, silently, with status 0.
-    let out = sigma_in(dir.path())
-        .args(["recover", "-c", "good.sigma"])
-        .output()
-        .unwrap();
+    let out = run(dir.path(), &["recover", "-c", "good.sigma"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(out.stderr.is_empty(), "{}", stderr_of(&out));
     assert_eq!(out.stdout, data);
@@ -85,20 +86,14 @@ fn recover_keeps_every_intact_frame_and_names_the_lost_range() {
 fn test_with_recover_maps_the_damage_and_writes_nothing() {
     let dir = tempdir();
     let (_, frame) = damaged_file(dir.path());
-    let out = sigma_in(dir.path())
-        .args(["-t", "--recover", "bad.sigma"])
-        .output()
-        .unwrap();
+    let out = run(dir.path(), &["-t", "--recover", "bad.sigma"]);
     assert_no_panic(&out);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stderr_of(&out), lost_line("sigma", "bad.sigma", &frame, 5));
     assert!(out.stdout.is_empty());
     assert_eq!(listing(dir.path()), names(&["bad.sigma", "good.sigma"]));
 
-    let out = sigma_in(dir.path())
-        .args(["-t", "--recover", "good.sigma"])
-        .output()
-        .unwrap();
+    let out = run(dir.path(), &["-t", "--recover", "good.sigma"]);
     assert_quiet_success(&out);
     assert!(out.stdout.is_empty());
 }
@@ -111,10 +106,7 @@ fn range_decodes_exactly_the_bytes_asked_for() {
     for (start, len) in [(0, 1), (1000, 3000), (11_990, 10), (0, 12_000), (5_000, 0)] {
         let range = format!("{start}:{len}");
         let want = &data[start..start + len];
-        let out = sigma_in(dir.path())
-            .args(["-dc", "--range", &range, "good.sigma"])
-            .output()
-            .unwrap();
+        let out = run(dir.path(), &["-dc", "--range", &range, "good.sigma"]);
         assert_quiet_success(&out);
         assert_eq!(out.stdout, want, "file, {range}");
         // Standard input cannot seek: the stream is decoded up to the range.
@@ -125,18 +117,12 @@ fn range_decodes_exactly_the_bytes_asked_for() {
         );
     }
     // START: is everything from START.
-    let out = sigma_in(dir.path())
-        .args(["-dc", "--range", "11000:", "good.sigma"])
-        .output()
-        .unwrap();
+    let out = run(dir.path(), &["-dc", "--range", "11000:", "good.sigma"]);
     assert_quiet_success(&out);
     assert_eq!(out.stdout, &data[11_000..]);
     assert_eq!(run_ok(&["-dc", "--range", "1KiB:"], &stream), &data[1024..]);
     // A range past the end gives what there is, as `tail -c +N | head -c L` would.
-    let out = sigma_in(dir.path())
-        .args(["-dc", "--range", "11000:5000", "good.sigma"])
-        .output()
-        .unwrap();
+    let out = run(dir.path(), &["-dc", "--range", "11000:5000", "good.sigma"]);
     assert_quiet_success(&out);
     assert_eq!(out.stdout, &data[11_000..]);
 }
@@ -149,10 +135,7 @@ fn range_reads_only_the_frames_that_hold_it() {
     let after = format!("{}:100", frame.content.end);
     let across = format!("{}:2", frame.content.start - 1);
     for range in [&before, &after] {
-        let out = sigma_in(dir.path())
-            .args(["-dc", "--range", range, "bad.sigma"])
-            .output()
-            .unwrap();
+        let out = run(dir.path(), &["-dc", "--range", range, "bad.sigma"]);
         assert_quiet_success(&out);
         let (start, len) = range.split_once(':').unwrap();
         let start: usize = start.parse().unwrap();
@@ -160,27 +143,20 @@ fn range_reads_only_the_frames_that_hold_it() {
             out.stdout,
             &data[start..start + len.parse::<usize>().unwrap()]
         );
-        let out = sigma_in(dir.path())
-            .args(["-t", "--range", range, "bad.sigma"])
-            .output()
-            .unwrap();
+        let out = run(dir.path(), &["-t", "--range", range, "bad.sigma"]);
         assert_quiet_success(&out);
         assert!(out.stdout.is_empty());
     }
     for args in [&["-dc"][..], &["-t"]] {
-        let out = sigma_in(dir.path())
-            .args(args)
-            .args(["--range", &across, "bad.sigma"])
-            .output()
-            .unwrap();
+        let out = run(
+            dir.path(),
+            &[args, &["--range", &across, "bad.sigma"]].concat(),
+        );
         let line = assert_one_line_error(&out, &["bad.sigma", "frame 5", "checksum"]);
         assert!(mentions_byte(&line, frame.offset), "{line}");
     }
     // Without --range, -t reads every frame.
-    let out = sigma_in(dir.path())
-        .args(["-t", "bad.sigma"])
-        .output()
-        .unwrap();
+    let out = run(dir.path(), &["-t", "bad.sigma"]);
     assert_one_line_error(&out, &["bad.sigma", "frame 5"]);
     assert_eq!(listing(dir.path()), names(&["bad.sigma", "good.sigma"]));
 }
@@ -195,16 +171,16 @@ fn a_range_is_written_only_where_asked() {
         &["-d", "--range", "0:3", "good.sigma"][..],
         &["-df", "--range", "0:3", "good.sigma"],
     ] {
-        let out = sigma_in(dir.path()).args(args).output().unwrap();
+        let out = run(dir.path(), args);
         assert_no_panic(&out);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert!(stderr_of(&out).contains("give -c"), "{}", stderr_of(&out));
         assert_eq!(listing(dir.path()), names(&["bad.sigma", "good.sigma"]));
     }
-    let out = sigma_in(dir.path())
-        .args(["-d", "--range", "10:20", "-o", "part", "good.sigma"])
-        .output()
-        .unwrap();
+    let out = run(
+        dir.path(),
+        &["-d", "--range", "10:20", "-o", "part", "good.sigma"],
+    );
     assert_quiet_success(&out);
     assert_eq!(read_file(dir.path().join("part")), &data[10..30]);
     // Standard input decodes to standard output anyway.
@@ -227,7 +203,7 @@ fn range_and_recover_need_an_operation_that_decodes() {
         &["-t", "-z", "--recover", "good.sigma"],
         &["-l", "--range", "0:3", "good.sigma"],
     ] {
-        let out = sigma_in(dir.path()).args(args).output().unwrap();
+        let out = run(dir.path(), args);
         assert_no_panic(&out);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = stderr_of(&out);
