@@ -410,14 +410,40 @@ pub fn range_seekable(
     len: u64,
     options: &DecoderOptions,
     out: &mut impl Write,
-) -> Result<()> {
+) -> Result<RangeSummary> {
     let mut dec =
         SeekableDecoder::new(file, options).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     dec.seek(SeekFrom::Start(start))?;
     let mut taken = dec.take(len);
-    std::io::copy(&mut taken, out).map_err(|e| match sigmalang::into_error(e) {
+    let written = std::io::copy(&mut taken, out).map_err(|e| match sigmalang::into_error(e) {
         sigmalang::Error::Io(io) => anyhow::Error::new(io),
         codec => anyhow::anyhow!("{name}: {codec}"),
     })?;
-    Ok(())
+    let dec = taken.into_inner();
+    let index = dec.index();
+    let frames = match (index.frame_at(start), written) {
+        (Some(first), 1..) => index
+            .frame_at(start + written - 1)
+            .map_or(0, |last| last - first + 1),
+        _ => 0,
+    };
+    Ok(RangeSummary {
+        start,
+        written,
+        frames: frames as u64,
+        of_frames: Some(index.frames.len() as u64),
+    })
+}
+
+/// What a `--range` run wrote and how many frames it decoded for it, for `-v` and `--json`.
+pub struct RangeSummary {
+    /// First content byte of the range.
+    pub start: u64,
+    /// Bytes of content written (fewer than asked where the content ends first).
+    pub written: u64,
+    /// Frames decoded: those that hold the range, or, from a stream read in sequence, every
+    /// frame up to its end.
+    pub frames: u64,
+    /// Frames in the file, where the seek index told.
+    pub of_frames: Option<u64>,
 }

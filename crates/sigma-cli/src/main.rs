@@ -373,12 +373,12 @@ fn process(
         };
     }
     if let Some((start, len)) = cli.range {
-        match input {
+        let summary = match input {
             Some(path) if size.is_some() => {
                 drop(reader);
                 let file = File::open(path).with_context(|| name.clone())?;
                 let options = decoder_options(cli, codebook);
-                inspect::range_seekable(file, &name, start, len, &options, &mut sink)?;
+                inspect::range_seekable(file, &name, start, len, &options, &mut sink)?
             }
             _ => {
                 let mut decoder = Decoder::with_options(
@@ -387,18 +387,23 @@ fn process(
                 );
                 let skipped = io::copy(&mut (&mut decoder).take(start), &mut io::sink())
                     .map_err(|e| describe_read_error(e, &name))?;
-                if skipped == start {
-                    pump(
-                        &mut decoder.take(len),
-                        &mut sink,
-                        &name,
-                        &out_name,
-                        |_, _, _| {},
-                    )?;
+                let written = if skipped == start {
+                    let mut taken = (&mut decoder).take(len);
+                    pump(&mut taken, &mut sink, &name, &out_name, |_, _, _| {})?
+                } else {
+                    0
+                };
+                inspect::RangeSummary {
+                    start,
+                    written,
+                    frames: decoder.stats().frames,
+                    of_frames: None,
                 }
             }
-        }
-        return finish_sink(sink, cli.force, source.as_ref(), &out_name);
+        };
+        finish_sink(sink, cli.force, source.as_ref(), &out_name)?;
+        report::range_summary(cli, mode == Mode::Test, &name, &out_name, &summary);
+        return Ok(());
     }
     let stats = match mode {
         Mode::Compress => compress(cli, codebook, reader, size, &mut sink, &name, &out_name)?,

@@ -44,6 +44,54 @@ pub fn summary(
     );
 }
 
+/// Prints what a `--range` run did, as asked by `-v` and/or `--json` (both on standard error):
+/// `a.sigma: OK: bytes 4096..5120 (1.0 KiB), 1 frame of 12 decoded`.
+pub fn range_summary(
+    cli: &Cli,
+    testing: bool,
+    name: &str,
+    out_name: &str,
+    summary: &crate::inspect::RangeSummary,
+) {
+    let end = summary.start + summary.written;
+    if cli.json {
+        eprintln!(
+            "{{\"input\":\"{}\",\"output\":\"{}\",\"mode\":\"{}\",\"start\":{},\"end\":{},\
+             \"frames\":{},\"frames_in_file\":{}}}",
+            escape(name),
+            escape(out_name),
+            if testing {
+                "test-range"
+            } else {
+                "decompress-range"
+            },
+            summary.start,
+            end,
+            summary.frames,
+            summary
+                .of_frames
+                .map_or_else(|| "null".to_string(), |n| n.to_string()),
+        );
+    }
+    if cli.verbose == 0 || cli.quiet > 0 {
+        return;
+    }
+    let verb = if testing {
+        "OK".to_string()
+    } else {
+        format!("decompressed to {out_name}")
+    };
+    let of = summary
+        .of_frames
+        .map_or_else(String::new, |n| format!(" of {n}"));
+    eprintln!(
+        "{name}: {verb}: bytes {}..{end} ({}), {}{of} decoded",
+        summary.start,
+        human(summary.written),
+        count(summary.frames, "frame"),
+    );
+}
+
 /// `n` and `noun`, plural unless `n` is 1: "1 frame", "3 frames".
 pub fn count(n: u64, noun: &str) -> String {
     if n == 1 {

@@ -161,6 +161,48 @@ fn range_reads_only_the_frames_that_hold_it() {
     assert_eq!(listing(dir.path()), names(&["bad.sigma", "good.sigma"]));
 }
 
+/// `-v` and `--json` say which bytes a `--range` run wrote and how many frames it decoded for
+/// them: from a file only those that hold the range, from standard input every one up to it.
+#[test]
+fn a_range_run_reports_its_bytes_and_frames() {
+    let dir = tempdir();
+    let (_, frame) = damaged_file(dir.path());
+    let frames = frames_of(dir.path(), "good.sigma").len();
+    let start = frame.content.start - 10;
+    let range = format!("{start}:20");
+    let out = run(dir.path(), &["-tv", "--range", &range, "good.sigma"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr_of(&out),
+        format!(
+            "good.sigma: OK: bytes {start}..{} (20 B), 2 frames of {frames} decoded\n",
+            start + 20
+        )
+    );
+    let out = run(
+        dir.path(),
+        &["-dv", "--range", &range, "-o", "part", "good.sigma"],
+    );
+    assert_eq!(
+        stderr_of(&out),
+        format!(
+            "good.sigma: decompressed to part: bytes {start}..{} (20 B), 2 frames of {frames} decoded\n",
+            start + 20
+        )
+    );
+    let out = sigma()
+        .args(["-t", "--json", "--range", &range])
+        .write_stdin(std::fs::read(dir.path().join("good.sigma")).unwrap())
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(report["mode"], "test-range");
+    assert_eq!(report["start"], start as u64);
+    assert_eq!(report["end"], start as u64 + 20);
+    assert_eq!(report["frames"], 6, "frames 0 to 5, read in sequence");
+    assert_eq!(report["frames_in_file"], Value::Null);
+}
+
 /// Part of a file is never written under the file's own name, where it would pass for all of
 /// it: `-d --range` needs `-c` or `-o`.
 #[test]
