@@ -13,7 +13,7 @@ use crate::codebook::Codebook;
 use crate::lzp::{self, LzpParams, LzpPolicy};
 use crate::rank::{self, RankParams};
 use crate::token::Tokenizer;
-use crate::transform::{self, Params, Prior, TransformError};
+use crate::transform::{self, Params, Prior, Rejected, TransformError};
 use crate::wordcm::{self, CodeLayout, Revision, WordModelParams};
 use crate::{bwt, varint};
 
@@ -109,7 +109,7 @@ impl CodecParams {
         &self,
         input: &[u8],
         prior: Option<Prior<'_>>,
-    ) -> Option<transform::Transformed> {
+    ) -> Result<transform::Transformed, Rejected> {
         let words = matches!(self.stage, Stage::Words(_));
         transform::encode(
             input,
@@ -247,15 +247,21 @@ pub fn encode_gated(
         codebook,
         min_coverage: SURE_COVERAGE,
     };
-    let alone = match transform_and_sort(input, params, Some(sure), gate) {
+    let (alone, rejected_over_codebook) = match transform_and_sort(input, params, Some(sure), gate)
+    {
         Ok(staged) if staged.0.over_codebook => {
             drop(text);
             return finish_frame(Ok(staged), len, params, Some(codebook), gate);
         }
         // Covered less: this is the trial's side without the codebook.
-        alone @ Ok(_) => alone,
-        // Given up on, whether over the codebook or not: the side without it from the start.
-        Err(input) => transform_and_sort(input, params, None, gate),
+        Ok(staged) => (Ok(staged), false),
+        // Given up on without the codebook (it covered less): so is that side of the trial.
+        Err((input, rejected)) if !rejected.over_codebook => (Err(input), false),
+        // Given up on over the codebook: that side of the trial is the plain coding.
+        Err((input, _)) => (
+            transform_and_sort(input, params, None, gate).map_err(|(input, _)| input),
+            true,
+        ),
     };
     let rejected_alone = alone.is_err();
     let prior = Prior {
@@ -265,11 +271,17 @@ pub fn encode_gated(
     let finish = |staged| finish_frame(staged, len, params, Some(codebook), gate);
     let (over_codebook, alone) = both(
         spare_core,
-        move || match transform_and_sort(text, params, Some(prior), gate) {
-            // Input the transform rejects either way (binary data, mostly) is coded plain
-            // once, by the other side.
-            Err(_) if rejected_alone => None,
-            staged => Some(finish(staged)),
+        move || {
+            let staged = match rejected_over_codebook {
+                true => Err(text),
+                false => transform_and_sort(text, params, Some(prior), gate).map_err(|(t, _)| t),
+            };
+            match staged {
+                // Input the transform rejects either way (binary data, mostly) is coded plain
+                // once, by the other side.
+                Err(_) if rejected_alone => None,
+                staged => Some(finish(staged)),
+            }
         },
         move || finish(alone),
     );
@@ -310,7 +322,7 @@ fn encode_over(
     gate: &impl PeakGate,
 ) -> EncodedFrame {
     let len = input.len();
-    let staged = transform_and_sort(input, params, prior, gate);
+    let staged = transform_and_sort(input, params, prior, gate).map_err(|(input, _)| input);
     finish_frame(staged, len, params, prior.map(|p| p.codebook), gate)
 }
 
@@ -320,12 +332,12 @@ fn transform_and_sort(
     params: &CodecParams,
     prior: Option<Prior<'_>>,
     gate: &impl PeakGate,
-) -> TransformedFrame {
+) -> Result<(Staged, [u64; 4]), (Vec<u8>, Rejected)> {
     // The transform and the suffix sort pass the gate as one phase: a worker that has
     // waited for another once then stays out of step with it.
     gate.pass(move || match params.transform(&input, prior) {
-        None => Err(input),
-        Some(t) => {
+        Err(rejected) => Err((input, rejected)),
+        Ok(t) => {
             drop(input);
             Ok((stage(Some(&t.params), t.block, params), t.glyphs))
         }
@@ -1230,8 +1242,9 @@ that nobody should be late, because the boat would not wait for them.\n"
         for spare_core in [false, true] {
             assert_eq!(passes(&prose, spare_core), (MODE_CODEBOOK, 1));
             assert_eq!(passes(&made_up, spare_core), (MODE_TRANSFORMED, 2));
-            // Rejected by the transform over the codebook and without it, then coded plain.
-            assert_eq!(passes(&bytes, spare_core), (MODE_PLAIN, 4));
+            // Rejected by the transform without the codebook (which covers too little to be
+            // taken) and over it, then coded plain: the first rejection is not tried again.
+            assert_eq!(passes(&bytes, spare_core), (MODE_PLAIN, 3));
         }
     }
 
@@ -1240,7 +1253,7 @@ that nobody should be late, because the boat would not wait for them.\n"
         let english = Codebook::english();
         let bytes: Vec<u8> = (0..20_000u32).map(|i| (i * 7919 % 251) as u8).collect();
         let params = CodecParams::default();
-        assert!(params.transform(&bytes, None).is_none());
+        assert!(params.transform(&bytes, None).is_err());
         let with = encode(bytes.clone(), &params, Some(&english));
         let without = encode(bytes, &params, None);
         assert_eq!(with.payload[0], MODE_PLAIN);

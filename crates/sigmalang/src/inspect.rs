@@ -131,11 +131,11 @@ pub fn glyphs_of_text(
         min_coverage: 0.0,
     });
     match params.transform(text, prior) {
-        Some(t) => {
+        Ok(t) => {
             visit_transformed(&t.params, &t.block, None, text.len(), codebook, visit)
                 .expect("the encoder's own block parses");
         }
-        None => visit_tokens(text, None, visit),
+        Err(_) => visit_tokens(text, None, visit),
     }
 }
 

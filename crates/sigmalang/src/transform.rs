@@ -169,7 +169,18 @@ fn split_cost(prefix: &[u64], n1: usize, n2: usize) -> Option<u64> {
     Some(prefix[cap1] + 2 * (prefix[cap2] - prefix[cap1]) + 3 * (prefix[m] - prefix[cap2]))
 }
 
-/// Applies the word transform to `input`. Returns `None` when it would not make the block smaller.
+/// Why [`encode`] gave up on a frame: the Σ-bank would overflow, or the block would not be
+/// smaller than the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rejected {
+    /// Whether the attempt that gave up was over the prior codebook (which it takes only if
+    /// the codebook covers enough of the frame), so that a caller knows which way is left to
+    /// try.
+    pub over_codebook: bool,
+}
+
+/// Applies the word transform to `input`, or gives up where it would not make the block
+/// smaller.
 ///
 /// `min_count` is how often an ASCII word must occur in the frame to be banked; `deltas`
 /// turns on DELTA glyphs for words their predecessor predicts; `sorted_tiers` orders the
@@ -183,7 +194,7 @@ pub fn encode(
     deltas: bool,
     sorted_tiers: bool,
     prior: Option<Prior<'_>>,
-) -> Option<Transformed> {
+) -> Result<Transformed, Rejected> {
     // Pass 1: give every distinct word and symbol an id, count them, note each occurrence's
     // id and case (pass 2 then neither folds nor hashes again), and vote on the implicit
     // space per preceding byte.
@@ -235,6 +246,9 @@ pub fn encode(
         covered as f64 >= p.min_coverage * total as f64
     };
     let codebook = prior.filter(covers_enough).map(|p| p.codebook);
+    let rejected = Rejected {
+        over_codebook: codebook.is_some(),
+    };
     if codebook.is_none() {
         prior_ranks.clear();
     }
@@ -256,7 +270,7 @@ pub fn encode(
             .filter(|&&(id, _)| !is_spellable(key(id)))
             .count();
         if prior_len + must > MAX_BANK {
-            return None;
+            return Err(rejected);
         }
         // Drop the rarest spellable words until the rest fits.
         let mut spare = MAX_BANK - prior_len - must;
@@ -400,10 +414,10 @@ pub fn encode(
             }
         }
         if block.len() >= input.len() {
-            return None;
+            return Err(rejected);
         }
     }
-    Some(Transformed {
+    Ok(Transformed {
         params: Params {
             implied_space,
             one_byte_codes: n1 as u8,
@@ -869,8 +883,8 @@ mod tests {
     use super::*;
 
     fn round_trip(text: &[u8]) -> Option<usize> {
-        let t = encode(text, 2, false, false, None)?;
-        let d = encode(text, 2, true, true, None)?;
+        let t = encode(text, 2, false, false, None).ok()?;
+        let d = encode(text, 2, true, true, None).ok()?;
         let mut back = Vec::new();
         decode(&d.params, &d.block, text.len(), None, &mut back).unwrap();
         assert_eq!(back, text, "with DELTA glyphs and sorted tiers");
