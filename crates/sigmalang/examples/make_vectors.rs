@@ -380,6 +380,7 @@ fn summary(mut stream: &[u8]) -> String {
                 Method::Glyph => format!("GlyphFirst/{}", stream[start + len]),
                 Method::Context => format!("Context/{}", stream[start + len]),
                 Method::TextContext => format!("TextContext/{}", stream[start + len]),
+                Method::TextLean => format!("TextLean/{}", stream[start + len]),
                 Method::Rank => format!("RankFirst/{}", stream[start + len]),
                 Method::RankRevised => format!("Rank/{}", stream[start + len]),
             });
@@ -506,8 +507,8 @@ const README: &str = "# ΣLANG test vectors
 
 Golden files for the stream format of `docs/FORMAT.md`, in the spirit of xz's `tests/files`:
 `good-*.sigma` must decode to the `good-*.txt` with the same stem, and every `bad-*.sigma` must
-be rejected with the error given below. All are version 7 streams (or damaged ones); `v1/` to
-`v6/` hold the files of versions 1 to 6, which decoders still read.
+be rejected with the error given below. All are version 8 streams (or damaged ones); `v1/` to
+`v7/` hold the files of versions 1 to 7, which decoders still read.
 
 - Regenerate (files and this README): `cargo run --release -p sigmalang --example make_vectors`
   (optionally `-- DIR`). The output is deterministic: fixed texts, a fixed pseudo-random
@@ -683,6 +684,15 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         &varied,
         "made-up words (two-byte codes), numbers, upper case and a recurring paragraph at level \
          9: `TextContext` frames with larger tables and the match model at work",
+    );
+
+    let lean = encode_all(&varied, &one.clone().level(7).frame_size(16 << 10));
+    w.good(
+        "context-model-lean",
+        &lean,
+        &varied,
+        "the same text at level 7 in 16 KiB frames: `TextLean` frames (the word model's third \
+         revision: eight contexts, a match model that reads its table once)",
     );
 
     let rank = encode_all(&varied, &one.clone().level(1).frame_size(16 << 10));
@@ -911,14 +921,14 @@ better by then. Write soon and tell us what you think.\n\nWith love from all of 
 
     let (start0, hlen0, _) = frame(0);
     let mut s = multi.clone();
-    s[start0 + 4] = 7;
+    s[start0 + 4] = 8;
     fix_frame_crc(&mut s, start0, hlen0);
     w.bad(
         "frame-method",
         &s,
         "FrameHeader",
         Some("method"),
-        "frame 0's method byte 7, frame CRC recomputed",
+        "frame 0's method byte 8, frame CRC recomputed",
     );
 
     let (s1, h1, f1) = frame(1);

@@ -4,9 +4,10 @@
 //! glyph coding: the word transform, then a Burrows–Wheeler transform and the context-mixing
 //! model (`GlyphRevised`; `Glyph` frames of format versions 1 to 3 use its first revision),
 //! or the BWT and fast move-to-front rank coding (`RankRevised`; `Rank` frames of format
-//! versions 2 to 4 use its first revision), or no BWT and the word-aware
-//! context model (`TextContext`; `Context` frames of format version 2 use its first
-//! revision). The container (`format`) records which, and the decoded size.
+//! versions 2 to 4 use its first revision), or no BWT and the word-aware context model
+//! (`TextContext`, or `TextLean` for its faster third revision; `Context` frames of format
+//! version 2 use its first revision). The container (`format`) records which, and the decoded
+//! size.
 
 use crate::cm::{self, ModelParams};
 use crate::codebook::Codebook;
@@ -38,6 +39,9 @@ pub enum Method {
     GlyphRevised = 5,
     /// As `Rank`, with the rank model's second revision (format version 5).
     RankRevised = 6,
+    /// As `Context`, with the model's third revision, which keeps eight of its contexts and
+    /// waits less for memory (format version 8).
+    TextLean = 7,
 }
 
 impl Method {
@@ -51,6 +55,7 @@ impl Method {
             4 => Some(Method::TextContext),
             5 => Some(Method::GlyphRevised),
             6 => Some(Method::RankRevised),
+            7 => Some(Method::TextLean),
             _ => None,
         }
     }
@@ -96,10 +101,10 @@ pub enum Stage {
     Rank(RankParams),
     /// BWT, then the context-mixing model `CodecParams::model` (method `GlyphRevised`).
     Bwt,
-    /// The word-aware context model over the glyph stream itself (method `Context`) for
-    /// word-transformed frames; frames the transform cannot take go through the BWT stage,
-    /// which does better on binary data.
-    Words(WordModelParams),
+    /// The word-aware context model over the glyph stream itself (method `TextContext` for
+    /// its second revision, `TextLean` for its third) for word-transformed frames; frames the
+    /// transform cannot take go through the BWT stage, which does better on binary data.
+    Words(WordModelParams, Revision),
 }
 
 impl CodecParams {
@@ -110,7 +115,7 @@ impl CodecParams {
         input: &[u8],
         prior: Option<Prior<'_>>,
     ) -> Result<transform::Transformed, Rejected> {
-        let words = matches!(self.stage, Stage::Words(_));
+        let words = matches!(self.stage, Stage::Words(..));
         transform::encode(
             input,
             self.bank_threshold(input.len()),
@@ -130,13 +135,13 @@ impl CodecParams {
         match self.stage {
             Stage::Rank(_) => usize::MAX,
             Stage::Bwt => 8 << 20,
-            Stage::Words(_) => CODEBOOK_TRIAL_SIZE,
+            Stage::Words(..) => CODEBOOK_TRIAL_SIZE,
         }
     }
 
     /// The bank threshold for a frame of `len` bytes.
     pub fn bank_threshold(&self, len: usize) -> u32 {
-        if let Stage::Words(_) = self.stage {
+        if let Stage::Words(..) = self.stage {
             // The context model predicts a banked word from the words before it, so every
             // repeated word is worth a code.
             return 2;
@@ -416,7 +421,7 @@ struct Staged {
 }
 
 enum StagedCoder {
-    Words(WordModelParams, CodeLayout),
+    Words(WordModelParams, Revision, CodeLayout),
     Ranks(RankParams),
     Bwt(ModelParams),
 }
@@ -445,10 +450,10 @@ fn stage(transform: Option<&Params>, block: Vec<u8>, params: &CodecParams) -> St
     let over_codebook = transform.is_some_and(|t| t.codebook);
     let mut coder_params = Vec::new();
     let coder = match (params.stage, transform) {
-        (Stage::Words(model), Some(_)) => {
+        (Stage::Words(model, revision), Some(_)) => {
             model.write(&mut coder_params);
             let head = payload_head(transform, &coder_params, block.len(), None);
-            let coder = StagedCoder::Words(model, code_layout(transform));
+            let coder = StagedCoder::Words(model, revision, code_layout(transform));
             return Staged {
                 coder,
                 head,
@@ -499,9 +504,13 @@ impl Staged {
     /// Entropy codes the block after the head: the frame's method and payload.
     fn code(self) -> (Method, Vec<u8>) {
         match self.coder {
-            StagedCoder::Words(model, layout) => (
-                Method::TextContext,
-                wordcm::encode(&self.block, model, Revision::Second, layout, self.head),
+            StagedCoder::Words(model, revision, layout) => (
+                match revision {
+                    Revision::First => Method::Context,
+                    Revision::Second => Method::TextContext,
+                    Revision::Third => Method::TextLean,
+                },
+                wordcm::encode(&self.block, model, revision, layout, self.head),
             ),
             StagedCoder::Ranks(ranks) => (
                 Method::RankRevised,
@@ -746,7 +755,7 @@ impl CodedPayload<'_> {
         let mode = *payload.first().ok_or(PayloadError::Header)?;
         let mut pos = 1;
         let mut coder = match self.method {
-            Method::Context | Method::TextContext => {
+            Method::Context | Method::TextContext | Method::TextLean => {
                 if self.context_log == 0 {
                     return Err(PayloadError::ModelSize);
                 }
@@ -757,7 +766,8 @@ impl CodedPayload<'_> {
                 pos += WordModelParams::LEN;
                 let revision = match self.method {
                     Method::Context => Revision::First,
-                    _ => Revision::Second,
+                    Method::TextContext => Revision::Second,
+                    _ => Revision::Third,
                 };
                 Coder::Words(model, revision)
             }

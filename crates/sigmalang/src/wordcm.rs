@@ -1,5 +1,5 @@
 //! The word-aware context-mixing model that codes a glyph block directly, without a BWT (the
-//! `Context` and `TextContext` frame methods of the top levels).
+//! `Context`, `TextContext` and `TextLean` frame methods of the top levels).
 //!
 //! Each byte is coded as eight binary decisions. In the model's first revision twelve contexts
 //! predict each bit: the previous 1, 2, 3, 4, 5 and 8 bytes; the 2nd and 3rd bytes back
@@ -11,21 +11,29 @@
 //! of the decoded text (which codes hide from byte contexts; it predicts where hard-wrapped
 //! prose breaks its lines) with the last byte, and with the previous line's length; the
 //! current token with the topic (the last rarer word) and with the last two words; and the
-//! last two bytes with the two bytes that followed them last.
+//! last two bytes with the two bytes that followed them last. The third revision keeps eight
+//! of the first revision's twelve (the previous 1 to 4 bytes, the token alone and with either
+//! token before it, and the column), for about a third of the second revision's time.
 //!
 //! Each context owns a hash table of 16-byte groups, one group per context and half byte; byte
 //! 0 of a group holds a check value, and a group whose check differs is reset, so a collision
-//! reads as "unseen" rather than as another context's statistics (the second revision looks
-//! for the check in three neighbouring groups and replaces the least used). The other 15 bytes
-//! are bit histories, one per node of the half byte's binary tree: a state standing for how
-//! many zeros and ones the context has seen there (recent ones weighing more), which an
-//! adaptive map per context turns into a probability. A match model predicts the byte that
-//! followed the last occurrence of the previous six bytes. The predictions, stretched, are
-//! mixed by three weight sets (chosen by the partial byte and match state, by how many
-//! contexts have been seen before with the previous byte, and by the byte before that with
-//! the bit position; the second revision adds the previous token and the text column), whose
-//! outputs a final mixer combines; three secondary estimators then refine it. Integer
-//! arithmetic only.
+//! reads as "unseen" rather than as another context's statistics (from the second revision on,
+//! the check is looked for in three neighbouring groups and the least used is replaced). The
+//! other 15 bytes are bit histories, one per node of the half byte's binary tree: a state
+//! standing for how many zeros and ones the context has seen there (recent ones weighing
+//! more), which an adaptive map per context turns into a probability. A match model predicts
+//! the byte that followed the last occurrence of the previous six bytes. The predictions,
+//! stretched, are mixed by three weight sets (chosen by the partial byte and match state, by
+//! how many contexts have been seen before with the previous byte, and by the byte before that
+//! with the bit position; the second revision adds the previous token and the text column),
+//! whose outputs a final mixer combines; three secondary estimators then refine it.
+//!
+//! The third revision is built for speed: half of the second's time went to waiting for
+//! memory. It mixes with the first two weight sets only and averages them instead of mixing
+//! again, refines with the order-1 estimator alone, and its match model keeps the predicted
+//! byte in the table entry beside the position (and a check instead of comparing the bytes
+//! before), so a lookup is one memory access, made together with the half byte's group reads.
+//! Integer arithmetic only.
 
 use crate::cm::{adapt, counted_rates, squash, stretch_table, Apm};
 use crate::rangecoder;
@@ -62,13 +70,21 @@ pub enum Revision {
     /// decoded text's layout and words, two more weight sets, and each context's group looked
     /// for among three neighbours.
     Second,
+    /// Format version 8's model (method `TextLean`): eight of the first revision's contexts,
+    /// each looked for among three neighbours, two weight sets averaged, the order-1 secondary
+    /// estimator alone, and a match model that reads memory once per lookup.
+    Third,
 }
 
 impl Revision {
-    fn contexts(self) -> usize {
+    /// Which of the contexts [`Model::byte_contexts`] hashes the revision uses, in order.
+    fn context_ids(self) -> &'static [usize] {
+        const ALL: [usize; MAX_CONTEXTS] =
+            [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
         match self {
-            Revision::First => 12,
-            Revision::Second => MAX_CONTEXTS,
+            Revision::First => &ALL[..12],
+            Revision::Second => &ALL,
+            Revision::Third => &[0, 1, 2, 3, 6, 7, 8, 11],
         }
     }
 
@@ -76,6 +92,7 @@ impl Revision {
         match self {
             Revision::First => 3,
             Revision::Second => MAX_SETS,
+            Revision::Third => 2,
         }
     }
 
@@ -83,7 +100,7 @@ impl Revision {
     fn probes(self) -> usize {
         match self {
             Revision::First => 1,
-            Revision::Second => 3,
+            Revision::Second | Revision::Third => 3,
         }
     }
 }
@@ -154,7 +171,7 @@ impl Default for WordModelParams {
 }
 
 /// Memory the model's tables take with at most 2^`table_max_log` groups per table (for the
-/// second revision; the first needs less): the context tables, the match model's (four times
+/// second revision; the others need less): the context tables, the match model's (four times
 /// as many 4-byte entries) and 24 MiB for the rest (the three secondary estimators take
 /// 22 MiB, mixer weights and maps much less). The match model's copy of the block is not
 /// included.
@@ -298,7 +315,9 @@ fn mix_token(h: u32, b: u8) -> u32 {
 struct Model {
     stretch: &'static [i16; 4096],
     params: WordModelParams,
+    revision: Revision,
     /// Contexts, mixer inputs, weight sets and group probes the revision uses.
+    context_ids: &'static [usize],
     contexts: usize,
     inputs_len: usize,
     sets: usize,
@@ -329,9 +348,10 @@ struct Model {
     final_weights: Vec<i32>,
     final_set: usize,
     p_mixed: i32,
-    apm_order0: Apm,
+    /// The order-0 and order-2 estimators are the first two revisions' only.
+    apm_order0: Option<Apm>,
     apm_order1: Apm,
-    apm_order2: Apm,
+    apm_order2: Option<Apm>,
     /// The order-2 APM's context for the current byte: the last two bytes, hashed to 10 bits,
     /// times 256.
     apm_order2_base: usize,
@@ -339,11 +359,20 @@ struct Model {
     previous_token_set: usize,
     layout: CodeLayout,
     // match model: the block so far, where each hash of `MATCH_MIN` bytes last ended, the
-    // current match (position of the byte it predicts, and its length) and its counters
+    // current match (position of the byte it predicts, the byte, and its length) and its
+    // counters
     seen_bytes: Vec<u8>,
+    /// First two revisions: the end of the last occurrence of each hash.
     match_table: Vec<u32>,
+    /// Third revision: per hash, the end of its last occurrence << 24 | a 16-bit check << 8 |
+    /// the byte that followed; and the entry of the hash just ended (slot, entry without its
+    /// byte), which is written once the next byte is known and looked up with the next half
+    /// byte's groups.
+    match_entries: Vec<u64>,
+    match_pending: Option<(usize, u64)>,
     match_shift: u32,
     match_ptr: usize,
+    match_expected: u8,
     match_len: usize,
     match_counters: Vec<u16>,
     match_slot: Option<usize>,
@@ -388,23 +417,40 @@ impl Model {
         layout: CodeLayout,
     ) -> Self {
         let table_log = params.table_log(block_len);
-        let contexts = revision.contexts();
+        let context_ids = revision.context_ids();
+        let contexts = context_ids.len();
         let inputs_len = contexts + 3;
         let sets = revision.sets();
+        let lean = revision == Revision::Third;
         // Each set's size: the number of its selecting contexts.
         let set_sizes = [3 * 256, (contexts + 1) * 256, 256 * 8, 2048, 256];
         let histories = bit_history();
-        let match_log = table_log + 2;
+        // Both kinds of match table take 16 bytes per context group.
+        let match_log = if lean { table_log + 1 } else { table_log + 2 };
+        let apm_rate = u32::from(params.apm_rate);
         let mut m = Model {
             seen_bytes: Vec::with_capacity(block_len),
-            match_table: vec![0; 1 << match_log],
+            match_table: if lean {
+                Vec::new()
+            } else {
+                vec![0; 1 << match_log]
+            },
+            match_entries: if lean {
+                vec![0; 1 << match_log]
+            } else {
+                Vec::new()
+            },
+            match_pending: None,
             match_shift: 32 - match_log,
             match_ptr: 0,
+            match_expected: 0,
             match_len: 0,
             match_counters: vec![1 << 15; (MATCH_LONGEST + 1) * 2],
             match_slot: None,
             stretch: stretch_table(),
             params,
+            revision,
+            context_ids,
             contexts,
             inputs_len,
             sets,
@@ -439,7 +485,7 @@ impl Model {
             p_set: [2048; MAX_SETS],
             // The last input is the final mixer's constant bias.
             d_set: std::array::from_fn(|j| if j == sets { 256 } else { 0 }),
-            final_weights: (0..256 * (sets + 1))
+            final_weights: (0..if lean { 0 } else { 256 * (sets + 1) })
                 .map(|i| {
                     if i % (sets + 1) < sets {
                         65536 / sets as i32
@@ -450,9 +496,9 @@ impl Model {
                 .collect(),
             final_set: 0,
             p_mixed: 2048,
-            apm_order0: Apm::new(256, u32::from(params.apm_rate)),
-            apm_order1: Apm::new(65536, u32::from(params.apm_rate)),
-            apm_order2: Apm::new(1 << 18, u32::from(params.apm_rate)),
+            apm_order0: (!lean).then(|| Apm::new(256, apm_rate)),
+            apm_order1: Apm::new(65536, apm_rate),
+            apm_order2: (!lean).then(|| Apm::new(1 << 18, apm_rate)),
             apm_order2_base: 0,
             previous_token_set: 0,
             layout,
@@ -588,15 +634,61 @@ impl Model {
         self.text_column = self.text_column.saturating_add(length + 1);
     }
 
-    /// Extends the current match by `b`, or looks for a new one ending here.
+    /// Extends the current match by `b`, or looks for a new one ending here (the third
+    /// revision only notes where to look, see [`Model::probe_match`]).
     fn follow_match(&mut self, b: u8) {
         self.seen_bytes.push(b);
-        if self.match_len > 0 && self.seen_bytes[self.match_ptr] == b {
+        if self.match_len > 0 && self.match_expected == b {
             self.match_len = (self.match_len + 1).min(MATCH_LONGEST);
             self.match_ptr += 1;
         } else {
             self.match_len = 0;
         }
+        if self.revision == Revision::Third {
+            self.note_match_entry(b);
+        } else {
+            self.look_for_match();
+        }
+        if self.match_len > 0 {
+            self.match_expected = self.seen_bytes[self.match_ptr];
+        }
+    }
+
+    /// Third revision: completes the entry of the hash that ended a byte ago with `b`, the
+    /// byte that followed it, and notes the entry of the hash ending here.
+    fn note_match_entry(&mut self, b: u8) {
+        if let Some((slot, entry)) = self.match_pending.take() {
+            self.match_entries[slot] = entry | u64::from(b);
+        }
+        let end = self.seen_bytes.len();
+        if end >= MATCH_MIN {
+            let key = self.history & 0xffff_ffff_ffff;
+            let slot = (hash64(key, 9) >> self.match_shift) as usize;
+            let check = u64::from(hash64(key, 21) & 0xffff);
+            self.match_pending = Some((slot, (end as u64) << 24 | check << 8));
+        }
+    }
+
+    /// Third revision: unless a match is going on, starts one where the hash that just ended
+    /// last occurred, if the entry's check agrees. Called with the half byte's group reads, so
+    /// that their memory accesses overlap.
+    fn probe_match(&mut self) {
+        if self.match_len > 0 {
+            return;
+        }
+        if let Some((slot, pending)) = self.match_pending {
+            let entry = self.match_entries[slot];
+            if entry != 0 && (entry ^ pending) >> 8 & 0xffff == 0 {
+                self.match_len = 1;
+                self.match_ptr = (entry >> 24) as usize;
+                self.match_expected = entry as u8;
+            }
+        }
+    }
+
+    /// First two revisions: unless a match is going on, starts one where the last
+    /// `MATCH_MIN` bytes last occurred, if at least that many bytes before it agree.
+    fn look_for_match(&mut self) {
         let end = self.seen_bytes.len();
         if end < MATCH_MIN {
             return;
@@ -637,7 +729,7 @@ impl Model {
             0
         };
         let text_column = u64::from(self.text_column.min(255));
-        self.context_hash = [
+        let all = [
             hash64(h & 0xff, 1),
             hash64(h & 0xffff, 2),
             hash64(h & 0xff_ffff, 3),
@@ -672,6 +764,9 @@ impl Model {
                 20,
             ),
         ];
+        for (hash, &id) in self.context_hash.iter_mut().zip(self.context_ids) {
+            *hash = all[id];
+        }
     }
 
     /// Finds (and claims, if its check differs) each context's group for the next half byte.
@@ -692,6 +787,9 @@ impl Model {
             // Never zero, so a check never equals a fresh group's.
             check[i] = (k as u8).max(1);
             home_check[i] = self.tables[i][self.table_base[i] + home[i] * 16];
+        }
+        if self.revision == Revision::Third && self.bit_pos == 0 {
+            self.probe_match();
         }
         for i in 0..self.contexts {
             let table = &mut self.tables[i];
@@ -758,7 +856,7 @@ impl Model {
         let match_input = self.contexts;
         self.inputs[match_input] = 0;
         if self.match_len > 0 {
-            let expected = usize::from(self.seen_bytes[self.match_ptr]) | 256;
+            let expected = usize::from(self.match_expected) | 256;
             // The match predicts only while the byte so far agrees with it.
             if expected >> (8 - self.bit_pos) == self.c0 {
                 let bit = (expected >> (7 - self.bit_pos)) & 1;
@@ -791,18 +889,27 @@ impl Model {
             self.d_set[k] = d;
             self.p_set[k] = squash(d);
         }
-        let final_len = self.sets + 1;
-        self.final_set = self.c0 * final_len;
-        let st = dot(
-            &self.final_weights[self.final_set..][..final_len],
-            &self.d_set[..final_len],
-        );
+        let st = if self.revision == Revision::Third {
+            (self.d_set[0] + self.d_set[1]) >> 1
+        } else {
+            let final_len = self.sets + 1;
+            self.final_set = self.c0 * final_len;
+            dot(
+                &self.final_weights[self.final_set..][..final_len],
+                &self.d_set[..final_len],
+            )
+        };
         self.p_mixed = squash(st);
-        let p0 = self.apm_order0.refine(st, self.c0);
         let (order1, order2) = self.apm_contexts();
         let p1 = self.apm_order1.refine(st, order1);
-        let p2 = self.apm_order2.refine(st, order2);
-        let p = (self.p_mixed + p0 + p1 + p2 + 2) >> 2;
+        let p = match (&mut self.apm_order0, &mut self.apm_order2) {
+            (Some(apm_order0), Some(apm_order2)) => {
+                let p0 = apm_order0.refine(st, self.c0);
+                let p2 = apm_order2.refine(st, order2);
+                (self.p_mixed + p0 + p1 + p2 + 2) >> 2
+            }
+            _ => (self.p_mixed + 3 * p1 + 2) >> 2,
+        };
         (p.clamp(1, 4095) as u32) << 4
     }
 
@@ -815,14 +922,16 @@ impl Model {
             let weights = &mut self.weights[k][self.set[k]..][..self.inputs_len];
             train(weights, inputs, target - self.p_set[k], shift);
         }
-        let final_len = self.sets + 1;
-        let weights = &mut self.final_weights[self.final_set..][..final_len];
-        train(
-            weights,
-            &self.d_set[..final_len],
-            target - self.p_mixed,
-            shift + 2,
-        );
+        if self.revision != Revision::Third {
+            let final_len = self.sets + 1;
+            let weights = &mut self.final_weights[self.final_set..][..final_len];
+            train(
+                weights,
+                &self.d_set[..final_len],
+                target - self.p_mixed,
+                shift + 2,
+            );
+        }
         let limit = (1u32 << self.params.map_limit_log) - 1;
         let goal = if bit == 1 { (1i64 << 22) - 1 } else { 0 };
         for i in 0..self.contexts {
@@ -839,9 +948,13 @@ impl Model {
             let right = u32::from(bit == (slot & 1) as u32);
             adapt(&mut self.match_counters[slot], right, 6);
         }
-        self.apm_order0.update(bit);
+        if let Some(apm) = &mut self.apm_order0 {
+            apm.update(bit);
+        }
         self.apm_order1.update(bit);
-        self.apm_order2.update(bit);
+        if let Some(apm) = &mut self.apm_order2 {
+            apm.update(bit);
+        }
 
         self.c0 = self.c0 << 1 | bit as usize;
         self.nibble = self.nibble << 1 | bit as usize;
@@ -854,7 +967,9 @@ impl Model {
         }
         let (order1, order2) = self.apm_contexts();
         self.apm_order1.warm(order1);
-        self.apm_order2.warm(order2);
+        if let Some(apm) = &self.apm_order2 {
+            apm.warm(order2);
+        }
         if self.bit_pos % 4 == 0 {
             self.nibble = 1;
             self.select_groups();
@@ -928,11 +1043,13 @@ pub fn decode(
 mod tests {
     use super::*;
 
-    /// Round trips `data` through both revisions and returns the second's code length.
-    fn round_trip(data: &[u8], layout: CodeLayout) -> usize {
+    const REVISIONS: [Revision; 3] = [Revision::First, Revision::Second, Revision::Third];
+
+    /// Round trips `data` through every revision and returns their code lengths.
+    fn round_trip(data: &[u8], layout: CodeLayout) -> [usize; 3] {
         let params = WordModelParams::default();
-        let mut len = 0;
-        for revision in [Revision::First, Revision::Second] {
+        let mut lens = [0; 3];
+        for (revision, len) in REVISIONS.into_iter().zip(&mut lens) {
             let code = encode(data, params, revision, layout, Vec::new());
             let mut back = Vec::new();
             let mut costs = Vec::new();
@@ -948,15 +1065,17 @@ mod tests {
             assert_eq!(back, data, "{revision:?}");
             let bits: f32 = costs.iter().sum();
             assert!((bits / 8.0 - code.len() as f32).abs() < 16.0 + code.len() as f32 * 0.01);
-            len = code.len();
+            *len = code.len();
         }
-        len
+        lens
     }
 
     #[test]
     fn round_trips_text_codes_and_bytes() {
         let text = b"the cat sat on the mat, and the dog sat on the log. ".repeat(50);
-        assert!(round_trip(&text, CodeLayout::PLAIN) < text.len() / 8);
+        for len in round_trip(&text, CodeLayout::PLAIN) {
+            assert!(len < text.len() / 8, "{len}");
+        }
         let codes: Vec<u8> = (0..3000u32).map(|i| 0x80 + (i * 7 % 128) as u8).collect();
         let layout = CodeLayout {
             one_byte_codes: 10,
@@ -967,6 +1086,30 @@ mod tests {
         let all: Vec<u8> = (0..=255).cycle().take(2000).collect();
         round_trip(&all, layout);
         round_trip(b"", layout);
+    }
+
+    #[test]
+    fn the_match_model_codes_a_repeat_of_noise_almost_for_free() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let noise: Vec<u8> = (0..6000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 32) as u8
+            })
+            .collect();
+        let twice = [noise.as_slice(), noise.as_slice()].concat();
+        let once = round_trip(&noise, CodeLayout::PLAIN);
+        for (revision, (once, twice)) in REVISIONS
+            .into_iter()
+            .zip(once.into_iter().zip(round_trip(&twice, CodeLayout::PLAIN)))
+        {
+            assert!(
+                twice < once + once / 10,
+                "{revision:?}: {once} then {twice}"
+            );
+        }
     }
 
     #[test]
@@ -999,24 +1142,33 @@ mod tests {
             table_max_log: 12,
             ..WordModelParams::default()
         };
-        let m = Model::new(1 << 20, params, Revision::Second, CodeLayout::PLAIN);
-        let u8s = m.tables.iter().map(Vec::len).sum::<usize>();
-        let u16s = m.order0.len()
-            + m.recip.len()
-            + m.match_counters.len()
-            + m.apm_order0.len()
-            + m.apm_order1.len()
-            + m.apm_order2.len();
-        let u32s = m.state_maps.len()
-            + m.match_table.len()
-            + m.weights.iter().map(Vec::len).sum::<usize>()
-            + m.final_weights.len();
-        let bytes = (u8s + 2 * u16s + 4 * u32s) as u64;
-        assert!(bytes <= model_memory(12), "{bytes} > {}", model_memory(12));
-        assert!(
-            bytes > model_memory(12) / 2,
-            "the estimate is far too high: {bytes}"
-        );
+        for revision in REVISIONS {
+            let m = Model::new(1 << 20, params, revision, CodeLayout::PLAIN);
+            let u8s = m.tables.iter().map(Vec::len).sum::<usize>();
+            let u16s = m.order0.len()
+                + m.recip.len()
+                + m.match_counters.len()
+                + m.apm_order0.as_ref().map_or(0, Apm::len)
+                + m.apm_order1.len()
+                + m.apm_order2.as_ref().map_or(0, Apm::len);
+            let u32s = m.state_maps.len()
+                + m.match_table.len()
+                + 2 * m.match_entries.len()
+                + m.weights.iter().map(Vec::len).sum::<usize>()
+                + m.final_weights.len();
+            let bytes = (u8s + 2 * u16s + 4 * u32s) as u64;
+            assert!(
+                bytes <= model_memory(12),
+                "{revision:?}: {bytes} > {}",
+                model_memory(12)
+            );
+            if revision == Revision::Second {
+                assert!(
+                    bytes > model_memory(12) / 2,
+                    "the estimate is far too high: {bytes}"
+                );
+            }
+        }
     }
 
     #[test]

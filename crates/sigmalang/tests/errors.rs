@@ -547,28 +547,30 @@ fn wrong_magic_is_not_sigma() {
 }
 
 #[test]
-fn version_8_is_unsupported_whatever_follows() {
+fn the_next_version_is_unsupported_whatever_follows() {
     let f = fixture();
+    let next = FORMAT_VERSION + 1;
     let mut s = f.stream.clone();
-    s[VERSION] = 8;
+    s[VERSION] = next;
     assert_error(
         &s,
         Error::UnsupportedVersion {
-            version: 8,
+            version: next,
             offset: 0,
         },
-        "version 8, stale CRC",
+        "next version, stale CRC",
     );
-    // A version-8 header may have any layout: only magic and version are read.
-    let mut s = b"\xFE\xCE\xA3L\x08".to_vec();
+    // A later version's header may have any layout: only magic and version are read.
+    let mut s = b"\xFE\xCE\xA3L".to_vec();
+    s.push(next);
     s.extend_from_slice(&[0xFF; 3]);
     assert_error(
         &s,
         Error::UnsupportedVersion {
-            version: 8,
+            version: next,
             offset: 0,
         },
-        "version 8, short",
+        "next version, short",
     );
 }
 
@@ -691,7 +693,7 @@ fn frame_header_fields_with_a_correct_crc() {
     for k in 0..frames {
         let h = f.layout.frames[k].header;
         let cases: [(&str, Vec<u8>, &str); 9] = [
-            ("method 7", with_frame_header(k, |_| {}), "method"),
+            ("method 8", with_frame_header(k, |_| {}), "method"),
             (
                 "stored",
                 with_frame_header(k, |h| h.method = Method::Stored),
@@ -734,10 +736,10 @@ fn frame_header_fields_with_a_correct_crc() {
             ),
         ];
         for (name, mut s, what) in cases {
-            if name == "method 7" {
-                // `Method` has no value 7: patch the byte and recompute the CRC by hand.
+            if name == "method 8" {
+                // `Method` has no value 8: patch the byte and recompute the CRC by hand.
                 let frame = f.layout.frames[k];
-                s[frame.start + 4] = 7;
+                s[frame.start + 4] = 8;
                 let end = frame.start + frame.header_len;
                 let crc = header_crc(&s[frame.start..end - 4]);
                 s[end - 4..end].copy_from_slice(&crc.to_le_bytes());

@@ -17,8 +17,9 @@ fn results_file() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ratio_results.csv")
 }
 
-/// The levels measured on most slices: the fast one, the default and the strongest.
-const LEVELS: &[u8] = &[1, 6, 9];
+/// The levels measured on most slices: the fast one, the default, the lean word model and the
+/// strongest.
+const LEVELS: &[u8] = &[1, 6, 7, 9];
 
 /// (name, file, offset, length, levels) of each measured slice. The 8 MiB slices are cut into
 /// 4 MiB frames; the 32 MiB ones give the default level the 16 MiB frames it uses on large
