@@ -1138,15 +1138,7 @@ mod tests {
 
     #[test]
     fn incompressible_input_is_stored() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let noise: Vec<u8> = (0..5000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 32) as u8
-            })
-            .collect();
+        let noise = crate::test_support::noise(5000, 0x9E37_79B9_7F4A_7C15);
         assert_eq!(round_trip(&noise).method, Method::Stored);
         assert_eq!(round_trip(b"").method, Method::Stored);
         round_trip(b"a");

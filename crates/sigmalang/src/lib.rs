@@ -55,6 +55,8 @@ pub mod read;
 pub mod recover;
 pub mod seekable;
 pub mod stats;
+#[cfg(test)]
+mod test_support;
 pub mod token;
 pub mod transform;
 pub mod varint;

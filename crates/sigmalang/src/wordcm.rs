@@ -1090,15 +1090,7 @@ mod tests {
 
     #[test]
     fn the_match_model_codes_a_repeat_of_noise_almost_for_free() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let noise: Vec<u8> = (0..6000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 32) as u8
-            })
-            .collect();
+        let noise = crate::test_support::noise(6000, 0x2545_F491_4F6C_DD1D);
         let twice = [noise.as_slice(), noise.as_slice()].concat();
         let once = round_trip(&noise, CodeLayout::PLAIN);
         for (revision, (once, twice)) in REVISIONS
