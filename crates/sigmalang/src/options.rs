@@ -149,8 +149,8 @@ impl EncoderOptions {
         let threads = resolve_threads(self.threads);
         match self.memory_limit {
             Some(limit) => {
-                let per_thread =
-                    encode_memory_per_thread(self.effective_frame_size(), self.context_log());
+                let model = self.word_model().map(|(m, r)| (m.table_max_log, r));
+                let per_thread = encode_memory_per_thread(self.effective_frame_size(), model);
                 threads.min((limit / per_thread).max(1) as usize)
             }
             None => threads,
@@ -274,29 +274,32 @@ impl DecoderOptions {
 }
 
 /// Memory one worker needs to decode a frame of `frame_size` bytes from a stream whose
-/// `Context` frames use tables of 2^`context_log` groups (0: none). A `Glyph` frame needs its
-/// payload, BWT block and index (5 bytes per block byte), transformed block, output, and the
-/// model's tables (at most 16 MiB of order-2 counters plus about 1 MiB of the rest); a
-/// `Context` frame needs payload, block, the model's copy of the block, output, and the
-/// context model's tables.
+/// `Context`, `TextContext` or `TextLean` frames use tables of 2^`context_log` groups (0:
+/// none). A `Glyph` frame needs its payload, BWT block and index (5 bytes per block byte),
+/// transformed block, output, and the model's tables (at most 16 MiB of order-2 counters plus
+/// about 1 MiB of the rest); a word-model frame needs payload, block, the model's copy of the
+/// block, output, and the model's tables, counted for the largest revision (the stream header
+/// does not say which its frames use).
 pub fn decode_memory_per_thread(frame_size: u64, context_log: u8) -> u64 {
     let glyph = frame_size.saturating_mul(8).saturating_add(24 << 20);
     match context_log {
         0 => glyph,
-        log => glyph.max(frame_size.saturating_mul(4) + wordcm::model_memory(log)),
+        log => {
+            glyph.max(frame_size.saturating_mul(4) + wordcm::model_memory(log, Revision::Second))
+        }
     }
 }
 
 /// Memory one worker needs to encode a frame of `frame_size` bytes, as an upper bound: the
 /// frame, the next frame the reader fills meanwhile, token counts, the transformed block, its
-/// suffix array (4 bytes per byte), the BWT output and the model's tables; or, with the
-/// context model, its tables instead of the suffix array. (The worker frees the text once the
-/// block is made and transforms the block in place, so it uses less.)
-pub fn encode_memory_per_thread(frame_size: u64, context_log: u8) -> u64 {
-    let glyph = frame_size.saturating_mul(9).saturating_add(16 << 20);
-    match context_log {
-        0 => glyph,
-        log => frame_size.saturating_mul(6) + wordcm::model_memory(log),
+/// suffix array (4 bytes per byte), the BWT output and the model's tables; or, with the word
+/// model (`word_model`: its table size as log2 of groups, and its revision), that model's
+/// tables instead of the suffix array. (The worker frees the text once the block is made and
+/// transforms the block in place, so it uses less.)
+pub fn encode_memory_per_thread(frame_size: u64, word_model: Option<(u8, Revision)>) -> u64 {
+    match word_model {
+        None => frame_size.saturating_mul(9).saturating_add(16 << 20),
+        Some((log, revision)) => frame_size.saturating_mul(6) + wordcm::model_memory(log, revision),
     }
 }
 
@@ -333,5 +336,26 @@ mod tests {
             assert_eq!(largest(level), mib << 20, "level {level}");
         }
         assert_eq!(o.frame_size(3000).effective_frame_size(), 3000);
+    }
+
+    #[test]
+    fn memory_limit_counts_the_tables_of_the_level_s_model_revision() {
+        let threads_under = |level, limit: u64| {
+            EncoderOptions::default()
+                .level(level)
+                .threads(2)
+                .size_hint(1 << 30)
+                .memory_limit(limit << 20)
+                .effective_threads()
+        };
+        // Level 7's lean revision: 6 × 24 MiB + 150 MiB of tables per worker.
+        assert_eq!(threads_under(7, 600), 2);
+        assert_eq!(threads_under(7, 560), 1);
+        // Level 8's full revision: 6 × 24 MiB + 600 MiB.
+        assert_eq!(threads_under(8, 1500), 2);
+        assert_eq!(threads_under(8, 1400), 1);
+        // The BWT stage: 9 × 24 MiB + 16 MiB.
+        assert_eq!(threads_under(6, 470), 2);
+        assert_eq!(threads_under(6, 460), 1);
     }
 }

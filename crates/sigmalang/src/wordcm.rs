@@ -170,13 +170,18 @@ impl Default for WordModelParams {
     }
 }
 
-/// Memory the model's tables take with at most 2^`table_max_log` groups per table (for the
-/// second revision; the others need less): the context tables, the match model's (four times
-/// as many 4-byte entries) and 24 MiB for the rest (the three secondary estimators take
-/// 22 MiB, mixer weights and maps much less). The match model's copy of the block is not
-/// included.
-pub fn model_memory(table_max_log: u8) -> u64 {
-    ((MAX_CONTEXTS as u64 * GROUP_BYTES + 16) << table_max_log) + (24 << 20)
+/// Memory `revision`'s tables take with at most 2^`table_max_log` groups per table: its
+/// context tables, the match model's (16 bytes per group in every revision) and a bound for
+/// the rest: the secondary estimators of orders 1 and 2 take 22 MiB in the first two
+/// revisions, the third's of order 1 alone 4 MiB, mixer weights and maps much less. The match
+/// model's copy of the block is not included.
+pub fn model_memory(table_max_log: u8, revision: Revision) -> u64 {
+    let contexts = revision.context_ids().len() as u64;
+    let rest: u64 = match revision {
+        Revision::First | Revision::Second => 24 << 20,
+        Revision::Third => 6 << 20,
+    };
+    ((contexts * GROUP_BYTES + 16) << table_max_log) + rest
 }
 
 /// How the glyph stream's Σ-bank codes are laid out, so the model can tell where a code ends.
@@ -1149,17 +1154,12 @@ mod tests {
                 + m.weights.iter().map(Vec::len).sum::<usize>()
                 + m.final_weights.len();
             let bytes = (u8s + 2 * u16s + 4 * u32s) as u64;
+            let bound = model_memory(12, revision);
+            assert!(bytes <= bound, "{revision:?}: {bytes} > {bound}");
             assert!(
-                bytes <= model_memory(12),
-                "{revision:?}: {bytes} > {}",
-                model_memory(12)
+                bytes > bound / 2,
+                "{revision:?}: the bound {bound} is far above {bytes}"
             );
-            if revision == Revision::Second {
-                assert!(
-                    bytes > model_memory(12) / 2,
-                    "the estimate is far too high: {bytes}"
-                );
-            }
         }
     }
 
