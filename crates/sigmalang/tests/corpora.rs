@@ -1,6 +1,9 @@
 //! Round trips of real text: every Canterbury file and a few megabytes of the shared corpora.
 
+use sigmalang::codebook::Codebook;
+use sigmalang::glyph::GlyphType;
 use sigmalang::{decode_all, encode_all, DecoderOptions, EncoderOptions};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 fn corpora() -> PathBuf {
@@ -53,6 +56,34 @@ fn corpus_slices_round_trip_and_compress() {
         let ratio = slice.len() as f64 / packed as f64;
         assert!(ratio > min_ratio, "{name}: ratio {ratio:.3}");
     }
+}
+
+#[test]
+fn large_context_mixing_frames_are_coded_over_the_codebook() {
+    // Over the codebook every codebook word a frame uses is a REFERENCE, however rare; without
+    // it a word is one only if the frame has it often enough. A 9 MiB frame at level 5.
+    let data = std::fs::read(corpora().join("text-100m.txt")).unwrap();
+    let slice = &data[..9 << 20];
+    let references = |codebook| {
+        let options = EncoderOptions::default()
+            .level(5)
+            .frame_size(9 << 20)
+            .threads(2)
+            .codebook(codebook);
+        let mut encoder = sigmalang::write::Encoder::with_options(Vec::new(), &options);
+        encoder.write_all(slice).unwrap();
+        let (stream, stats) = encoder.finish_with_stats().unwrap();
+        assert_eq!(stats.frames, 1);
+        let back = decode_all(&stream, DecoderOptions::default().threads(2)).unwrap();
+        assert!(back == slice, "round trip differs");
+        stats.glyphs[GlyphType::Reference as usize]
+    };
+    let over_codebook = references(Some(Codebook::english()));
+    let alone = references(None);
+    assert!(
+        over_codebook > alone + alone / 20,
+        "{over_codebook} references over the codebook, {alone} without"
+    );
 }
 
 #[test]
