@@ -125,19 +125,25 @@ impl CodecParams {
         )
     }
 
-    /// The largest frame this stage codes over a codebook without trying both ways. The
-    /// rank coder gains at every size (24 MB of prose 2.4 % smaller at level 1, of the mixed
-    /// corpus 1.8 %). So does the context-mixing model's speed: over the codebook the block is
-    /// a fifth shorter on prose, since every codebook word is coded however rare, so the first
-    /// 80 MB of text-100m.txt (before the codebook's training part) encode at the default
-    /// level 18 % faster and decode 11 % faster, for 0.09 % more bytes (24 MB in frames of 16
-    /// and 8 MiB: 0.5 % fewer), and mixed-100m.txt 4 % faster and 0.13 % smaller. The word
-    /// model, which learns every word's context itself, loses on large frames (8 MiB of prose
-    /// 0.4 % larger).
-    pub fn codebook_frame_limit(&self) -> usize {
+    /// The share of its word and symbol occurrences a codebook must cover for a frame of over
+    /// [`CODEBOOK_TRIAL_SIZE`] to be coded over it (`None`: such frames never are).
+    ///
+    /// The rank coder gains at every size (24 MB of prose 2.4 % smaller at level 1, of the
+    /// mixed corpus 1.8 %). So does the context-mixing model's speed: over the codebook the
+    /// block is a fifth shorter on prose, since every codebook word is coded however rare, so
+    /// the first 80 MB of text-100m.txt (before the codebook's training part) encode at the
+    /// default level 18 % faster and decode 11 % faster, for 0.09 % more bytes (24 MB in
+    /// frames of 16 and 8 MiB: 0.5 % fewer), and mixed-100m.txt 4 % faster and 0.13 % smaller.
+    /// The word model's third revision gains on prose (those 80 MB 0.74 % smaller at level 7,
+    /// the 24 MB 1.1 %) but not on the mixed corpus (24 MB 0.12 % larger and 13 % slower), so
+    /// it takes the codebook only where it covers as much as it does of prose. The second
+    /// revision, which learns every word's context itself, loses even on prose (24 MB 0.6 %
+    /// larger at level 8).
+    pub fn large_frame_coverage(&self) -> Option<f64> {
         match self.stage {
-            Stage::Words(..) => CODEBOOK_TRIAL_SIZE,
-            Stage::Rank(_) | Stage::Bwt => usize::MAX,
+            Stage::Words(_, Revision::Third) => Some(SURE_COVERAGE),
+            Stage::Words(..) => None,
+            Stage::Rank(_) | Stage::Bwt => Some(LARGE_FRAME_COVERAGE),
         }
     }
 
@@ -211,8 +217,8 @@ pub const CODEBOOK_TRIAL_SIZE: usize = 1 << 20;
 /// once instead of twice.
 pub const SURE_COVERAGE: f64 = 0.8;
 
-/// Larger frames (up to [`CodecParams::codebook_frame_limit`]) are coded over the codebook if
-/// at least this share of their word and symbol occurrences are its entries: of the mixed
+/// Larger frames of the BWT stages are coded over the codebook (see
+/// [`CodecParams::large_frame_coverage`]) if at least this share of their word and symbol occurrences are its entries: of the mixed
 /// corpus 64-68 % are, of prose 94 %, of Python source 56-62 %. Text in another language would
 /// be covered far less, and its own entries would lose their short codes.
 pub const LARGE_FRAME_COVERAGE: f64 = 0.5;
@@ -242,9 +248,9 @@ pub fn encode_gated(
         return encode_over(input, params, None, gate);
     };
     if input.len() > CODEBOOK_TRIAL_SIZE {
-        let prior = (input.len() <= params.codebook_frame_limit()).then_some(Prior {
+        let prior = params.large_frame_coverage().map(|min_coverage| Prior {
             codebook,
-            min_coverage: LARGE_FRAME_COVERAGE,
+            min_coverage,
         });
         return encode_over(input, params, prior, gate);
     }
