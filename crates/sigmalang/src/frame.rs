@@ -217,10 +217,11 @@ pub const CODEBOOK_TRIAL_SIZE: usize = 1 << 20;
 /// once instead of twice.
 pub const SURE_COVERAGE: f64 = 0.8;
 
-/// Larger frames of the BWT stages are coded over the codebook (see
-/// [`CodecParams::large_frame_coverage`]) if at least this share of their word and symbol occurrences are its entries: of the mixed
-/// corpus 64-68 % are, of prose 94 %, of Python source 56-62 %. Text in another language would
-/// be covered far less, and its own entries would lose their short codes.
+/// Frames larger than [`CODEBOOK_TRIAL_SIZE`] are coded over the codebook at the BWT stages'
+/// levels if at least this share of their word and symbol occurrences are its entries (see
+/// [`CodecParams::large_frame_coverage`]): of the mixed corpus 64-68 % are, of prose 94 %, of
+/// Python source 56-62 %. Text in another language would be covered far less, and its own
+/// entries would lose their short codes.
 pub const LARGE_FRAME_COVERAGE: f64 = 0.5;
 
 /// Encodes one frame of a stream whose header names `codebook`.

@@ -61,8 +61,8 @@ fn corpus_slices_round_trip_and_compress() {
 #[test]
 fn large_frames_of_prose_are_coded_over_the_codebook_but_at_levels_8_and_9() {
     // Over the codebook every codebook word a frame uses is a REFERENCE, however rare; without
-    // it a word is one only if the frame has it often enough (at levels 1-6; at level 7, from
-    // its second occurrence). Frames above the 1 MiB that are tried both ways.
+    // it a word is one only if the frame has it often enough (at levels 1-6 the bank threshold,
+    // at level 7 twice). The frames are larger than the 1 MiB that are coded both ways.
     let data = std::fs::read(corpora().join("text-100m.txt")).unwrap();
     let references = |level, len, codebook| {
         let slice = &data[..len];

@@ -22,9 +22,9 @@ fn results_file() -> PathBuf {
 const LEVELS: &[u8] = &[1, 6, 7, 9];
 
 /// (name, file, offset, length, levels) of each measured slice. The 8 MiB slices are cut into
-/// 4 MiB frames; the 32 MiB ones give the default level frames over 8 MiB
-/// (two of 16 MiB); the 32 KB ones are small files, where the built-in codebook matters most (their
-/// prose comes from before the part of text-100m.txt it was trained on).
+/// 4 MiB frames; the 32 MiB ones give the default level frames over 8 MiB (two of 16 MiB); the
+/// 32 KB ones are small files, where the built-in codebook matters most (their prose comes from
+/// before the part of text-100m.txt it was trained on).
 const SLICES: [(&str, &str, usize, usize, &[u8]); 9] = [
     ("text-32k", "text-100m.txt", 60_000_000, 32_000, LEVELS),
     ("mixed-32k", "mixed-100m.txt", 60_000_000, 32_000, LEVELS),
