@@ -766,9 +766,7 @@ cooking a slow business.\n\nWe would be very glad if you could visit us in the s
 There is room enough now that the spare bedroom has been painted, and the roads should be \
 better by then. Write soon and tell us what you think.\n\nWith love from all of us,\nHelen\n"
         .to_vec();
-    // Frames asked to be small keep to the BWT stage (a small frame is otherwise coded by the
-    // word model, like `good-short.sigma`'s), so this is the codebook over `GlyphRevised`.
-    let english = EncoderOptions::default().threads(1).frame_size(16 << 10);
+    let english = EncoderOptions::default().threads(1);
     let codebook = encode_all(&letter, &english);
     let cb = layout(&codebook);
     assert!(

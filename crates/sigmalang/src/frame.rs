@@ -92,9 +92,6 @@ pub struct CodecParams {
     pub stage: Stage,
     /// When the BWT stages pack a block with LZP first (`None`: never).
     pub lzp: Option<LzpPolicy>,
-    /// A word model that also codes frames of up to [`SMALL_FRAME_SIZE`] bytes, which keep
-    /// the smaller of its payload and `stage`'s (`None`: `stage` alone codes every frame).
-    pub small_frames: Option<(WordModelParams, Revision)>,
 }
 
 /// The entropy stage a level uses, from fastest to strongest.
@@ -169,7 +166,6 @@ impl Default for CodecParams {
             delta_glyphs: false,
             stage: Stage::Bwt,
             lzp: Some(LzpPolicy::default()),
-            small_frames: None,
         }
     }
 }
@@ -208,13 +204,6 @@ const MODE_CODEBOOK: u8 = 2;
 /// Added to the mode: the block was packed by LZP before the BWT (methods 5 and 6).
 const MODE_LZP: u8 = 4;
 
-/// Largest frame [`CodecParams::small_frames`] applies to. The word model codes about
-/// 1.7 MB/s a core, so a frame this size takes it 20 ms (40 ms when coded both over the
-/// codebook and without it on one core) besides the BWT stage's 5 ms; in return it is
-/// 2-3 % smaller on prose and 8-11 % on the mixed corpus from 1 KB to 32 KB. (Below about
-/// 200 bytes the BWT stage, which can leave such text untransformed, wins.)
-pub const SMALL_FRAME_SIZE: usize = 32 << 10;
-
 /// Largest frame the encoder codes both over the stream's codebook and without it, keeping
 /// the smaller payload, unless the codebook covers [`SURE_COVERAGE`] of it. The codebook
 /// saves small frames the most (prose: 29 % of 2 KB, 12 % of 128 KB at the default level).
@@ -248,36 +237,8 @@ pub fn encode(input: Vec<u8>, params: &CodecParams, codebook: Option<&Codebook>)
 /// [`encode`], running the word transform and the suffix sort through `gate`. With
 /// `spare_core`, a frame coded both over the codebook and without it (one of up to
 /// [`CODEBOOK_TRIAL_SIZE`] that the codebook covers less than [`SURE_COVERAGE`] of) is coded
-/// both ways at once, on a second thread. A frame of up to [`SMALL_FRAME_SIZE`] is also coded
-/// by [`CodecParams::small_frames`]' word model, if there is one.
+/// both ways at once, on a second thread.
 pub fn encode_gated(
-    input: Vec<u8>,
-    params: &CodecParams,
-    codebook: Option<&Codebook>,
-    gate: &(impl PeakGate + Sync),
-    spare_core: bool,
-) -> EncodedFrame {
-    let Some((model, revision)) = params
-        .small_frames
-        .filter(|_| input.len() <= SMALL_FRAME_SIZE)
-    else {
-        return encode_trying_codebook(input, params, codebook, gate, spare_core);
-    };
-    let words = CodecParams {
-        stage: Stage::Words(model, revision),
-        ..*params
-    };
-    let by_words = encode_trying_codebook(input.clone(), &words, codebook, gate, spare_core);
-    let by_stage = encode_trying_codebook(input, params, codebook, gate, spare_core);
-    if by_words.payload.len() < by_stage.payload.len() {
-        by_words
-    } else {
-        by_stage
-    }
-}
-
-/// [`encode_gated`] by `params.stage` alone.
-fn encode_trying_codebook(
     input: Vec<u8>,
     params: &CodecParams,
     codebook: Option<&Codebook>,
@@ -1296,65 +1257,6 @@ that nobody should be late, because the boat would not wait for them.\n"
             // taken) and over it, then coded plain: the first rejection is not tried again.
             assert_eq!(passes(&bytes, spare_core), (MODE_PLAIN, 3));
         }
-    }
-
-    #[test]
-    fn small_frames_keep_the_shorter_of_the_word_model_and_the_stage() {
-        let model = WordModelParams {
-            table_max_log: 13,
-            ..WordModelParams::default()
-        };
-        let params = CodecParams {
-            small_frames: Some((model, Revision::Third)),
-            ..CodecParams::default()
-        };
-        let by_stage = CodecParams::default();
-        let sentences = [
-            "the ferryman waited by the river until the fog lifted from the water",
-            "nobody in the village remembered who had planted the row of pear trees",
-            "she wrote the letter twice and burned the first copy in the kitchen stove",
-            "by noon the market square was full of carts, dogs and arguing farmers",
-        ];
-        let text = |len: usize| -> Vec<u8> {
-            let mut out = Vec::new();
-            for i in 0usize.. {
-                if out.len() >= len {
-                    break;
-                }
-                let s = sentences[i * 7 % 4];
-                out.extend_from_slice(format!("{i}: {s}. ").as_bytes());
-                if i % 5 == 4 {
-                    out.push(b'\n');
-                }
-            }
-            out.truncate(len);
-            out
-        };
-        let decoded = |frame: &EncodedFrame, len| {
-            let mut out = Vec::new();
-            decode(frame.method, &frame.payload, len, 13, None, &mut out).unwrap();
-            out
-        };
-
-        let prose = text(8000);
-        let frame = encode(prose.clone(), &params, None);
-        assert_eq!(frame.method, Method::TextLean);
-        assert!(frame.payload.len() < encode(prose.clone(), &by_stage, None).payload.len());
-        assert_eq!(decoded(&frame, prose.len()), prose);
-
-        // A line: the BWT stage codes it as it is, shorter.
-        let line = b"The river carried the old stone bridge's light; the river carried the \
-morning, and the morning carried the river.\n"
-            .to_vec();
-        let frame = encode(line.clone(), &params, None);
-        assert_eq!(frame.method, Method::GlyphRevised);
-        assert_eq!(frame.payload, encode(line, &by_stage, None).payload);
-
-        // Larger frames are the stage's alone.
-        let large = text(SMALL_FRAME_SIZE + 1);
-        let frame = encode(large.clone(), &params, None);
-        assert_eq!(frame.method, Method::GlyphRevised);
-        assert_eq!(frame.payload, encode(large, &by_stage, None).payload);
     }
 
     #[test]

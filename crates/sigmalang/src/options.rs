@@ -3,7 +3,7 @@
 use crate::codebook::Codebook;
 use crate::error::{Error, Result};
 use crate::format::MAX_FRAME_SIZE;
-use crate::frame::{CodecParams, Stage, SMALL_FRAME_SIZE};
+use crate::frame::{CodecParams, Stage};
 use crate::lzp::LzpPolicy;
 use crate::rank::RankParams;
 use crate::wordcm::{self, Revision, WordModelParams};
@@ -158,10 +158,9 @@ impl EncoderOptions {
     }
 
     /// The codec tuning for the level: levels 1 to 3 code the BWT with the rank coder, 4 to 6
-    /// with the context-mixing model (but small frames, see
-    /// [`EncoderOptions::small_frame_model`]); levels 7 to 9 code text with the word-aware
-    /// context model instead of the BWT stage (level 7 with its lean third revision, level 9
-    /// with larger tables); the BWT stage still codes what the word transform cannot take.
+    /// with the context-mixing model; levels 7 to 9 code text with the word-aware context
+    /// model instead of the BWT stage (level 7 with its lean third revision, level 9 with
+    /// larger tables); the BWT stage still codes what the word transform cannot take.
     pub(crate) fn codec_params(&self) -> CodecParams {
         let stage = match (self.word_model(), self.level) {
             (Some((model, revision)), _) => Stage::Words(model, revision),
@@ -177,7 +176,6 @@ impl EncoderOptions {
         CodecParams {
             stage,
             lzp: Some(lzp),
-            small_frames: self.small_frame_model(),
             ..CodecParams::default()
         }
     }
@@ -185,31 +183,7 @@ impl EncoderOptions {
     /// The context-model tables frames use, as a power of two of groups (0: none): the
     /// level's, or less if frames are too small to fill them.
     pub fn context_log(&self) -> u8 {
-        self.word_model()
-            .or(self.small_frame_model())
-            .map_or(0, |(m, _)| m.table_max_log)
-    }
-
-    /// The word model that codes frames of up to [`SMALL_FRAME_SIZE`] at the context-mixing
-    /// levels 4 to 6 (level 7's), so that a small file, or a file's small last frame, codes
-    /// 2-11 % smaller in at most 20 ms more. Not when frames were asked to be that small,
-    /// where it would slow every frame down four to five times.
-    fn small_frame_model(&self) -> Option<(WordModelParams, Revision)> {
-        let frame_size = self
-            .frame_size
-            .unwrap_or_else(|| Self::level_frame_size(self.level));
-        let wanted = (4..=6).contains(&self.level) && frame_size > SMALL_FRAME_SIZE as u64;
-        wanted.then(|| {
-            let model = WordModelParams::default();
-            let table_max_log = model.table_log(SMALL_FRAME_SIZE) as u8;
-            (
-                WordModelParams {
-                    table_max_log,
-                    ..model
-                },
-                Revision::Third,
-            )
-        })
+        self.word_model().map_or(0, |(m, _)| m.table_max_log)
     }
 
     fn word_model(&self) -> Option<(WordModelParams, Revision)> {
@@ -362,31 +336,6 @@ mod tests {
             assert_eq!(largest(level), mib << 20, "level {level}");
         }
         assert_eq!(o.frame_size(3000).effective_frame_size(), 3000);
-    }
-
-    #[test]
-    fn the_context_mixing_levels_code_small_frames_with_the_word_model_too() {
-        let small_frames = |options: EncoderOptions| {
-            let model = options.codec_params().small_frames;
-            (
-                model.map(|(m, r)| (m.table_max_log, r)),
-                options.context_log(),
-            )
-        };
-        for level in 4..=6 {
-            let level = EncoderOptions::default().level(level);
-            let words = (Some((13, Revision::Third)), 13);
-            assert_eq!(small_frames(level.clone()), words);
-            assert_eq!(small_frames(level.clone().size_hint(2000)), words);
-            assert_eq!(small_frames(level.clone().frame_size(64 << 10)), words);
-            // Not when every frame would be small.
-            assert_eq!(small_frames(level.frame_size(32 << 10)), (None, 0));
-        }
-        for level in [1, 3, 7, 9] {
-            let options = EncoderOptions::default().level(level);
-            assert_eq!(options.codec_params().small_frames, None, "level {level}");
-        }
-        assert_eq!(EncoderOptions::default().level(3).context_log(), 0);
     }
 
     #[test]
