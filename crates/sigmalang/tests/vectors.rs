@@ -487,3 +487,21 @@ fn the_readme_table_matches_the_test_table() {
         }
     }
 }
+
+/// The spec's byte-by-byte example of an empty stream is `good-empty.sigma`.
+#[test]
+fn the_spec_s_empty_stream_is_the_empty_vector() {
+    let spec = std::fs::read_to_string(dir().join("../../docs/FORMAT.md")).unwrap();
+    let example = spec
+        .split("- **Empty input.**")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the spec has an empty-stream example");
+    let bytes: Vec<u8> = example
+        .lines()
+        .filter_map(|row| row.trim().strip_prefix('|')?.split('|').nth(1))
+        .filter_map(|cell| cell.trim().strip_prefix('`')?.strip_suffix('`'))
+        .flat_map(|hex| hex.split(' ').map(|b| u8::from_str_radix(b, 16).unwrap()))
+        .collect();
+    assert_eq!(bytes, read(&dir(), "good-empty.sigma"));
+}
