@@ -24,7 +24,7 @@ pub const MAX_ENTRIES: usize = 1 << 16;
 /// Entries `sigma train` keeps unless asked otherwise: every word seen twice, up to the
 /// maximum. More entries only help: against 16,384 of them, the 39,030 words seen twice in
 /// 20 MB of prose make 2 KB of other prose 0.6 % smaller, 1 MB 1.3 %, and 16 MB at level 1
-/// 1.2 % (the mixed corpus 0.8 %, 0.6 % and 0.9 %). Each costs about 8 bytes of file and 40
+/// 1.2 % (the mixed corpus 0.8 %, 0.6 % and 0.9 %). Each costs about 8 bytes of file and 20
 /// bytes of memory.
 pub const DEFAULT_ENTRIES: usize = MAX_ENTRIES;
 /// Id of the built-in English codebook. Id 0 means "no codebook" in a stream header; trained
