@@ -291,7 +291,7 @@ pub fn decode_memory_per_thread(frame_size: u64, context_log: u8) -> u64 {
 }
 
 /// Memory one worker needs to encode a frame of `frame_size` bytes, as an upper bound: the
-/// frame, the next frame the reader fills meanwhile, token counts, the transformed block, its
+/// frame, the next frame the reader fills for it, token counts, the transformed block, its
 /// suffix array (4 bytes per byte), the BWT output and the model's tables; or, with the word
 /// model (`word_model`: its table size as log2 of groups, and its revision), that model's
 /// tables instead of the suffix array. (The worker frees the text once the block is made and

@@ -5,7 +5,8 @@
 //! jobs in flight is capped, so memory is bounded by that cap times the job size, and a full
 //! pipeline blocks (on a channel, never spinning) until the oldest job is collected. With one
 //! thread, jobs run inline on the caller's thread and no thread is spawned. A [`MemoryGate`]
-//! shared by the workers lets only some of them through a frame's memory-heavy phases at once.
+//! shared by the workers lets only as many of them through a frame's memory-heavy phases at
+//! once as its budget of bytes holds.
 
 use crate::frame::PeakGate;
 use crossbeam_channel::{bounded, Receiver, Sender};
@@ -13,15 +14,25 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-/// A counting semaphore over the memory-heavy phases of frames (see [`PeakGate`]).
+/// A budget of bytes for the memory-heavy phases of frames (see [`PeakGate`]): a phase
+/// enters while the needs of the phases inside, its own included, fit the budget, and always
+/// when it would be alone.
 ///
-/// With half the workers allowed through (at least one), a pool's peak holds that many
-/// frames' suffix arrays or inverse-BWT tables, while the other workers code blocks, which
-/// need about a block each. The phases take a small part of a frame's time, so workers that
-/// have once waited for each other stay out of step and rarely wait again.
+/// The budget is what the heavy phases of half the workers (at least one) could need at
+/// worst, [`HEAVY_BYTES_PER_BYTE`] times the frame size each, so the pool's peak is bounded as
+/// if only those were let through; phases that need less, as prose's do (its block is a
+/// third of the text), share it. Two workers coding 24 MiB frames of English then sort side by
+/// side, while those of the mixed corpus, whose blocks are twice as long, take turns.
 #[derive(Clone)]
 pub struct MemoryGate {
-    state: Arc<(Mutex<usize>, Condvar)>,
+    state: Arc<(Mutex<Budget>, Condvar)>,
+}
+
+/// The bytes the phases inside the gate need, and how many there are.
+struct Budget {
+    limit: u64,
+    used: u64,
+    inside: usize,
 }
 
 /// Frames up to this size pass the gate freely: two workers' heavy phases then fit in about
@@ -30,46 +41,64 @@ pub struct MemoryGate {
 /// decoding slowed by a third).
 pub const FREE_FRAME_SIZE: u64 = 16 << 20;
 
+/// The most memory a heavy phase takes per byte of its block, beyond the block: the suffix
+/// sort's suffix array (four bytes) and BWT (one), or the inverse BWT's index and output.
+pub const HEAVY_BYTES_PER_BYTE: u64 = 5;
+
 impl MemoryGate {
-    /// How many of `workers` threads coding frames of up to `frame_size` bytes may be in a
-    /// heavy phase at once.
-    pub fn permits(workers: usize, frame_size: u64) -> usize {
+    /// The budget of `workers` threads coding frames of up to `frame_size` bytes.
+    pub fn budget(workers: usize, frame_size: u64) -> u64 {
         if frame_size <= FREE_FRAME_SIZE {
-            workers
+            u64::MAX
         } else {
-            (workers / 2).max(1)
+            (workers as u64 / 2).max(1) * HEAVY_BYTES_PER_BYTE * frame_size
         }
     }
 
-    /// A gate that lets `permits` workers through at once.
-    pub fn new(permits: usize) -> Self {
+    /// A gate with a budget of `limit` bytes.
+    pub fn new(limit: u64) -> Self {
+        let budget = Budget {
+            limit,
+            used: 0,
+            inside: 0,
+        };
         MemoryGate {
-            state: Arc::new((Mutex::new(permits.max(1)), Condvar::new())),
+            state: Arc::new((Mutex::new(budget), Condvar::new())),
         }
     }
 }
 
-/// Gives a permit back when the phase ends, also when it unwinds.
-struct Permit<'a>(&'a (Mutex<usize>, Condvar));
+/// Gives a phase's bytes back when it ends, also when it unwinds.
+struct Permit<'a> {
+    state: &'a (Mutex<Budget>, Condvar),
+    bytes: u64,
+}
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        let (free, wake) = self.0;
-        *free.lock().unwrap_or_else(PoisonError::into_inner) += 1;
-        wake.notify_one();
+        let (budget, wake) = self.state;
+        let mut budget = budget.lock().unwrap_or_else(PoisonError::into_inner);
+        budget.used -= self.bytes;
+        budget.inside -= 1;
+        drop(budget);
+        wake.notify_all();
     }
 }
 
 impl PeakGate for MemoryGate {
-    fn pass<T>(&self, phase: impl FnOnce() -> T) -> T {
-        let (free, wake) = &*self.state;
-        let mut permits = free.lock().unwrap_or_else(PoisonError::into_inner);
-        while *permits == 0 {
-            permits = wake.wait(permits).unwrap_or_else(PoisonError::into_inner);
+    fn pass<T>(&self, bytes: u64, phase: impl FnOnce() -> T) -> T {
+        let (budget, wake) = &*self.state;
+        let mut state = budget.lock().unwrap_or_else(PoisonError::into_inner);
+        while state.inside > 0 && state.used.saturating_add(bytes) > state.limit {
+            state = wake.wait(state).unwrap_or_else(PoisonError::into_inner);
         }
-        *permits -= 1;
-        drop(permits);
-        let _permit = Permit(&self.state);
+        state.used += bytes;
+        state.inside += 1;
+        drop(state);
+        let _permit = Permit {
+            state: &self.state,
+            bytes,
+        };
         phase()
     }
 }
@@ -196,33 +225,56 @@ mod tests {
     }
 
     #[test]
-    fn with_large_frames_the_gate_lets_half_the_workers_through() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        for (workers, allowed) in [(1, 1), (2, 1), (3, 1), (4, 2)] {
-            assert_eq!(MemoryGate::permits(workers, FREE_FRAME_SIZE), workers);
-            assert_eq!(MemoryGate::permits(workers, FREE_FRAME_SIZE + 1), allowed);
-            let gate = MemoryGate::new(allowed);
-            let (inside, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-            let threads: Vec<_> = (0..workers + 2)
-                .map(|_| {
-                    let (gate, inside, most) = (gate.clone(), inside.clone(), most.clone());
-                    std::thread::spawn(move || {
-                        for _ in 0..20 {
-                            gate.pass(|| {
-                                let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
-                                most.fetch_max(now, Ordering::SeqCst);
-                                std::thread::sleep(std::time::Duration::from_micros(200));
-                                inside.fetch_sub(1, Ordering::SeqCst);
-                            });
-                        }
-                    })
-                })
-                .collect();
-            for t in threads {
-                t.join().unwrap();
-            }
-            assert!(most.load(Ordering::SeqCst) <= allowed, "{workers} workers");
+    fn the_budget_of_large_frames_is_half_the_workers_worst_case() {
+        assert_eq!(MemoryGate::budget(2, FREE_FRAME_SIZE), u64::MAX);
+        let frame = FREE_FRAME_SIZE + 1;
+        for (workers, halves) in [(1, 1), (2, 1), (3, 1), (4, 2)] {
+            let budget = halves * HEAVY_BYTES_PER_BYTE * frame;
+            assert_eq!(
+                MemoryGate::budget(workers, frame),
+                budget,
+                "{workers} workers"
+            );
         }
+    }
+
+    #[test]
+    fn the_gate_lets_in_what_fits_beside_the_phases_inside_and_a_phase_alone() {
+        use std::sync::mpsc::{channel, RecvTimeoutError};
+        use std::time::Duration;
+        let gate = MemoryGate::new(100);
+        // A phase that needs more than the whole budget still passes alone.
+        assert_eq!(gate.pass(500, || 7), 7);
+        let (release, released) = channel::<()>();
+        let (entered, entries) = channel::<u64>();
+        let holder = {
+            let (gate, entered) = (gate.clone(), entered.clone());
+            std::thread::spawn(move || {
+                gate.pass(60, || {
+                    entered.send(60).unwrap();
+                    released.recv().unwrap();
+                })
+            })
+        };
+        assert_eq!(entries.recv_timeout(Duration::from_secs(10)), Ok(60));
+        let try_pass = |bytes: u64| {
+            let (gate, entered) = (gate.clone(), entered.clone());
+            std::thread::spawn(move || gate.pass(bytes, || entered.send(bytes).unwrap()))
+        };
+        // 60 + 40 fits the budget of 100: in at once, beside the phase inside.
+        let fits = try_pass(40);
+        assert_eq!(entries.recv_timeout(Duration::from_secs(10)), Ok(40));
+        fits.join().unwrap();
+        // 60 + 41 does not: it waits until the phase inside ends.
+        let waits = try_pass(41);
+        assert_eq!(
+            entries.recv_timeout(Duration::from_millis(200)),
+            Err(RecvTimeoutError::Timeout)
+        );
+        release.send(()).unwrap();
+        assert_eq!(entries.recv_timeout(Duration::from_secs(10)), Ok(41));
+        waits.join().unwrap();
+        holder.join().unwrap();
     }
 
     #[test]

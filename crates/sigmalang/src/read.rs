@@ -133,8 +133,8 @@ pub struct Decoder<R: BufRead> {
     reader: R,
     options: DecoderOptions,
     pool: Option<OrderedPool<DecodeJob, Result<DecodedFrame>>>,
-    /// Threads and gate permits of the pool.
-    pool_shape: (usize, usize),
+    /// Threads and gate budget of the pool.
+    pool_shape: (usize, u64),
     phase: Phase,
     stream: Option<StreamState>,
     streams: u64,
@@ -288,16 +288,16 @@ impl<R: BufRead> Decoder<R> {
         }
         let wanted = crate::options::resolve_threads(self.options.threads);
         let threads = wanted.min((self.options.memory_limit / per_thread).max(1) as usize);
-        let permits = MemoryGate::permits(threads, header.max_frame_size);
-        if self.pool.is_none() || self.pool_shape != (threads, permits) {
+        let budget = MemoryGate::budget(threads, header.max_frame_size);
+        if self.pool.is_none() || self.pool_shape != (threads, budget) {
             // One frame per worker in flight, as in the encoder: more would not be faster
             // (reading a payload takes far less time than decoding it) and would hold more
             // decoded frames at the peak.
-            let gate = MemoryGate::new(permits);
+            let gate = MemoryGate::new(budget);
             self.pool = Some(OrderedPool::new(threads, threads, move |job| {
                 decode_job(&gate, job)
             }));
-            self.pool_shape = (threads, permits);
+            self.pool_shape = (threads, budget);
         }
         self.stream = Some(StreamState {
             header,
