@@ -117,9 +117,9 @@ impl EncoderOptions {
     }
 
     /// The frame size in force: explicit, or the level's, reduced for small inputs so that an
-    /// input of known size is cut into at least two frames (for parallelism) but never into
-    /// frames below 1 MiB (levels 8 and 9 only cap it at the input size). It depends on the
-    /// input size, never on the thread count.
+    /// input of known size is cut into at least two frames of about equal size (for
+    /// parallelism) but never into frames below 1 MiB (levels 8 and 9 only cap it at the input
+    /// size). It depends on the input size, never on the thread count.
     pub fn effective_frame_size(&self) -> u64 {
         if let Some(size) = self.frame_size {
             // A frame never needs to be larger than the input; the stream header records the
@@ -135,12 +135,15 @@ impl EncoderOptions {
         match self.size_hint {
             // The top levels keep whole frames even if that leaves a core idle.
             Some(size) if self.level >= 8 => size.clamp(MIN_FRAME_SIZE, level_max),
-            Some(size) => size
-                .div_ceil(2)
-                .next_power_of_two()
-                .clamp(1 << 20, level_max.max(1 << 20))
-                .min(level_max),
-            None => level_max,
+            // An input that two frames hold is cut in halves, so that two workers finish
+            // together: 24 MB in frames of 16 and 8 MiB took a third longer at `-T2` than in
+            // halves (which coded 0.2 % larger on prose, 1.1 % on the mixed corpus), 40 MB in 24
+            // and 14 MiB a quarter longer. A half and 64 KiB leaves the first cut room to end
+            // on a newline.
+            Some(size) if size <= 2 * level_max => {
+                (size.div_ceil(2) + (64 << 10)).clamp(1 << 20, level_max)
+            }
+            _ => level_max,
         }
     }
 
@@ -320,7 +323,19 @@ mod tests {
         let o = EncoderOptions::default();
         assert_eq!(o.effective_frame_size(), 24 << 20);
         assert_eq!(o.clone().size_hint(100).effective_frame_size(), 1 << 20);
-        assert_eq!(o.clone().size_hint(5 << 20).effective_frame_size(), 4 << 20);
+        // Halves, with room for the first cut to find a newline.
+        assert_eq!(
+            o.clone().size_hint(5 << 20).effective_frame_size(),
+            (5 << 19) + (64 << 10)
+        );
+        assert_eq!(
+            o.clone().size_hint(48 << 20).effective_frame_size(),
+            24 << 20
+        );
+        assert_eq!(
+            o.clone().size_hint(100 << 20).effective_frame_size(),
+            24 << 20
+        );
         assert_eq!(
             o.clone().size_hint(1 << 40).effective_frame_size(),
             24 << 20
