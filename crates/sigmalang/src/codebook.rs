@@ -149,12 +149,16 @@ impl Codebook {
         })
     }
 
+    /// Entry `rank`'s bytes.
+    fn key(&self, rank: usize) -> &[u8] {
+        entry_bytes(&self.section, &self.ends, rank)
+    }
+
     /// The rank table of the entries, or [`CodebookError::Entries`] if two are the same.
     fn rank_table(&self) -> Result<RankTable, CodebookError> {
         let mut table = RankTable::with_capacity(self.len());
         for rank in 0..self.len() {
-            let entry = entry_bytes(&self.section, &self.ends, rank);
-            match table.find(entry, |rank| entry_bytes(&self.section, &self.ends, rank)) {
+            match table.find(self.key(rank), |rank| self.key(rank)) {
                 Err(free) => table.slots[free] = rank as u32 + 1,
                 Ok(_) => return Err(CodebookError::Entries("an entry appears twice")),
             }
@@ -164,12 +168,8 @@ impl Codebook {
 
     /// Reads a codebook file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Codebook, CodebookError> {
-        let book = Codebook::parse(bytes)?;
-        let ranks = book.rank_table()?;
-        book.ranks
-            .set(ranks)
-            .ok()
-            .expect("a new codebook has no table yet");
+        let mut book = Codebook::parse(bytes)?;
+        book.ranks = OnceLock::from(book.rank_table()?);
         Ok(book)
     }
 
@@ -251,10 +251,7 @@ impl Codebook {
     /// Entry `rank`'s bytes and whether it is a word.
     pub fn entry(&self, rank: usize) -> (&[u8], bool) {
         let end = self.ends[rank] as usize;
-        (
-            entry_bytes(&self.section, &self.ends, rank),
-            self.section[end] == WORD_END,
-        )
+        (self.key(rank), self.section[end] == WORD_END)
     }
 
     /// The rank of the entry spelled `key`, if there is one.
@@ -265,9 +262,7 @@ impl Codebook {
             self.rank_table()
                 .expect("a codebook's entries are distinct")
         });
-        ranks
-            .find(key, |rank| entry_bytes(&self.section, &self.ends, rank))
-            .ok()
+        ranks.find(key, |rank| self.key(rank)).ok()
     }
 }
 

@@ -356,26 +356,9 @@ fn transform_and_sort(
         Err(rejected) => Err((input, rejected)),
         Ok(t) => {
             drop(input);
-            Ok((
-                stage_gated(Some(&t.params), t.block, params, gate),
-                t.glyphs,
-            ))
+            Ok((stage(Some(&t.params), t.block, params, gate), t.glyphs))
         }
     }
-}
-
-/// [`stage`], through `gate` if it sorts the block.
-fn stage_gated(
-    transform: Option<&Params>,
-    block: Vec<u8>,
-    params: &CodecParams,
-    gate: &impl PeakGate,
-) -> Staged {
-    if transform.is_some() && matches!(params.stage, Stage::Words(..)) {
-        return stage(transform, block, params);
-    }
-    let need = HEAVY_BYTES_PER_BYTE * block.len() as u64;
-    gate.pass(need, || stage(transform, block, params))
 }
 
 /// Entropy codes a frame of `len` bytes made by [`transform_and_sort`] (over `codebook`), or
@@ -417,7 +400,7 @@ fn finish_frame(
 /// Codes `input` without the word transform, or stores it if that does not fit.
 fn code_plain(input: Vec<u8>, params: &CodecParams, gate: &impl PeakGate) -> EncodedFrame {
     let glyphs = [Tokenizer::new(&input).count() as u64, 0, 0, 0];
-    let (method, payload) = stage_gated(None, input.clone(), params, gate).code();
+    let (method, payload) = stage(None, input.clone(), params, gate).code();
     if fits(&payload, input.len()) {
         EncodedFrame {
             method,
@@ -474,8 +457,13 @@ const MODEL_REVISION: cm::Revision = cm::Revision::Second;
 
 /// Writes the payload head of a block (word-transformed if `transform` is given) for the
 /// stage's method; the BWT stages then pack the block with LZP if `params.lzp` finds that worth
-/// it, and sort it in place.
-fn stage(transform: Option<&Params>, block: Vec<u8>, params: &CodecParams) -> Staged {
+/// it, and sort it in place, through `gate`.
+fn stage(
+    transform: Option<&Params>,
+    block: Vec<u8>,
+    params: &CodecParams,
+    gate: &impl PeakGate,
+) -> Staged {
     let over_codebook = transform.is_some_and(|t| t.codebook);
     let mut coder_params = Vec::new();
     let coder = match (params.stage, transform) {
@@ -501,32 +489,34 @@ fn stage(transform: Option<&Params>, block: Vec<u8>, params: &CodecParams) -> St
             StagedCoder::Bwt(params.model)
         }
     };
-    let packed = params.lzp.and_then(|policy| lzp::encode(&block, policy));
-    let (block, mut head) = match packed {
-        Some((lzp, packed)) => {
-            let lzp = Some((lzp, block.len()));
-            let head = payload_head(transform, &coder_params, packed.len(), lzp);
-            drop(block);
-            (packed, head)
+    gate.pass(HEAVY_BYTES_PER_BYTE * block.len() as u64, || {
+        let packed = params.lzp.and_then(|policy| lzp::encode(&block, policy));
+        let (block, mut head) = match packed {
+            Some((lzp, packed)) => {
+                let lzp = Some((lzp, block.len()));
+                let head = payload_head(transform, &coder_params, packed.len(), lzp);
+                drop(block);
+                (packed, head)
+            }
+            None => {
+                let head = payload_head(transform, &coder_params, block.len(), None);
+                (block, head)
+            }
+        };
+        // Both BWT stages this encoder writes carry segment rows.
+        let rate = segment_len(block.len());
+        let (bwt, rows) = bwt::forward_sampled(block, rate);
+        head.push(rate.trailing_zeros() as u8);
+        for row in rows {
+            varint::put(&mut head, u64::from(row));
         }
-        None => {
-            let head = payload_head(transform, &coder_params, block.len(), None);
-            (block, head)
+        Staged {
+            coder,
+            head,
+            block: bwt,
+            over_codebook,
         }
-    };
-    // Both BWT stages this encoder writes carry segment rows.
-    let rate = segment_len(block.len());
-    let (bwt, rows) = bwt::forward_sampled(block, rate);
-    head.push(rate.trailing_zeros() as u8);
-    for row in rows {
-        varint::put(&mut head, u64::from(row));
-    }
-    Staged {
-        coder,
-        head,
-        block: bwt,
-        over_codebook,
-    }
+    })
 }
 
 impl Staged {

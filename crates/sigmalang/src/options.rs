@@ -94,16 +94,19 @@ impl EncoderOptions {
             // 2.1 % smaller on text-100m.txt and 2.9 % on mixed-100m.txt than 8 MiB frames,
             // encoding 3 % slower; two workers still sort at once (`FREE_FRAME_SIZE`).
             2 => 16 << 20,
-            // Frames of over 16 MiB sort in turns (`MemoryGate`): 31-34 % slower than `-2`,
-            // 1.4 % smaller on text-100m.txt and 3.2 % on mixed-100m.txt.
+            // Frames of over 16 MiB share a memory budget to sort (`MemoryGate`; two of prose
+            // fit it at once, one of the mixed corpus): 1.4 % smaller on text-100m.txt and
+            // 3.2 % on mixed-100m.txt than `-2` (measured when they all sorted in turns, 31-34 %
+            // slower).
             3 => 32 << 20,
             // The context-mixing levels. Frames of 4 MiB coded no faster than 8 MiB ones and
             // 1.1-2.4 % larger, so they start at 8 MiB.
             4 => 8 << 20,
             5 => 16 << 20,
             // The BWT stage gains 2.3 % on text-100m.txt from 16 MiB frames over 8 MiB ones,
-            // and 1.3 % more from 24 MiB ones; workers take turns to sort (`MemoryGate`), so
-            // two of them still fit in 150 MiB.
+            // and 1.3 % more from 24 MiB ones; two workers' sorts share a memory budget
+            // (`MemoryGate`: prose's fit it at once, the mixed corpus's take turns), so they
+            // still fit in 150 MiB.
             6 => 24 << 20,
             // The word model: 24 MiB of prose codes 1.8 % smaller at level 7 as one frame than
             // as frames of 16 and 8 MiB, and 100 MB is four frames, two per worker. At level 8,
