@@ -564,6 +564,18 @@ impl<R: BufRead> Read for Decoder<R> {
         if buf.is_empty() {
             return Ok(0);
         }
+        let available = self.fill_buf()?;
+        let n = buf.len().min(available.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+/// The decoded bytes of the current frame, without a copy: for reading lines of decoded text,
+/// or passing frames on as they are (`write::Decoder` does).
+impl<R: BufRead> BufRead for Decoder<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.failed {
             return Err(io::Error::other("ΣLANG decoder used after an error"));
         }
@@ -575,7 +587,7 @@ impl<R: BufRead> Read for Decoder<R> {
                     self.stats.bytes_in = self.pos;
                     self.stats.elapsed = self.started.map(|s| s.elapsed()).unwrap_or_default();
                     self.stats.peak_rss = crate::stats::peak_rss();
-                    return Ok(0);
+                    return Ok(&[]);
                 }
                 Err(e) if e.is_would_block() => return Err(e.into()),
                 Err(e) => {
@@ -585,11 +597,12 @@ impl<R: BufRead> Read for Decoder<R> {
                 }
             }
         }
-        let n = buf.len().min(self.out.len() - self.out_pos);
-        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
-        self.out_pos += n;
         self.stats.bytes_in = self.pos;
-        Ok(n)
+        Ok(&self.out[self.out_pos..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.out_pos = (self.out_pos + amount).min(self.out.len());
     }
 }
 

@@ -393,8 +393,6 @@ impl<W: Write> Drop for AutoFinishEncoder<W> {
 pub struct Decoder<W: Write> {
     decoder: read::Decoder<Pushed>,
     writer: W,
-    /// Where decoded bytes pass on their way to the writer.
-    scratch: Vec<u8>,
     failed: bool,
 }
 
@@ -458,7 +456,6 @@ impl<W: Write> Decoder<W> {
         Decoder {
             decoder: read::Decoder::with_options(input, options),
             writer,
-            scratch: vec![0; 64 << 10],
             failed: false,
         }
     }
@@ -489,15 +486,19 @@ impl<W: Write> Decoder<W> {
         Ok(self.writer)
     }
 
-    /// Writes out everything the input written so far decodes to.
+    /// Writes out everything the input written so far decodes to, straight from the decoded
+    /// frames.
     fn drain(&mut self) -> io::Result<()> {
         loop {
-            match self.decoder.read(&mut self.scratch) {
-                Ok(0) => return Ok(()),
-                Ok(n) => self.writer.write_all(&self.scratch[..n])?,
+            let decoded = match self.decoder.fill_buf() {
+                Ok([]) => return Ok(()),
+                Ok(decoded) => decoded,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) => return Err(e),
-            }
+            };
+            self.writer.write_all(decoded)?;
+            let n = decoded.len();
+            self.decoder.consume(n);
         }
     }
 

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use sigmalang::{decode_all, encode_all, read, write, DecoderOptions, EncoderOptions};
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 
 /// Encodes as [`encode_all`] does (the size known up front), writing `piece` bytes at a time.
 fn encode_in_pieces(data: &[u8], piece: usize, options: &EncoderOptions) -> Vec<u8> {
@@ -116,6 +116,32 @@ proptest! {
         let stream = read_in_pieces(read::Encoder::with_options(Trickle { data: &data, limit: piece }, &options), piece);
         prop_assert_eq!(&stream, &expected);
         prop_assert_eq!(decode_all(&stream, DecoderOptions::default()).unwrap(), data);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn read_decoder_hands_out_lines_across_frames(data in text_like(), frame in 1024u64..4096, threads in 1usize..3) {
+        let stream = encode_all(&data, &EncoderOptions::default().frame_size(frame));
+        let mut decoder =
+            read::Decoder::with_options(&stream[..], DecoderOptions::default().threads(threads));
+        let mut out = Vec::new();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = decoder.read_until(b'\n', &mut line).unwrap();
+            if n == 0 {
+                break;
+            }
+            // Every line is whole, a frame's end notwithstanding; only the last may lack its
+            // newline.
+            prop_assert!(line.ends_with(b"\n") || out.len() + n == data.len());
+            out.extend_from_slice(&line);
+        }
+        prop_assert_eq!(out, data);
+        prop_assert!(decoder.fill_buf().unwrap().is_empty());
     }
 }
 
