@@ -67,7 +67,7 @@ pub struct Codebook {
     id: u32,
     hash: u64,
     /// Borrowed from the binary for the built-in codebook: copying its 330 KB cost every run
-    /// of `sigma` 80 page faults and 0.13-0.15 ms (of 2.3 ms to decompress a small file).
+    /// of `sigma` 80 page faults, and loading it took 0.4-0.6 ms instead of 0.3-0.4 ms.
     section: Cow<'static, [u8]>,
     /// Where each entry ends in `section` (at its end byte).
     ends: Vec<u32>,
@@ -562,13 +562,7 @@ mod tests {
             let mut out = CODEBOOK_MAGIC.to_vec();
             out.push(CODEBOOK_VERSION);
             out.extend_from_slice(&9u32.to_le_bytes());
-            varint::put(
-                &mut out,
-                section
-                    .iter()
-                    .filter(|&&b| b == WORD_END || b == SYMBOL_END)
-                    .count() as u64,
-            );
+            varint::put(&mut out, terminators(section).len() as u64);
             varint::put(&mut out, section.len() as u64);
             out.extend_from_slice(section);
             out.extend_from_slice(&content_hash(section).to_le_bytes());
