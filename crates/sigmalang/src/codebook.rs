@@ -7,18 +7,15 @@
 //! validation, training, and the built-in English codebook that the encoder uses by default.
 
 use crate::checksum::content_hash;
+use crate::codebook_layout::{self as layout, entry_bytes, terminators, LayoutError};
 use crate::token::{TokenKind, Tokenizer};
 use crate::transform::{self, SYMBOL_END, WORD_END};
 use crate::varint;
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
-use std::hash::Hasher;
 use std::sync::{Arc, OnceLock};
 
-/// First bytes of a codebook file.
-pub const CODEBOOK_MAGIC: [u8; 4] = [0xFE, 0xCE, 0xA3, b'D'];
-/// The codebook file format version this library writes and reads.
-pub const CODEBOOK_VERSION: u8 = 1;
+pub use crate::codebook_layout::{CODEBOOK_MAGIC, CODEBOOK_VERSION};
 /// Most entries a codebook may hold, so that a frame's own entries always fit beside them in
 /// the Σ-bank ([`transform::MAX_BANK`]).
 pub const MAX_ENTRIES: usize = 1 << 16;
@@ -38,6 +35,10 @@ pub const ENGLISH_ID: u32 = 1;
 /// `scripts/train-english-codebook.sh` makes it. Streams record its id and hash, so this file
 /// can never change; a better one would get a new id.
 const ENGLISH: &[u8] = include_bytes!("../codebooks/english.sigmacb");
+
+// `ENGLISH_ENDS` and `ENGLISH_SLOTS`: the built-in codebook's entry ends and rank table, as
+// `build.rs` computes them from `ENGLISH` with the functions of `codebook_layout`.
+include!(concat!(env!("OUT_DIR"), "/english_index.rs"));
 
 /// Why bytes are not a usable codebook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -67,13 +68,15 @@ pub struct Codebook {
     id: u32,
     hash: u64,
     /// Borrowed from the binary for the built-in codebook: copying its 330 KB cost every run
-    /// of `sigma` 80 page faults, and loading it took 0.4-0.6 ms instead of 0.3-0.4 ms.
+    /// of `sigma` 80 page faults.
     section: Cow<'static, [u8]>,
-    /// Where each entry ends in `section` (at its end byte).
-    ends: Vec<u32>,
-    /// Rank of each entry, by its bytes, built when first needed: only encoders look entries
-    /// up, and a decoder that loads the built-in codebook should not pay for it.
-    ranks: OnceLock<RankTable>,
+    /// Where each entry ends in `section` (at its end byte); the built-in codebook's are
+    /// computed at build time.
+    ends: Cow<'static, [u32]>,
+    /// The rank table of the entries ([`layout::find`]): the built-in codebook's is computed
+    /// at build time, which saved every `sigma -c` 0.9-1.1 ms; others build theirs when first
+    /// needed, as only encoders look entries up.
+    ranks: OnceLock<Cow<'static, [u32]>>,
 }
 
 impl std::fmt::Debug for Codebook {
@@ -101,12 +104,17 @@ impl Codebook {
         static ENGLISH_BOOK: OnceLock<Arc<Codebook>> = OnceLock::new();
         ENGLISH_BOOK
             .get_or_init(|| {
-                // Its entries are distinct (a test checks it with `from_bytes`), so the rank table
-                // waits for the first lookup.
-                let book = Codebook::parse(ENGLISH, Cow::Borrowed)
-                    .expect("the built-in codebook is valid");
-                assert_eq!(book.id, ENGLISH_ID, "the built-in codebook keeps its id");
-                Arc::new(book)
+                // A test checks its entries with `from_bytes` and its index against them, so
+                // loading it only reads the file's fields (0.4-0.6 ms with the checks).
+                let parts = layout::split_file(ENGLISH).expect("the built-in codebook is whole");
+                assert_eq!(parts.id, ENGLISH_ID, "the built-in codebook keeps its id");
+                Arc::new(Codebook {
+                    id: parts.id,
+                    hash: parts.hash,
+                    section: Cow::Borrowed(parts.section),
+                    ends: Cow::Borrowed(&ENGLISH_ENDS),
+                    ranks: OnceLock::from(Cow::Borrowed(&ENGLISH_SLOTS[..])),
+                })
             })
             .clone()
     }
@@ -148,7 +156,7 @@ impl Codebook {
             id: id.unwrap_or_else(|| trained_id(hash)),
             hash,
             section,
-            ends,
+            ends: Cow::Owned(ends),
             ranks: OnceLock::new(),
         })
     }
@@ -159,60 +167,29 @@ impl Codebook {
     }
 
     /// The rank table of the entries, or [`CodebookError::Entries`] if two are the same.
-    fn rank_table(&self) -> Result<RankTable, CodebookError> {
-        let mut table = RankTable::with_capacity(self.len());
-        for rank in 0..self.len() {
-            match table.find(self.key(rank), |rank| self.key(rank)) {
-                Err(free) => table.slots[free] = rank as u32 + 1,
-                Ok(_) => return Err(CodebookError::Entries("an entry appears twice")),
-            }
-        }
-        Ok(table)
+    fn rank_slots(&self) -> Result<Vec<u32>, CodebookError> {
+        layout::rank_slots(&self.section, &self.ends)
+            .map_err(|_| CodebookError::Entries("an entry appears twice"))
     }
 
     /// Reads a codebook file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Codebook, CodebookError> {
-        let mut book = Codebook::parse(bytes, |section| Cow::Owned(section.to_vec()))?;
-        book.ranks = OnceLock::from(book.rank_table()?);
-        Ok(book)
-    }
-
-    /// Reads a codebook file but for the check that its entries are distinct, keeping its
-    /// entries as `keep` makes them.
-    fn parse<'a>(
-        bytes: &'a [u8],
-        keep: impl FnOnce(&'a [u8]) -> Cow<'static, [u8]>,
-    ) -> Result<Codebook, CodebookError> {
-        if bytes.len() < 5 || bytes[..4] != CODEBOOK_MAGIC {
-            return Err(if CODEBOOK_MAGIC.starts_with(bytes) {
-                CodebookError::Truncated
-            } else {
-                CodebookError::NotCodebook
-            });
-        }
-        if bytes[4] != CODEBOOK_VERSION {
-            return Err(CodebookError::UnsupportedVersion(bytes[4]));
-        }
-        let mut pos = 5;
-        let id = u32::from_le_bytes(take(bytes, &mut pos, 4)?.try_into().expect("4 bytes"));
-        let entries = take_varint(bytes, &mut pos)?;
-        let len = take_varint(bytes, &mut pos)?;
-        let len = usize::try_from(len).map_err(|_| CodebookError::Truncated)?;
-        let section = take(bytes, &mut pos, len)?;
-        let hash = u64::from_le_bytes(take(bytes, &mut pos, 8)?.try_into().expect("8 bytes"));
-        if pos != bytes.len() {
-            return Err(CodebookError::TrailingData);
-        }
-        if content_hash(section) != hash {
+        let parts = layout::split_file(bytes)?;
+        if content_hash(parts.section) != parts.hash {
             return Err(CodebookError::Checksum);
         }
-        if id == 0 {
+        if parts.id == 0 {
             return Err(CodebookError::Entries("id 0 means no codebook"));
         }
-        let book = Codebook::from_section(keep(section), hash, Some(id))?;
-        if book.len() as u64 != entries {
+        let section = Cow::Owned(parts.section.to_vec());
+        let book = Codebook::from_section(section, parts.hash, Some(parts.id))?;
+        if book.len() as u64 != parts.entries {
             return Err(CodebookError::Entries("the entry count is wrong"));
         }
+        let slots = book.rank_slots()?;
+        book.ranks
+            .set(Cow::Owned(slots))
+            .expect("a new codebook has no rank table yet");
         Ok(book)
     }
 
@@ -266,73 +243,23 @@ impl Codebook {
     pub fn rank(&self, key: &[u8]) -> Option<u32> {
         // Codebooks read from bytes have their table checked already; the built-in one and
         // trained ones have distinct entries.
-        let ranks = self.ranks.get_or_init(|| {
-            self.rank_table()
-                .expect("a codebook's entries are distinct")
+        let slots = self.ranks.get_or_init(|| {
+            Cow::Owned(
+                self.rank_slots()
+                    .expect("a codebook's entries are distinct"),
+            )
         });
-        ranks.find(key, |rank| self.key(rank)).ok()
+        layout::find(slots, key, |rank| self.key(rank)).ok()
     }
 }
 
-/// Positions of the bytes of `section` (under 4 GiB) that end an entry. Entries are short, so a
-/// branch per byte would mispredict at most of their ends: this stores every position and
-/// keeps the ones that are ends, which made loading the built-in codebook twice as fast.
-fn terminators(section: &[u8]) -> Vec<u32> {
-    const CHUNK: usize = 4096;
-    let mut ends = Vec::new();
-    let mut found = [0u32; CHUNK];
-    let mut start = 0u32;
-    for chunk in section.chunks(CHUNK) {
-        let mut n = 0;
-        for (at, &b) in (start..).zip(chunk) {
-            found[n] = at;
-            n += usize::from(b == WORD_END || b == SYMBOL_END);
-        }
-        ends.extend_from_slice(&found[..n]);
-        start += chunk.len() as u32;
-    }
-    ends
-}
-
-/// Entry `rank`'s bytes in `section`, whose entries end at `ends`.
-fn entry_bytes<'a>(section: &'a [u8], ends: &[u32], rank: usize) -> &'a [u8] {
-    let start = match rank {
-        0 => 0,
-        _ => ends[rank - 1] as usize + 1,
-    };
-    &section[start..ends[rank] as usize]
-}
-
-/// The entries' ranks by their bytes: an open-addressing table of rank + 1 (0 for a free
-/// slot), at most half full, whose keys are the codebook's own section. A map owning a copy
-/// of each of the English codebook's 39,030 keys took 5 ms to build, which every `sigma`
-/// run paid, small files many times over.
-struct RankTable {
-    slots: Box<[u32]>,
-    shift: u32,
-}
-
-impl RankTable {
-    fn with_capacity(entries: usize) -> RankTable {
-        let len = (2 * entries).next_power_of_two().max(2);
-        RankTable {
-            slots: vec![0; len].into_boxed_slice(),
-            shift: 64 - len.trailing_zeros(),
-        }
-    }
-
-    /// The rank of `key` (`entry` gives a rank's bytes), or the free slot where it would go.
-    fn find<'a>(&self, key: &[u8], entry: impl Fn(usize) -> &'a [u8]) -> Result<u32, usize> {
-        let mut hasher = FxHasher::default();
-        hasher.write(key);
-        let mask = self.slots.len() - 1;
-        let mut slot = (hasher.finish().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
-        loop {
-            match self.slots[slot] {
-                0 => return Err(slot),
-                taken if entry(taken as usize - 1) == key => return Ok(taken - 1),
-                _ => slot = (slot + 1) & mask,
-            }
+impl From<LayoutError> for CodebookError {
+    fn from(error: LayoutError) -> CodebookError {
+        match error {
+            LayoutError::NotCodebook => CodebookError::NotCodebook,
+            LayoutError::UnsupportedVersion(version) => CodebookError::UnsupportedVersion(version),
+            LayoutError::Truncated => CodebookError::Truncated,
+            LayoutError::TrailingData => CodebookError::TrailingData,
         }
     }
 }
@@ -340,19 +267,6 @@ impl RankTable {
 /// Trained codebooks' ids come from their hash, avoiding 0 (none) and [`ENGLISH_ID`].
 fn trained_id(hash: u64) -> u32 {
     ((hash >> 32) as u32).max(ENGLISH_ID + 1)
-}
-
-fn take<'a>(bytes: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8], CodebookError> {
-    let end = pos.checked_add(n).ok_or(CodebookError::Truncated)?;
-    let slice = bytes.get(*pos..end).ok_or(CodebookError::Truncated)?;
-    *pos = end;
-    Ok(slice)
-}
-
-fn take_varint(bytes: &[u8], pos: &mut usize) -> Result<u64, CodebookError> {
-    let (v, n) = varint::get(&bytes[*pos..]).map_err(|_| CodebookError::Truncated)?;
-    *pos += n;
-    Ok(v)
 }
 
 /// Learns a codebook from sample text: counts every case-folded word and every symbol, then
@@ -610,10 +524,16 @@ mod tests {
             assert_eq!(book.rank(key), Some(rank as u32));
         }
         assert_eq!(book.rank(b"zzzxq"), None);
-        // Its entries stay in the binary; one read from a file is a copy.
+        // Its entries and their index stay in the binary; one read from a file is a copy,
+        // indexed at run time, the same as the build script's index.
         assert!(matches!(book.section, Cow::Borrowed(_)));
+        assert!(matches!(book.ends, Cow::Borrowed(_)));
+        assert!(matches!(book.ranks.get(), Some(Cow::Borrowed(_))));
         let from_file = Codebook::from_bytes(&book.to_bytes()).unwrap();
         assert!(matches!(from_file.section, Cow::Owned(_)));
         assert_eq!(from_file, *book);
+        assert_eq!(from_file.section, book.section);
+        assert_eq!(from_file.ends, book.ends);
+        assert_eq!(from_file.ranks.get(), book.ranks.get());
     }
 }

@@ -39,6 +39,7 @@ pub mod bwt;
 pub mod checksum;
 pub mod cm;
 pub mod codebook;
+mod codebook_layout;
 pub mod error;
 pub mod format;
 pub mod frame;

@@ -15,11 +15,7 @@ use crate::intern::Interner;
 use crate::primitive::Primitive;
 use crate::token::{is_ascii_letter, starts_with_letter, TokenKind, Tokenizer};
 
-/// Ends a Σ-bank entry that is a word (the implicit-space rule applies to it).
-pub const WORD_END: u8 = 0x00;
-/// Ends a Σ-bank entry that is a symbol. Recording the kind keeps decoders independent of
-/// the Unicode tables the encoder used to tell letters from symbols.
-pub const SYMBOL_END: u8 = 0x01;
+pub use crate::codebook_layout::{SYMBOL_END, WORD_END};
 /// Escape: the next byte is literal.
 pub const ESC: u8 = 0x01;
 /// The next word is capitalised.
