@@ -381,6 +381,7 @@ impl<R: BufRead> Decoder<R> {
         varint::put(&mut entry, frame_bytes);
         varint::put(&mut entry, header.decoded_size);
         stream.index_bytes.update(&entry);
+        let size = header.decoded_size;
         let job = DecodeJob {
             header,
             context_log: stream.header.context_log,
@@ -392,7 +393,7 @@ impl<R: BufRead> Decoder<R> {
         self.pool
             .as_mut()
             .expect("pool exists inside a stream")
-            .submit(job);
+            .submit(job, size);
         Ok(())
     }
 

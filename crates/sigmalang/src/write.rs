@@ -247,7 +247,8 @@ impl<W: Write> Encoder<W> {
         };
         self.next_index += 1;
         self.next_offset += job.data.len() as u64;
-        self.pool.submit(job);
+        let size = job.data.len() as u64;
+        self.pool.submit(job, size);
         while !self.pool.has_room() {
             self.write_next_frame()?;
         }
