@@ -182,14 +182,11 @@ impl Codebook {
             return Err(CodebookError::Entries("id 0 means no codebook"));
         }
         let section = Cow::Owned(parts.section.to_vec());
-        let book = Codebook::from_section(section, parts.hash, Some(parts.id))?;
+        let mut book = Codebook::from_section(section, parts.hash, Some(parts.id))?;
         if book.len() as u64 != parts.entries {
             return Err(CodebookError::Entries("the entry count is wrong"));
         }
-        let slots = book.rank_slots()?;
-        book.ranks
-            .set(Cow::Owned(slots))
-            .expect("a new codebook has no rank table yet");
+        book.ranks = OnceLock::from(Cow::Owned(book.rank_slots()?));
         Ok(book)
     }
 
