@@ -115,6 +115,8 @@ pub struct Encoder<W: Write> {
     frame_size: usize,
     /// The input's size, if known: frames are then cut so that none is a sliver.
     size_hint: Option<u64>,
+    /// The options, for sizing frames once an input of unknown size has ended.
+    options: EncoderOptions,
     /// Whether the stream's last frame may use a second thread ([`FrameJob::spare_core`]).
     spare_core_at_end: bool,
     buffer: Vec<u8>,
@@ -149,6 +151,7 @@ impl<W: Write> Encoder<W> {
             writer: Some(writer),
             frame_size: options.effective_frame_size() as usize,
             size_hint: options.size_hint,
+            options: options.clone(),
             spare_core_at_end: threads > 1,
             buffer: Vec::new(),
             // One frame per worker in flight: reading the next frame takes far less time than
@@ -264,7 +267,31 @@ impl<W: Write> Encoder<W> {
         result
     }
 
+    /// An input of unknown size that ends within its first frame is all in the buffer, so its
+    /// size is known after all: it is cut into the frames a size hint would have given it (a
+    /// pipe of 20 MB then fills both workers, as the file does, and its stream is the file's
+    /// byte for byte).
+    fn size_whole_input(&mut self) -> io::Result<()> {
+        if self.next_index > 0 || self.size_hint.is_some() || self.buffer.is_empty() {
+            return Ok(());
+        }
+        let size = self.buffer.len() as u64;
+        self.size_hint = Some(size);
+        self.frame_size = self.options.clone().size_hint(size).effective_frame_size() as usize;
+        let mut rest = std::mem::take(&mut self.buffer);
+        while rest.len() > self.frame_size {
+            let earliest = earliest_cut(self.size_hint, self.next_offset, self.frame_size);
+            let cut = cut_point(&rest[..self.frame_size], earliest);
+            let tail = rest.split_off(cut);
+            self.submit(rest, false)?;
+            rest = tail;
+        }
+        self.buffer = rest;
+        Ok(())
+    }
+
     fn finish_inner(&mut self) -> io::Result<()> {
+        self.size_whole_input()?;
         if !self.buffer.is_empty() {
             let last = std::mem::take(&mut self.buffer);
             self.submit(last, true)?;

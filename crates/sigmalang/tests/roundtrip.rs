@@ -394,3 +394,42 @@ fn an_input_of_known_size_is_not_left_a_sliver_frame() {
     assert_eq!(frames(Some(1500)), [1020, 1020, 8]);
     assert_eq!(frames(Some(4096)).iter().sum::<u64>(), 2048);
 }
+
+#[test]
+fn an_input_that_ends_within_its_first_frame_is_cut_as_if_its_size_were_known() {
+    let line = "Of the making of books there is no end; and much study is a weariness.\n";
+    let text = line.repeat((5 << 20) / line.len()).into_bytes();
+    let encode = |data: &[u8], options: &EncoderOptions| {
+        let mut encoder = write::Encoder::with_options(Vec::new(), options);
+        for chunk in data.chunks(65_536) {
+            encoder.write_all(chunk).unwrap();
+        }
+        encoder.finish_with_stats().unwrap()
+    };
+    // Level 1's frames are 4 MiB: 3 MiB of known size is cut in halves, 1,000 bytes stay one
+    // frame whose size the stream header records; an explicit frame size is capped alike.
+    let level1 = EncoderOptions::default().level(1).threads(2);
+    for (len, options, frames) in [
+        (3 << 20, level1.clone(), 2),
+        (1000, level1.clone(), 1),
+        (1000, level1.clone().frame_size(4 << 20), 1),
+    ] {
+        let data = &text[..len];
+        let (unknown, stats) = encode(data, &options);
+        let (sized, _) = encode(data, &options.clone().size_hint(len as u64));
+        assert_eq!(stats.frames, frames, "{len} bytes");
+        assert!(unknown == sized, "{len} bytes: the streams differ");
+        assert_eq!(
+            decode_all(&unknown, DecoderOptions::default()).unwrap(),
+            data
+        );
+    }
+    // Input that goes on past the first frame keeps the level's frames (5 MiB of known size
+    // would be cut in halves).
+    let (_, stats) = encode(&text, &level1);
+    let first = stats.frame_stats[0].decoded;
+    assert!(
+        (4 << 20) - first < line.len() as u64,
+        "first frame {first} bytes"
+    );
+}
