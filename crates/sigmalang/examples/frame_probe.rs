@@ -2,7 +2,7 @@
 //! `cargo run --release -p sigmalang --example frame_probe -- FILE [MiB] [offset MiB]`
 //! (environment: `MINC` bank threshold, `RAW` skip the word transform, `DELTA` DELTA glyphs,
 //! `RANK` the rank coder instead of the context-mixing model, `CODEBOOK` over the built-in
-//! English codebook).
+//! English codebook, `PARTS=K` also the size of the BWT coded in K parts).
 use sigmalang::codebook::Codebook;
 use sigmalang::transform::Prior;
 use sigmalang::{bwt, cm, rank, transform};
@@ -73,6 +73,19 @@ fn main() {
     }
     let t = Instant::now();
     let revision = cm::Revision::Second;
+    if let Some(parts) = std::env::var("PARTS")
+        .ok()
+        .map(|s| s.parse::<usize>().unwrap())
+    {
+        let len = b.len();
+        let total: usize = (0..parts)
+            .map(|i| {
+                let part = &b[i * len / parts..(i + 1) * len / parts];
+                cm::encode(part, revision, cm::ModelParams::default(), Vec::new()).len()
+            })
+            .sum();
+        println!("cm in {parts} parts -> {total} bytes");
+    }
     let code = cm::encode(&b, revision, cm::ModelParams::default(), Vec::new());
     println!(
         "cm encode  {}   -> {} bytes, ratio {:.4}",

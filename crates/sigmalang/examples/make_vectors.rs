@@ -14,7 +14,7 @@ use sigmalang::checksum::header_crc;
 use sigmalang::checksum::{content_hash, content_hasher};
 use sigmalang::format::{self, FrameHeader, StreamHeader, FOOTER_MAGIC, TRAILER_LEN};
 use sigmalang::format::{FooterHead, IndexEntry};
-use sigmalang::frame::{self, CodecParams, Method, Stage};
+use sigmalang::frame::{self, BlockParts, CodecParams, Method, Stage};
 use sigmalang::glyph::GlyphType;
 use sigmalang::lzp::{LzpParams, LzpPolicy};
 use sigmalang::rank::RankParams;
@@ -361,6 +361,26 @@ fn lzp_payload(packed: &[u8], params: LzpParams, unpacked_len: usize) -> Vec<u8>
     cm::encode(&bwt, revision, cm::ModelParams::default(), out)
 }
 
+/// A mode 8 payload (`GlyphRevised`, untransformed, in two parts) for `block`, whose first
+/// part claims one byte more code than there is after the part lengths.
+fn parts_past_end_payload(block: &[u8]) -> Vec<u8> {
+    let mut out = vec![8];
+    let revision = cm::Revision::Second;
+    cm::ModelParams::default().write(revision, &mut out);
+    varint::put(&mut out, block.len() as u64);
+    let (bwt, rows) = bwt::forward_sampled(block.to_vec(), 1 << 16);
+    out.push(16);
+    varint::put(&mut out, u64::from(rows[0]));
+    let half = bwt.len() / 2;
+    let codes = [&bwt[..half], &bwt[half..]]
+        .map(|part| cm::encode(part, revision, cm::ModelParams::default(), Vec::new()));
+    out.push(2);
+    varint::put(&mut out, (codes[0].len() + codes[1].len() + 1) as u64);
+    out.extend_from_slice(&codes[0]);
+    out.extend_from_slice(&codes[1]);
+    out
+}
+
 /// How each frame of a (possibly concatenated) stream is coded, e.g. `Glyph/1 ×5`.
 fn summary(mut stream: &[u8]) -> String {
     let mut kinds: Vec<String> = Vec::new();
@@ -507,8 +527,8 @@ const README: &str = "# ΣLANG test vectors
 
 Golden files for the stream format of `docs/FORMAT.md`, in the spirit of xz's `tests/files`:
 `good-*.sigma` must decode to the `good-*.txt` with the same stem, and every `bad-*.sigma` must
-be rejected with the error given below. All are version 8 streams (or damaged ones); `v1/` to
-`v7/` hold the files of versions 1 to 7, which decoders still read.
+be rejected with the error given below. All are version 9 streams (or damaged ones); `v1/` to
+`v8/` hold the files of versions 1 to 8, which decoders still read.
 
 - Regenerate (files and this README): `cargo run --release -p sigmalang --example make_vectors`
   (optionally `-- DIR`). The output is deterministic: fixed texts, a fixed pseudo-random
@@ -529,7 +549,8 @@ behind the CRC is exercised. The second column is the `sigmalang::Error` variant
 gives its fields (`what` or `inside` in quotes; offsets are byte positions in the file). In the
 third column of good files, `Glyph/0` is a glyph-coded frame without the word transform,
 `Glyph/1` one with it, and `Glyph/2` one with it over the built-in English codebook (payload
-modes, section 8.2 of the spec; 4 added for an LZP-packed block, as in `Glyph/5`). Only the
+modes, section 8.2 of the spec; 4 added for an LZP-packed block, as in `Glyph/5`, and 8 for a
+block coded in parts, as in `Glyph/9`). Only the
 `codebook` files name a codebook; the others are encoded with `EncoderOptions::codebook(None)`.
 
 | File | Expected result | Details | How it was made |
@@ -750,6 +771,30 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         "log lines in two frames, `GlyphRevised` then `RankRevised`, each block packed by LZP \
          (encoded with `CodecParams::lzp` asking for matches of 16 bytes in any block, every second \
          position sampled)",
+    );
+
+    // Blocks in parts: the library's encoder codes blocks of 4 MiB or more in two parts; this
+    // frame is coded in three with a policy that splits any block, and put in a stream by hand.
+    let parts_params = CodecParams {
+        parts: BlockParts {
+            count: 3,
+            min_block: 0,
+        },
+        ..CodecParams::default()
+    };
+    let encoded = frame::encode(varied.clone(), &parts_params, None);
+    assert_eq!(encoded.payload[0], 9, "a transformed block coded in parts");
+    let parts = assemble(
+        &[(Method::GlyphRevised, encoded.payload, varied.clone())],
+        varied.len() as u64,
+    );
+    w.good(
+        "parts",
+        &parts,
+        &varied,
+        "the text of `good-rank.sigma` in one `GlyphRevised` frame whose block is coded in three \
+         parts, each with a model and a coder of its own (encoded with `CodecParams::parts` \
+         asking for three parts of any block)",
     );
 
     // Ordinary English over the built-in codebook: the frame is smaller in mode 2, so the
@@ -1126,6 +1171,24 @@ better by then. Write soon and tell us what you think.\n\nWith love from all of 
         "Payload",
         None,
         "a hand-made transformed frame whose glyph stream starts with a DELTA byte",
+    );
+
+    // A block in two parts whose first part claims more code than the payload holds.
+    let content = b"abcdefghijklmnopqrstuvwxyz\n".repeat(8);
+    w.bad(
+        "parts-past-end",
+        &assemble(
+            &[(
+                Method::GlyphRevised,
+                parts_past_end_payload(&content),
+                content,
+            )],
+            1024,
+        ),
+        "Payload",
+        None,
+        "a hand-made frame whose block is coded in two parts, the first of which claims a byte \
+         more code than the payload has after the part lengths",
     );
 
     // An LZP match at the start of a block, where no context has been seen yet.

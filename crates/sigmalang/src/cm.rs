@@ -816,7 +816,14 @@ pub fn decode(
     params: ModelParams,
     out: &mut Vec<u8>,
 ) -> bool {
-    decode_with(code, len, revision, params, out, |_, _| {})
+    let start = out.len();
+    out.resize(start + len, 0);
+    decode_into(code, revision, params, &mut out[start..])
+}
+
+/// Decodes `out.len()` bytes from `code` into `out`, as [`decode`] does.
+pub fn decode_into(code: &[u8], revision: Revision, params: ModelParams, out: &mut [u8]) -> bool {
+    decode_with(code, revision, params, out, |_, _| {})
 }
 
 /// Like [`decode`], also appending to `costs` the bits each decoded byte cost (for the glyph
@@ -832,7 +839,9 @@ pub fn decode_with_costs(
     let mut bits = 0.0f32;
     let mut seen = 0u32;
     costs.reserve(len);
-    decode_with(code, len, revision, params, out, |p1, bit| {
+    let start = out.len();
+    out.resize(start + len, 0);
+    decode_with(code, revision, params, &mut out[start..], |p1, bit| {
         bits += rangecoder::bit_cost(p1, bit);
         seen += 1;
         if seen % 8 == 0 {
@@ -844,35 +853,32 @@ pub fn decode_with_costs(
 
 fn decode_with(
     code: &[u8],
-    len: usize,
     revision: Revision,
     params: ModelParams,
-    out: &mut Vec<u8>,
+    out: &mut [u8],
     on_bit: impl FnMut(u32, u32),
 ) -> bool {
     match revision {
-        Revision::First => decode_model(code, len, Model::new(len, params), out, on_bit),
-        Revision::Second => decode_model(code, len, RevisedModel::new(params), out, on_bit),
+        Revision::First => decode_model(code, Model::new(out.len(), params), out, on_bit),
+        Revision::Second => decode_model(code, RevisedModel::new(params), out, on_bit),
     }
 }
 
 fn decode_model(
     code: &[u8],
-    len: usize,
     mut model: impl BitModel,
-    out: &mut Vec<u8>,
+    out: &mut [u8],
     mut on_bit: impl FnMut(u32, u32),
 ) -> bool {
     let mut coder = rangecoder::Decoder::new(code);
-    out.reserve(len);
-    for _ in 0..len {
+    for byte in out {
         for _ in 0..8 {
             let p1 = model.predict();
             let bit = coder.decode(p1);
             on_bit(p1, bit);
             model.update(bit);
         }
-        out.push(model.last_byte());
+        *byte = model.last_byte();
         if coder.overrun() > 4 {
             return false;
         }

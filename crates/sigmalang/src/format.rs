@@ -21,9 +21,9 @@ pub const END_MAGIC: [u8; 4] = [0xFE, 0xCE, 0xA3, b'Z'];
 /// the stream header's context-model table size; version 3 added the `TextContext` method;
 /// version 4 added the `GlyphRevised` method; version 5 the `RankRevised` method; version 6
 /// codebooks (stream headers that name one, payload mode 2); version 7 LZP-packed blocks in
-/// `GlyphRevised` and `RankRevised` payloads; version 8 the `TextLean` method. This library
-/// still reads versions 1 to 7.
-pub const VERSION: u8 = 8;
+/// `GlyphRevised` and `RankRevised` payloads; version 8 the `TextLean` method; version 9
+/// `GlyphRevised` blocks coded in parts. This library still reads versions 1 to 8.
+pub const VERSION: u8 = 9;
 /// The oldest format version this library reads.
 pub const OLDEST_VERSION: u8 = 1;
 /// Stream flag bits a decoder must find clear; the other four bits are ignorable.

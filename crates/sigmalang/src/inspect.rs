@@ -159,7 +159,7 @@ pub fn glyphs_of_payload(
             codebook,
         };
         let (block, transform) =
-            coded.decode_block(Some(&mut costs), &frame::Ungated, |block, transform| {
+            coded.decode_block(Some(&mut costs), &frame::Alone, |block, transform| {
                 Ok((block, transform))
             })?;
         if let Some(params) = transform {

@@ -10,13 +10,14 @@
 //! shared by the workers lets only as many of them through a frame's memory-heavy phases at
 //! once as its budget of bytes holds.
 
-use crate::frame::PeakGate;
+use crate::frame::Resources;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-/// A budget of bytes for the memory-heavy phases of frames (see [`PeakGate`]): a phase
+/// A budget of bytes for the memory-heavy phases of frames (see [`Resources`]): a phase
 /// enters while the needs of the phases inside, its own included, fit the budget, and always
 /// when it would be alone.
 ///
@@ -87,7 +88,7 @@ impl Drop for Permit<'_> {
     }
 }
 
-impl PeakGate for MemoryGate {
+impl Resources for MemoryGate {
     fn pass<T>(&self, bytes: u64, phase: impl FnOnce() -> T) -> T {
         let (budget, wake) = &*self.state;
         let mut state = budget.lock().unwrap_or_else(PoisonError::into_inner);
@@ -102,6 +103,177 @@ impl PeakGate for MemoryGate {
             bytes,
         };
         phase()
+    }
+}
+
+/// The cores of a pool's threads that no job is using: the parts of a frame's block
+/// ([`Resources::parts`]) go to the thread coding the frame and, once no more frames are
+/// coming ([`IdleCores::lend`]), to any core that falls idle while parts remain (the other
+/// worker, once the stream's other frames are done). Lent sooner, a core idle for the moment
+/// between two frames took a part and then ran beside the next frame: three threads on two
+/// cores, and 100 MB decoded 11 % slower.
+#[derive(Clone)]
+pub struct IdleCores {
+    state: Arc<(Mutex<CoreState>, Condvar)>,
+    threads: usize,
+}
+
+/// How many cores are busy, and whether idle ones are lent.
+struct CoreState {
+    busy: usize,
+    lending: bool,
+}
+
+/// Counts a core busy until dropped: that of a job from its submission (a worker that has
+/// not picked it up yet is not idle) to its end, or one a job's part has taken.
+pub struct Busy(Arc<(Mutex<CoreState>, Condvar)>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let (state, freed) = &*self.0;
+        state.lock().unwrap_or_else(PoisonError::into_inner).busy -= 1;
+        freed.notify_all();
+    }
+}
+
+impl IdleCores {
+    /// The cores of `threads` threads, all idle, lent once [`IdleCores::lend`] says so.
+    pub fn new(threads: usize) -> Self {
+        let state = CoreState {
+            busy: 0,
+            lending: false,
+        };
+        IdleCores {
+            state: Arc::new((Mutex::new(state), Condvar::new())),
+            threads,
+        }
+    }
+
+    /// Whether idle cores may take parts: `true` once the frames in flight are the last ones
+    /// for now (the encoder is finishing, the decoder has reached a stream's footer, a range
+    /// decodes one frame at a time).
+    pub fn lend(&self, lending: bool) {
+        self.state
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .lending = lending;
+        self.state.1.notify_all();
+    }
+
+    /// Counts a core busy for a job about to be submitted, until the returned guard drops
+    /// (the job holds it).
+    pub fn occupy(&self) -> Busy {
+        let mut state = self.state.0.lock().unwrap_or_else(PoisonError::into_inner);
+        state.busy += 1;
+        Busy(Arc::clone(&self.state))
+    }
+
+    /// Waits for a core to lend and claims it, or returns `None` once `done()` holds.
+    fn claim(&self, done: impl Fn() -> bool) -> Option<Busy> {
+        let (state, freed) = &*self.state;
+        let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
+        while (s.busy >= self.threads || !s.lending) && !done() {
+            s = freed.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+        if done() {
+            return None;
+        }
+        s.busy += 1;
+        Some(Busy(Arc::clone(&self.state)))
+    }
+
+    /// See [`Resources::parts`]: the caller takes parts in order; a helper thread per further
+    /// part waits for a core to lend and takes the next part left, if any.
+    pub fn parts<T: Send>(&self, count: usize, part: impl Fn(usize) -> T + Sync) -> Vec<T> {
+        if count <= 1 || self.threads <= 1 {
+            return (0..count).map(part).collect();
+        }
+        let next = AtomicUsize::new(0);
+        let all_taken = || next.load(Ordering::Acquire) >= count;
+        let take = || {
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::AcqRel);
+                if i >= count {
+                    return done;
+                }
+                done.push((i, part(i)));
+            }
+        };
+        let mut done = std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..count)
+                .map(|_| {
+                    scope.spawn(|| match self.claim(all_taken) {
+                        Some(_core) => take(),
+                        None => Vec::new(),
+                    })
+                })
+                .collect();
+            let mut done = {
+                let _end = NoPartsLeft {
+                    next: &next,
+                    count,
+                    state: &self.state,
+                };
+                take()
+            };
+            for helper in helpers {
+                done.extend(
+                    helper
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+            }
+            done
+        });
+        done.sort_unstable_by_key(|&(i, _)| i);
+        done.into_iter().map(|(_, result)| result).collect()
+    }
+}
+
+/// Once the caller of [`IdleCores::parts`] has taken its last part (or unwinds from one),
+/// no part is left for the helpers still waiting for a core: they are woken to end.
+struct NoPartsLeft<'a> {
+    next: &'a AtomicUsize,
+    count: usize,
+    state: &'a (Mutex<CoreState>, Condvar),
+}
+
+impl Drop for NoPartsLeft<'_> {
+    fn drop(&mut self) {
+        self.next.fetch_max(self.count, Ordering::AcqRel);
+        drop(self.state.0.lock().unwrap_or_else(PoisonError::into_inner));
+        self.state.1.notify_all();
+    }
+}
+
+impl Resources for IdleCores {
+    fn pass<T>(&self, _bytes: u64, phase: impl FnOnce() -> T) -> T {
+        phase()
+    }
+
+    fn parts<T: Send>(&self, count: usize, part: impl Fn(usize) -> T + Sync) -> Vec<T> {
+        IdleCores::parts(self, count, part)
+    }
+}
+
+/// What the frames of a pool share: its memory gate and its idle cores.
+#[derive(Clone)]
+pub struct Shares {
+    /// The memory budget of heavy phases.
+    pub gate: MemoryGate,
+    /// The cores no worker is using.
+    pub cores: IdleCores,
+}
+
+impl Resources for Shares {
+    fn pass<T>(&self, bytes: u64, phase: impl FnOnce() -> T) -> T {
+        self.gate.pass(bytes, phase)
+    }
+
+    fn parts<T: Send>(&self, count: usize, part: impl Fn(usize) -> T + Sync) -> Vec<T> {
+        self.cores.parts(count, part)
     }
 }
 
@@ -297,6 +469,51 @@ mod tests {
         assert_eq!(entries.recv_timeout(Duration::from_secs(10)), Ok(41));
         waits.join().unwrap();
         holder.join().unwrap();
+    }
+
+    #[test]
+    fn parts_go_to_idle_cores_once_they_are_lent() {
+        use std::sync::mpsc::channel;
+        use std::time::Duration;
+        // Part 0 waits for part 1 to start: only a second thread lets it see that.
+        let run = |cores: &IdleCores, wait: Duration| {
+            let (started, seen) = channel::<()>();
+            let (started, seen) = (Mutex::new(started), Mutex::new(seen));
+            let caller = std::thread::current().id();
+            let on_caller = |_| std::thread::current().id() == caller;
+            let parts = cores.parts(2, |i| {
+                if i == 1 {
+                    let _ = started.lock().unwrap().send(());
+                    return (on_caller(i), true);
+                }
+                let met = seen.lock().unwrap().recv_timeout(wait).is_ok();
+                (on_caller(i), met)
+            });
+            (parts[0], parts[1].0)
+        };
+        let cores = IdleCores::new(2);
+        let _job = cores.occupy();
+        // Not lent: the caller codes both parts, one after the other.
+        assert_eq!(
+            run(&cores, Duration::from_millis(100)),
+            ((true, false), true)
+        );
+        // Lent, with the other core idle: a helper takes part 1 while part 0 runs.
+        cores.lend(true);
+        assert_eq!(run(&cores, Duration::from_secs(30)), ((true, true), false));
+        // Lent, but every core busy: the caller again.
+        let _other = cores.occupy();
+        assert_eq!(
+            run(&cores, Duration::from_millis(100)),
+            ((true, false), true)
+        );
+        // Results come back in order, however many parts and threads.
+        let cores = IdleCores::new(4);
+        cores.lend(true);
+        assert_eq!(
+            cores.parts(16, |i| i * i),
+            (0..16).map(|i| i * i).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::format::{self, FrameHeader, HeaderError, StreamHeader, FOOTER_MAGIC, TRAILER_LEN};
 use crate::frame;
 use crate::options::{decode_memory_per_thread, DecoderOptions, EncoderOptions};
-use crate::pipeline::{MemoryGate, OrderedPool};
+use crate::pipeline::{Busy, IdleCores, MemoryGate, OrderedPool, Shares};
 use crate::stats::{FrameStat, StreamStats};
 use crate::varint;
 use crate::write;
@@ -41,7 +41,7 @@ struct DecodedFrame {
     stat: FrameStat,
 }
 
-fn decode_job(gate: &MemoryGate, job: DecodeJob) -> Result<DecodedFrame> {
+fn decode_job(shares: &Shares, job: DecodeJob) -> Result<DecodedFrame> {
     let started = Instant::now();
     let h = job.header;
     if header_crc(&job.payload) != h.payload_crc {
@@ -58,7 +58,7 @@ fn decode_job(gate: &MemoryGate, job: DecodeJob) -> Result<DecodedFrame> {
         job.context_log,
         job.codebook.as_deref(),
         &mut data,
-        gate,
+        shares,
     )
     .map_err(|source| Error::Payload {
         frame: h.index,
@@ -132,9 +132,11 @@ struct FooterProgress {
 pub struct Decoder<R: BufRead> {
     reader: R,
     options: DecoderOptions,
-    pool: Option<OrderedPool<DecodeJob, Result<DecodedFrame>>>,
+    pool: Option<OrderedPool<(DecodeJob, Busy), Result<DecodedFrame>>>,
     /// Threads and gate budget of the pool.
     pool_shape: (usize, u64),
+    /// The pool's idle cores, lent to the last frames of each stream.
+    cores: IdleCores,
     phase: Phase,
     stream: Option<StreamState>,
     streams: u64,
@@ -165,6 +167,7 @@ impl<R: BufRead> Decoder<R> {
             options,
             pool: None,
             pool_shape: (0, 0),
+            cores: IdleCores::new(1),
             phase: Phase::StreamStart,
             stream: None,
             streams: 0,
@@ -293,9 +296,14 @@ impl<R: BufRead> Decoder<R> {
             // One frame per worker in flight, as in the encoder: more would not be faster
             // (reading a payload takes far less time than decoding it) and would hold more
             // decoded frames at the peak.
-            let gate = MemoryGate::new(budget);
+            let shares = Shares {
+                gate: MemoryGate::new(budget),
+                cores: IdleCores::new(threads),
+            };
+            self.cores = shares.cores.clone();
             self.pool = Some(OrderedPool::new(threads, threads, move |job| {
-                decode_job(&gate, job)
+                let (job, _core): (DecodeJob, Busy) = job;
+                decode_job(&shares, job)
             }));
             self.pool_shape = (threads, budget);
         }
@@ -309,50 +317,63 @@ impl<R: BufRead> Decoder<R> {
         });
         self.streams += 1;
         self.phase = Phase::Frames;
+        self.cores.lend(false);
+        Ok(())
+    }
+
+    /// Reads the next frame header into `pending_frame`, unless one is there, or the footer
+    /// magic (then the phase becomes `Footer` and idle cores may help the frames in flight).
+    fn read_frame_header(&mut self) -> Result<()> {
+        if self.pending_frame.is_some() {
+            return Ok(());
+        }
+        let offset = self.pos - self.partial.len() as u64;
+        let stream = self.stream.as_ref().expect("inside a stream");
+        let (frame, decoded) = (stream.frames_submitted, stream.decoded_submitted);
+        let max_frame = stream.header.max_frame_size;
+        let (parsed, acc) = self.read_partial(|buf| {
+            if buf.len() >= 4 && buf[..4] == FOOTER_MAGIC {
+                return Ok(Some((None, 4)));
+            }
+            Ok(FrameHeader::parse(buf, max_frame)?.map(|(h, n)| (Some(h), n)))
+        })?;
+        let header = match parsed {
+            Some(Ok(Some(header))) => header,
+            Some(Ok(None)) => {
+                self.cores.lend(true);
+                self.footer_offset = offset;
+                self.phase = Phase::Footer;
+                return Ok(());
+            }
+            Some(Err(e)) => return Err(Error::frame_header(e, frame, offset)),
+            None => {
+                return Err(Error::Truncated {
+                    offset: self.pos,
+                    inside: "before the stream footer",
+                })
+            }
+        };
+        if header.index != frame || header.offset != decoded {
+            return Err(Error::FrameHeader {
+                frame,
+                offset,
+                what: "frame out of sequence",
+            });
+        }
+        self.pending_frame = Some(PendingFrame {
+            header,
+            offset,
+            header_len: acc.len(),
+            payload: Vec::new(),
+        });
         Ok(())
     }
 
     /// Reads the next frame (or the footer magic) and submits the frame for decoding.
     fn read_frame(&mut self) -> Result<()> {
-        if self.pending_frame.is_none() {
-            let offset = self.pos - self.partial.len() as u64;
-            let stream = self.stream.as_ref().expect("inside a stream");
-            let (frame, decoded) = (stream.frames_submitted, stream.decoded_submitted);
-            let max_frame = stream.header.max_frame_size;
-            let (parsed, acc) = self.read_partial(|buf| {
-                if buf.len() >= 4 && buf[..4] == FOOTER_MAGIC {
-                    return Ok(Some((None, 4)));
-                }
-                Ok(FrameHeader::parse(buf, max_frame)?.map(|(h, n)| (Some(h), n)))
-            })?;
-            let header = match parsed {
-                Some(Ok(Some(header))) => header,
-                Some(Ok(None)) => {
-                    self.footer_offset = offset;
-                    self.phase = Phase::Footer;
-                    return Ok(());
-                }
-                Some(Err(e)) => return Err(Error::frame_header(e, frame, offset)),
-                None => {
-                    return Err(Error::Truncated {
-                        offset: self.pos,
-                        inside: "before the stream footer",
-                    })
-                }
-            };
-            if header.index != frame || header.offset != decoded {
-                return Err(Error::FrameHeader {
-                    frame,
-                    offset,
-                    what: "frame out of sequence",
-                });
-            }
-            self.pending_frame = Some(PendingFrame {
-                header,
-                offset,
-                header_len: acc.len(),
-                payload: Vec::new(),
-            });
+        self.read_frame_header()?;
+        if !matches!(self.phase, Phase::Frames) {
+            return Ok(());
         }
         let pending = self
             .pending_frame
@@ -393,7 +414,7 @@ impl<R: BufRead> Decoder<R> {
         self.pool
             .as_mut()
             .expect("pool exists inside a stream")
-            .submit(job, size);
+            .submit((job, self.cores.occupy()), size);
         Ok(())
     }
 
@@ -500,16 +521,21 @@ impl<R: BufRead> Decoder<R> {
                 }
                 Phase::Done => return Ok(false),
                 Phase::Frames => {
-                    while matches!(self.phase, Phase::Frames)
-                        && self.pool.as_ref().is_some_and(|p| p.has_room())
-                    {
-                        match self.read_frame() {
+                    // With the pool full, only the next header is read: if it is the footer,
+                    // the frames in flight are the stream's last, and idle cores may help them.
+                    while matches!(self.phase, Phase::Frames) && starved.is_none() {
+                        let room = self.pool.as_ref().is_some_and(|p| p.has_room());
+                        if !room && self.pending_frame.is_some() {
+                            break;
+                        }
+                        let read = match room {
+                            true => self.read_frame(),
+                            false => self.read_frame_header(),
+                        };
+                        match read {
                             Ok(()) => {}
                             // The frames in flight can still be handed out meanwhile.
-                            Err(e) if e.is_would_block() => {
-                                starved = Some(e);
-                                break;
-                            }
+                            Err(e) if e.is_would_block() => starved = Some(e),
                             Err(e) => {
                                 self.deferred = Some(e);
                                 self.phase = Phase::Failed;

@@ -10,7 +10,8 @@ use crate::codebook::Codebook;
 use crate::error::{Error, Result};
 use crate::format::{self, FrameHeader, IndexEntry, StreamHeader, TRAILER_LEN};
 use crate::frame;
-use crate::options::{decode_memory_per_thread, DecoderOptions};
+use crate::options::{decode_memory_per_thread, resolve_threads, DecoderOptions};
+use crate::pipeline::IdleCores;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::sync::Arc;
 
@@ -250,12 +251,14 @@ fn read_parsed<T>(
 }
 
 /// Reads one frame through the index and decodes it, checking the frame against its entry.
-/// `codebook` is the one its stream header names.
+/// `codebook` is the one its stream header names; the parts of its block are decoded on the
+/// idle ones of `cores`.
 pub fn decode_frame_at<R: Read + Seek>(
     r: &mut R,
     index: &SeekIndex,
     frame_no: usize,
     codebook: Option<&Codebook>,
+    cores: &IdleCores,
     out: &mut Vec<u8>,
 ) -> Result<()> {
     let loc = index.frames[frame_no];
@@ -292,13 +295,15 @@ pub fn decode_frame_at<R: Read + Seek>(
         });
     }
     let start = out.len();
-    frame::decode(
+    let _core = cores.occupy();
+    frame::decode_gated(
         header.method,
         &payload,
         header.decoded_size as usize,
         stream.header.context_log,
         codebook,
         out,
+        cores,
     )
     .map_err(|source| Error::Payload {
         frame: loc.index,
@@ -323,6 +328,8 @@ pub struct SeekableDecoder<R: Read + Seek> {
     codebooks: Vec<Option<Arc<Codebook>>>,
     pos: u64,
     cached: Option<(usize, Vec<u8>)>,
+    /// The threads a frame's parts may use (`DecoderOptions::threads`).
+    cores: IdleCores,
 }
 
 impl<R: Read + Seek> SeekableDecoder<R> {
@@ -347,6 +354,12 @@ impl<R: Read + Seek> SeekableDecoder<R> {
             codebooks,
             pos: 0,
             cached: None,
+            cores: {
+                // Frames are decoded one at a time: every other core may take their parts.
+                let cores = IdleCores::new(resolve_threads(options.threads));
+                cores.lend(true);
+                cores
+            },
         })
     }
 
@@ -373,7 +386,8 @@ impl<R: Read + Seek> Read for SeekableDecoder<R> {
             let mut data = self.cached.take().map(|(_, d)| d).unwrap_or_default();
             data.clear();
             let codebook = self.codebooks[self.index.frames[frame_no].stream].as_deref();
-            decode_frame_at(&mut self.inner, &self.index, frame_no, codebook, &mut data)?;
+            let (index, cores) = (&self.index, &self.cores);
+            decode_frame_at(&mut self.inner, index, frame_no, codebook, cores, &mut data)?;
             self.cached = Some((frame_no, data));
         }
         let (_, data) = self.cached.as_ref().expect("just decoded");

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::format::{self, FooterHead, FrameHeader, IndexEntry, StreamHeader};
 use crate::frame::{self, CodecParams};
 use crate::options::{DecoderOptions, EncoderOptions};
-use crate::pipeline::{MemoryGate, OrderedPool};
+use crate::pipeline::{Busy, IdleCores, MemoryGate, OrderedPool, Shares};
 use crate::read;
 use crate::stats::{FrameStat, StreamStats};
 use std::io::{self, BufRead, Read, Write};
@@ -43,12 +43,12 @@ struct EncodedFrame {
 fn encode_job(
     params: &CodecParams,
     codebook: Option<&Codebook>,
-    gate: &MemoryGate,
+    shares: &Shares,
     job: FrameJob,
 ) -> EncodedFrame {
     let started = Instant::now();
     let (decoded_size, hash) = (job.data.len() as u64, content_hash(&job.data));
-    let encoded = frame::encode_gated(job.data, params, codebook, gate, job.spare_core);
+    let encoded = frame::encode_gated(job.data, params, codebook, shares, job.spare_core);
     let header = FrameHeader {
         method: encoded.method,
         index: job.index,
@@ -117,10 +117,12 @@ pub struct Encoder<W: Write> {
     size_hint: Option<u64>,
     /// The options, for sizing frames once an input of unknown size has ended.
     options: EncoderOptions,
+    /// The pool's idle cores, lent to the last frames.
+    cores: IdleCores,
     /// Whether the stream's last frame may use a second thread ([`FrameJob::spare_core`]).
     spare_core_at_end: bool,
     buffer: Vec<u8>,
-    pool: OrderedPool<FrameJob, EncodedFrame>,
+    pool: OrderedPool<(FrameJob, Busy), EncodedFrame>,
     next_index: u64,
     next_offset: u64,
     hasher: ContentHasher,
@@ -144,7 +146,11 @@ impl<W: Write> Encoder<W> {
     pub fn with_options(writer: W, options: &EncoderOptions) -> Self {
         let threads = options.effective_threads();
         let params = options.codec_params();
-        let gate = MemoryGate::new(MemoryGate::budget(threads, options.effective_frame_size()));
+        let shares = Shares {
+            gate: MemoryGate::new(MemoryGate::budget(threads, options.effective_frame_size())),
+            cores: IdleCores::new(threads),
+        };
+        let cores = shares.cores.clone();
         let codebook = options.codebook.clone();
         let codebook_fields = codebook.as_ref().map_or((0, 0), |b| (b.id(), b.hash()));
         Encoder {
@@ -152,12 +158,14 @@ impl<W: Write> Encoder<W> {
             frame_size: options.effective_frame_size() as usize,
             size_hint: options.size_hint,
             options: options.clone(),
+            cores,
             spare_core_at_end: threads > 1,
             buffer: Vec::new(),
             // One frame per worker in flight: reading the next frame takes far less time than
             // coding one, and a frame more per worker would cost 24 MiB at the default level.
             pool: OrderedPool::new(threads, threads, move |job| {
-                encode_job(&params, codebook.as_deref(), &gate, job)
+                let (job, _core): (FrameJob, Busy) = job;
+                encode_job(&params, codebook.as_deref(), &shares, job)
             }),
             next_index: 0,
             next_offset: 0,
@@ -251,7 +259,12 @@ impl<W: Write> Encoder<W> {
         self.next_index += 1;
         self.next_offset += job.data.len() as u64;
         let size = job.data.len() as u64;
-        self.pool.submit(job, size);
+        self.pool.submit((job, self.cores.occupy()), size);
+        if last {
+            // No frame will follow: a worker left without one may take parts of those in
+            // flight, from now on rather than once the oldest is written.
+            self.cores.lend(true);
+        }
         while !self.pool.has_room() {
             self.write_next_frame()?;
         }
@@ -296,6 +309,8 @@ impl<W: Write> Encoder<W> {
             let last = std::mem::take(&mut self.buffer);
             self.submit(last, true)?;
         }
+        // Without a last frame to submit, the frames in flight are the last.
+        self.cores.lend(true);
         while self.write_next_frame()? {}
         self.write_stream_header()?;
         let head = FooterHead {

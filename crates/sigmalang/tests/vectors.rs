@@ -1,9 +1,9 @@
 //! The golden vectors in `tests/vectors/` (made by `examples/make_vectors.rs`, described in
 //! `tests/vectors/README.md`): every `good-*.sigma` decodes to its `good-*.txt`, and every
 //! `bad-*.sigma` fails with exactly the error in [`BAD`], which the README's table repeats.
-//! The files of older versions, in `tests/vectors/v1/` to `tests/vectors/v7/`, are checked
+//! The files of older versions, in `tests/vectors/v1/` to `tests/vectors/v8/`, are checked
 //! the same way, with the changes in [`V1_BAD`] to [`V4_BAD`] and [`V7_BAD`] (versions 5 to 7
-//! fail alike).
+//! fail alike; version 8's fail as version 9's).
 
 use sigmalang::format::{FOOTER_MAGIC, FRAME_MAGIC};
 use sigmalang::frame::PayloadError;
@@ -70,7 +70,7 @@ use Expect::*;
 const BAD: &[(&str, Expect)] = &[
     ("bad-empty-file.sigma", NotSigma),
     ("bad-magic.sigma", NotSigma),
-    ("bad-version-9.sigma", UnsupportedVersion(9)),
+    ("bad-version-10.sigma", UnsupportedVersion(10)),
     ("bad-codebook-unknown.sigma", UnknownCodebook),
     (
         "bad-payload-no-codebook.sigma",
@@ -129,6 +129,7 @@ const BAD: &[(&str, Expect)] = &[
         "bad-lzp-match-without-context.sigma",
         Payload(0, PayloadError::Lzp),
     ),
+    ("bad-parts-past-end.sigma", Payload(0, PayloadError::Header)),
     (
         "bad-footer-frame-count.sigma",
         Footer("frame count differs from the frames read"),
@@ -168,6 +169,7 @@ const GOOD: &[&str] = &[
     "good-rank.sigma",
     "good-codebook.sigma",
     "good-lzp.sigma",
+    "good-parts.sigma",
 ];
 
 /// The version 5 to 7 files that fail differently from their version 8 counterparts. Method
@@ -178,6 +180,9 @@ const V7_BAD: &[(&str, Expect)] = &[(
     "bad-frame-method.sigma",
     Payload(0, PayloadError::ModelSize),
 )];
+
+/// Files that version 9 added: the first blocks coded in parts.
+const V9_ONLY: &[&str] = &["good-parts.sigma", "bad-parts-past-end.sigma"];
 
 /// Files that version 8 added: the first `TextLean` frames.
 const V8_ONLY: &[&str] = &["good-context-model-lean.sigma"];
@@ -241,7 +246,7 @@ struct VectorSet {
     bad: Vec<(&'static str, Expect)>,
 }
 
-fn sets() -> [VectorSet; 8] {
+fn sets() -> [VectorSet; 9] {
     // An older version's bad files: the current ones it had, with its own changes.
     let older = |had: &dyn Fn(&str) -> bool, changed: &[(&'static str, Expect)]| {
         BAD.iter()
@@ -252,7 +257,8 @@ fn sets() -> [VectorSet; 8] {
     };
     // Each version's bad-version file names the next version, whose header is laid out as its
     // own: such a file now decodes, so it is not kept.
-    let in_v7 = |name: &str| name != "bad-version-9.sigma" && !V8_ONLY.contains(&name);
+    let in_v8 = |name: &str| name != "bad-version-10.sigma" && !V9_ONLY.contains(&name);
+    let in_v7 = |name: &str| in_v8(name) && !V8_ONLY.contains(&name);
     let in_v6 = |name: &str| in_v7(name) && !V7_ONLY.contains(&name);
     let in_v5 = |name: &str| in_v6(name) && !V6_ONLY.contains(&name);
     let in_v4 = in_v5;
@@ -264,6 +270,11 @@ fn sets() -> [VectorSet; 8] {
             dir: dir(),
             good: GOOD.to_vec(),
             bad: BAD.to_vec(),
+        },
+        VectorSet {
+            dir: dir().join("v8"),
+            good: GOOD.iter().copied().filter(|n| in_v8(n)).collect(),
+            bad: older(&in_v8, &[]),
         },
         VectorSet {
             dir: dir().join("v7"),
