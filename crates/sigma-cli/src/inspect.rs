@@ -233,14 +233,20 @@ pub fn run(args: &[OsString]) -> Result<()> {
                 .flatten()
                 .with_context(|| format!("{name}: frame {n}: corrupt frame header"))?;
             if !args.stats {
-                let packed = if sigmalang::frame::lzp_packed(header.method, &bytes[used..]) {
+                let payload = &bytes[used..];
+                let packed = if sigmalang::frame::lzp_packed(header.method, payload) {
                     ", LZP-packed"
+                } else {
+                    ""
+                };
+                let parts = if sigmalang::frame::coded_in_parts(header.method, payload) {
+                    ", block in parts"
                 } else {
                     ""
                 };
                 writeln!(
                     out,
-                    "# frame {n}: {} -> {} bytes, method {:?}{packed}, content offset {}",
+                    "# frame {n}: {} -> {} bytes, method {:?}{packed}{parts}, content offset {}",
                     loc.decoded_size, loc.frame_bytes, header.method, loc.content_offset
                 )?;
             }

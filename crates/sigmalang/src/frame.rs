@@ -691,6 +691,12 @@ pub fn lzp_packed(method: Method, payload: &[u8]) -> bool {
         && payload.first().is_some_and(|&mode| mode & MODE_LZP != 0)
 }
 
+/// Whether a payload's block is coded in parts (modes 8 to 14 of method `GlyphRevised`), as
+/// far as its first byte says.
+pub fn coded_in_parts(method: Method, payload: &[u8]) -> bool {
+    method == Method::GlyphRevised && payload.first().is_some_and(|&mode| mode & MODE_PARTS != 0)
+}
+
 /// Why a payload could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PayloadError {
@@ -1335,14 +1341,13 @@ mod tests {
         cores.lend(true);
         for text in [prose(300), log(2000)] {
             let whole = encode(text.clone(), &CodecParams::default(), None);
-            assert_eq!(
-                whole.payload[0] & MODE_PARTS,
-                0,
+            assert!(
+                !coded_in_parts(whole.method, &whole.payload),
                 "small blocks are one part"
             );
             for count in [2, 3, MAX_BLOCK_PARTS] {
                 let frame = encode(text.clone(), &in_parts(count), None);
-                assert_eq!(frame.payload[0] & MODE_PARTS, MODE_PARTS);
+                assert!(coded_in_parts(frame.method, &frame.payload));
                 let coded = CodedPayload {
                     method: frame.method,
                     payload: &frame.payload,
