@@ -18,6 +18,7 @@ use crate::token::Tokenizer;
 use crate::transform::{self, Params, Prior, Rejected, TransformError};
 use crate::wordcm::{self, CodeLayout, Revision, WordModelParams};
 use crate::{bwt, varint};
+use std::sync::{Mutex, PoisonError};
 
 /// How a frame's payload is coded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -290,19 +291,18 @@ pub const LARGE_FRAME_COVERAGE: f64 = 0.5;
 /// the text. If the coded block turns out no smaller than the text (data the transform shrank
 /// but the model cannot), decoding the payload gives the text back for the plain coding.
 pub fn encode(input: Vec<u8>, params: &CodecParams, codebook: Option<&Codebook>) -> EncodedFrame {
-    encode_gated(input, params, codebook, &Alone, false)
+    encode_gated(input, params, codebook, &Alone)
 }
 
-/// [`encode`], running the word transform and the suffix sort through `gate`. With
-/// `spare_core`, a frame coded both over the codebook and without it (one of up to
-/// [`CODEBOOK_TRIAL_SIZE`] that the codebook covers less than [`SURE_COVERAGE`] of) is coded
-/// both ways at once, on a second thread.
+/// [`encode`], running the word transform and the suffix sort through `gate`, and the parts of
+/// the frame's coding on its idle cores: the two parts of a block, or the two ways a frame is
+/// coded both over the codebook and without it (one of up to [`CODEBOOK_TRIAL_SIZE`] that the
+/// codebook covers less than [`SURE_COVERAGE`] of).
 pub fn encode_gated(
     input: Vec<u8>,
     params: &CodecParams,
     codebook: Option<&Codebook>,
     gate: &(impl Resources + Sync),
-    spare_core: bool,
 ) -> EncodedFrame {
     let Some(codebook) = codebook else {
         return encode_over(input, params, None, gate);
@@ -343,7 +343,7 @@ pub fn encode_gated(
     };
     let finish = |staged| finish_frame(staged, len, params, Some(codebook), gate);
     let (over_codebook, alone) = both(
-        spare_core,
+        gate,
         move || {
             let staged = match rejected_over_codebook {
                 true => Err(text),
@@ -364,23 +364,30 @@ pub fn encode_gated(
     }
 }
 
-/// Runs `first` and `second`, side by side on a second thread if `spare_core`.
-fn both<A: Send, B>(
-    spare_core: bool,
+/// Runs `first` and `second` as two parts of `resources` ([`Resources::parts`]): side by side
+/// if a core is idle.
+fn both<A: Send, B: Send>(
+    resources: &impl Resources,
     first: impl FnOnce() -> A + Send,
-    second: impl FnOnce() -> B,
+    second: impl FnOnce() -> B + Send,
 ) -> (A, B) {
-    if !spare_core {
-        return (first(), second());
+    enum Side<A, B> {
+        First(A),
+        Second(B),
     }
-    std::thread::scope(|scope| {
-        let first = scope.spawn(first);
-        let second = second();
-        let first = first
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (first, second)
-    })
+    fn take<F>(slot: &Mutex<Option<F>>) -> F {
+        let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.take().expect("each part runs once")
+    }
+    let (first, second) = (Mutex::new(Some(first)), Mutex::new(Some(second)));
+    let sides = resources.parts(2, |i| match i {
+        0 => Side::First(take(&first)()),
+        _ => Side::Second(take(&second)()),
+    });
+    match <[Side<A, B>; 2]>::try_from(sides) {
+        Ok([Side::First(a), Side::Second(b)]) => (a, b),
+        _ => panic!("parts come back in order"),
+    }
 }
 
 /// A frame transformed and sorted, ready for its entropy coder, with its glyph counts; or the
@@ -1121,7 +1128,7 @@ fn decode_parts(
     let mut rest = &mut out[..];
     for i in 0..count {
         let (part, after) = rest.split_at_mut(part_range(len, count, i).len());
-        slots.push(std::sync::Mutex::new(part));
+        slots.push(Mutex::new(part));
         rest = after;
     }
     let decoded = resources.parts(count, |i| {
@@ -1371,7 +1378,7 @@ mod tests {
                 let (method, payload) = (frame.method, &frame.payload);
                 decode_gated(method, payload, text.len(), 0, None, &mut beside, &cores).unwrap();
                 assert!(beside == text, "{count} parts decoded side by side");
-                let parallel = encode_gated(text.clone(), &in_parts(count), None, &cores, false);
+                let parallel = encode_gated(text.clone(), &in_parts(count), None, &cores);
                 assert!(
                     parallel.payload == frame.payload,
                     "coded side by side alike"
@@ -1529,12 +1536,24 @@ and asked whether there was room for them and their horses for the night.\n"
     /// Counts the heavy phases a frame goes through: each transform, and each sort of a
     /// block (transformed or plain).
     #[derive(Default)]
-    struct CountingGate(std::sync::atomic::AtomicUsize);
+    struct CountingGate {
+        passes: std::sync::atomic::AtomicUsize,
+        /// The cores for parts, if any besides the caller's.
+        cores: Option<crate::pipeline::IdleCores>,
+    }
 
     impl Resources for CountingGate {
         fn pass<T>(&self, _bytes: u64, phase: impl FnOnce() -> T) -> T {
-            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.passes
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             phase()
+        }
+
+        fn parts<T: Send>(&self, count: usize, part: impl Fn(usize) -> T + Sync) -> Vec<T> {
+            match &self.cores {
+                Some(cores) => cores.parts(count, part),
+                None => (0..count).map(part).collect(),
+            }
         }
     }
 
@@ -1542,10 +1561,18 @@ and asked whether there was room for them and their horses for the night.\n"
     fn only_frames_the_codebook_covers_less_are_coded_both_ways() {
         let english = Codebook::english();
         let params = CodecParams::default();
-        let passes = |input: &[u8], spare_core| {
-            let gate = CountingGate::default();
-            let frame = encode_gated(input.to_vec(), &params, Some(&english), &gate, spare_core);
-            (frame.payload[0], gate.0.into_inner())
+        let passes = |input: &[u8], spare_core: bool| {
+            let cores = spare_core.then(|| {
+                let cores = crate::pipeline::IdleCores::new(2);
+                cores.lend(true);
+                cores
+            });
+            let gate = CountingGate {
+                passes: Default::default(),
+                cores,
+            };
+            let frame = encode_gated(input.to_vec(), &params, Some(&english), &gate);
+            (frame.payload[0], gate.passes.into_inner())
         };
         let prose = b"She said that they would all go to the river in the morning, and \
 that nobody should be late, because the boat would not wait for them.\n"

@@ -27,10 +27,6 @@ struct FrameJob {
     index: u64,
     offset: u64,
     data: Vec<u8>,
-    /// Whether a core is free for the frame's second trial encoding: the stream's last frame
-    /// with more than one worker (a small file is a single frame, which leaves the other
-    /// workers idle).
-    spare_core: bool,
 }
 
 struct EncodedFrame {
@@ -48,7 +44,7 @@ fn encode_job(
 ) -> EncodedFrame {
     let started = Instant::now();
     let (decoded_size, hash) = (job.data.len() as u64, content_hash(&job.data));
-    let encoded = frame::encode_gated(job.data, params, codebook, shares, job.spare_core);
+    let encoded = frame::encode_gated(job.data, params, codebook, shares);
     let header = FrameHeader {
         method: encoded.method,
         index: job.index,
@@ -119,8 +115,6 @@ pub struct Encoder<W: Write> {
     options: EncoderOptions,
     /// The pool's idle cores, lent to the last frames.
     cores: IdleCores,
-    /// Whether the stream's last frame may use a second thread ([`FrameJob::spare_core`]).
-    spare_core_at_end: bool,
     buffer: Vec<u8>,
     pool: OrderedPool<(FrameJob, Busy), EncodedFrame>,
     next_index: u64,
@@ -159,7 +153,6 @@ impl<W: Write> Encoder<W> {
             size_hint: options.size_hint,
             options: options.clone(),
             cores,
-            spare_core_at_end: threads > 1,
             buffer: Vec::new(),
             // One frame per worker in flight: reading the next frame takes far less time than
             // coding one, and a frame more per worker would cost 24 MiB at the default level.
@@ -254,17 +247,18 @@ impl<W: Write> Encoder<W> {
             index: self.next_index,
             offset: self.next_offset,
             data,
-            spare_core: last && self.spare_core_at_end,
         };
         self.next_index += 1;
         self.next_offset += job.data.len() as u64;
         let size = job.data.len() as u64;
-        self.pool.submit((job, self.cores.occupy()), size);
+        let core = self.cores.occupy();
         if last {
-            // No frame will follow: a worker left without one may take parts of those in
-            // flight, from now on rather than once the oldest is written.
+            // No frame will follow: a worker left without one may take parts of this frame
+            // and of those in flight, from now on rather than once the oldest is written (and
+            // before a small job that runs inline at once).
             self.cores.lend(true);
         }
+        self.pool.submit((job, core), size);
         while !self.pool.has_room() {
             self.write_next_frame()?;
         }
