@@ -610,7 +610,7 @@ impl Staged {
 
 /// Codes `block` with the BWT stage's model after `head`, in `parts` parts side by side
 /// where `resources` has idle cores: then the head's mode says so, and the part count and the
-/// code length of every part but the last follow it (section 8.6 of the spec).
+/// code length of every part but the last follow it (section 8.10 of the spec).
 fn code_in_parts(
     block: &[u8],
     model: ModelParams,
@@ -1212,6 +1212,18 @@ fn parse_transform_params(
 mod tests {
     use super::*;
 
+    /// A frame's payload as the decoder sees it, in a stream without context-model tables or
+    /// codebook.
+    fn coded(frame: &EncodedFrame, decoded_size: usize) -> CodedPayload<'_> {
+        CodedPayload {
+            method: frame.method,
+            payload: &frame.payload,
+            decoded_size,
+            context_log: 0,
+            codebook: None,
+        }
+    }
+
     fn round_trip(input: &[u8]) -> EncodedFrame {
         let frame = encode(input.to_vec(), &CodecParams::default(), None);
         let mut out = Vec::new();
@@ -1298,13 +1310,7 @@ mod tests {
             Err(PayloadError::Header)
         );
         // An unpacked length beyond the decoded size, and LZP parameters out of range.
-        let coded = CodedPayload {
-            method: frame.method,
-            payload: &frame.payload,
-            decoded_size: text.len(),
-            context_log: 0,
-            codebook: None,
-        };
+        let coded = coded(&frame, text.len());
         let head = coded.parse_header().unwrap();
         let (params, unpacked) = head.lzp.unwrap();
         assert!(unpacked < text.len() as u64);
@@ -1355,13 +1361,7 @@ mod tests {
             for count in [2, 3, MAX_BLOCK_PARTS] {
                 let frame = encode(text.clone(), &in_parts(count), None);
                 assert!(coded_in_parts(frame.method, &frame.payload));
-                let coded = CodedPayload {
-                    method: frame.method,
-                    payload: &frame.payload,
-                    decoded_size: text.len(),
-                    context_log: 0,
-                    codebook: None,
-                };
+                let coded = coded(&frame, text.len());
                 assert_eq!(coded.parse_header().unwrap().parts.len(), count);
                 let mut alone = Vec::new();
                 decode(
@@ -1398,13 +1398,7 @@ mod tests {
         let frame = encode(text.clone(), &in_parts(2), None);
         let decode_as =
             |method, payload: &[u8]| decode(method, payload, text.len(), 0, None, &mut Vec::new());
-        let coded = CodedPayload {
-            method: frame.method,
-            payload: &frame.payload,
-            decoded_size: text.len(),
-            context_log: 0,
-            codebook: None,
-        };
+        let coded = coded(&frame, text.len());
         let head = coded.parse_header().unwrap();
         let first_len = head.parts[0].len();
         let codes_at = frame.payload.len() - head.code.len();
