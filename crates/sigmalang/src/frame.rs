@@ -1083,26 +1083,20 @@ impl CodedPayload<'_> {
                 model,
                 rows,
             } => {
-                let mut bwt = Vec::new();
                 let mut bwt_costs = Vec::new();
-                let count = h.parts.len();
-                let decoded = match costs {
-                    None => decode_parts(&h.parts, len, revision, model, &mut bwt, gate),
-                    Some(_) => h.parts.iter().enumerate().all(|(i, code)| {
-                        let part_len = part_range(len, count, i).len();
-                        cm::decode_with_costs(
-                            code,
-                            part_len,
-                            revision,
-                            model,
-                            &mut bwt,
-                            &mut bwt_costs,
-                        )
-                    }),
+                let bwt = match costs {
+                    None => decode_parts(&h.parts, len, revision, model, gate),
+                    Some(_) => {
+                        let (mut bwt, count) = (Vec::new(), h.parts.len());
+                        let decoded = h.parts.iter().enumerate().all(|(i, code)| {
+                            let part_len = part_range(len, count, i).len();
+                            let (out, costs) = (&mut bwt, &mut bwt_costs);
+                            cm::decode_with_costs(code, part_len, revision, model, out, costs)
+                        });
+                        decoded.then_some(bwt)
+                    }
                 };
-                if !decoded {
-                    return Err(PayloadError::Truncated);
-                }
+                let bwt = bwt.ok_or(PayloadError::Truncated)?;
                 gate.pass(inversion_need, || {
                     let block = invert_bwt(bwt, &rows, lzp, costs.map(|c| (c, bwt_costs)))?;
                     then(block, h.transform)
@@ -1112,18 +1106,19 @@ impl CodedPayload<'_> {
     }
 }
 
-/// Decodes the `codes` of the parts of a block of `len` bytes into `out`, side by side where
-/// `resources` has idle cores; `false` if a part's code ends early.
+/// Decodes the `codes` of the parts of a block of `len` bytes, side by side where `resources`
+/// has idle cores; `None` if a part's code ends early.
 fn decode_parts(
     codes: &[&[u8]],
     len: usize,
     revision: cm::Revision,
     model: ModelParams,
-    out: &mut Vec<u8>,
     resources: &impl Resources,
-) -> bool {
+) -> Option<Vec<u8>> {
     let count = codes.len();
-    out.resize(len, 0);
+    // Zeroed memory is mapped as it is written, not all at once: the block's pages become
+    // resident as the decoders reach them, as they did when bytes were appended.
+    let mut out = vec![0; len];
     let mut slots = Vec::with_capacity(count);
     let mut rest = &mut out[..];
     for i in 0..count {
@@ -1137,7 +1132,7 @@ fn decode_parts(
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         cm::decode_into(codes[i], revision, model, &mut part)
     });
-    decoded.into_iter().all(|ok| ok)
+    decoded.into_iter().all(|ok| ok).then_some(out)
 }
 
 /// Where the inverse BWT starts: the row of every `rate`-th position of the block (one row,
