@@ -218,7 +218,8 @@ impl Default for CodecParams {
 }
 
 /// What a frame's coding shares with the other frames of its pool: memory for its heavy
-/// phases, and idle cores for the independent parts of its block.
+/// phases, and idle cores for its independent parts (the two parts of a large block, the two
+/// codings of a small frame's codebook trial).
 ///
 /// The word transform, the suffix sort and the inverse BWT each hold several times their
 /// block, briefly, while the entropy coder between them holds about the block. A worker pool
@@ -227,7 +228,7 @@ impl Default for CodecParams {
 /// worker is using can take (a small file, the last frame of a stream, a frame of a range).
 pub trait Resources {
     /// Runs `phase`, which needs about `bytes` beyond what its caller holds, waiting first
-    /// while the gate cannot hold that much more.
+    /// while the memory it shares cannot hold that much more.
     fn pass<T>(&self, bytes: u64, phase: impl FnOnce() -> T) -> T;
 
     /// Runs `part(0)` … `part(count - 1)` and returns their results in that order: on the
@@ -294,7 +295,7 @@ pub fn encode(input: Vec<u8>, params: &CodecParams, codebook: Option<&Codebook>)
     encode_gated(input, params, codebook, &Alone)
 }
 
-/// [`encode`], running the word transform and the suffix sort through `gate`, and the parts of
+/// [`encode`], running the word transform and the suffix sort through `resources`, and the parts of
 /// the frame's coding on its idle cores: the two parts of a block, or the two ways a frame is
 /// coded both over the codebook and without it (one of up to [`CODEBOOK_TRIAL_SIZE`] that the
 /// codebook covers less than [`SURE_COVERAGE`] of).
@@ -302,17 +303,17 @@ pub fn encode_gated(
     input: Vec<u8>,
     params: &CodecParams,
     codebook: Option<&Codebook>,
-    gate: &(impl Resources + Sync),
+    resources: &(impl Resources + Sync),
 ) -> EncodedFrame {
     let Some(codebook) = codebook else {
-        return encode_over(input, params, None, gate);
+        return encode_over(input, params, None, resources);
     };
     if input.len() > CODEBOOK_TRIAL_SIZE {
         let prior = params.large_frame_coverage().map(|min_coverage| Prior {
             codebook,
             min_coverage,
         });
-        return encode_over(input, params, prior, gate);
+        return encode_over(input, params, prior, resources);
     }
     let len = input.len();
     let text = input.clone();
@@ -320,34 +321,36 @@ pub fn encode_gated(
         codebook,
         min_coverage: SURE_COVERAGE,
     };
-    let (alone, rejected_over_codebook) = match transform_and_sort(input, params, Some(sure), gate)
-    {
-        Ok(staged) if staged.0.over_codebook => {
-            drop(text);
-            return finish_frame(Ok(staged), len, params, Some(codebook), gate);
-        }
-        // Covered less: this is the trial's side without the codebook.
-        Ok(staged) => (Ok(staged), false),
-        // Given up on without the codebook (it covered less): so is that side of the trial.
-        Err((input, rejected)) if !rejected.over_codebook => (Err(input), false),
-        // Given up on over the codebook: that side of the trial is the plain coding.
-        Err((input, _)) => (
-            transform_and_sort(input, params, None, gate).map_err(|(input, _)| input),
-            true,
-        ),
-    };
+    let (alone, rejected_over_codebook) =
+        match transform_and_sort(input, params, Some(sure), resources) {
+            Ok(staged) if staged.0.over_codebook => {
+                drop(text);
+                return finish_frame(Ok(staged), len, params, Some(codebook), resources);
+            }
+            // Covered less: this is the trial's side without the codebook.
+            Ok(staged) => (Ok(staged), false),
+            // Given up on without the codebook (it covered less): so is that side of the trial.
+            Err((input, rejected)) if !rejected.over_codebook => (Err(input), false),
+            // Given up on over the codebook: that side of the trial is the plain coding.
+            Err((input, _)) => (
+                transform_and_sort(input, params, None, resources).map_err(|(input, _)| input),
+                true,
+            ),
+        };
     let rejected_alone = alone.is_err();
     let prior = Prior {
         codebook,
         min_coverage: 0.0,
     };
-    let finish = |staged| finish_frame(staged, len, params, Some(codebook), gate);
+    let finish = |staged| finish_frame(staged, len, params, Some(codebook), resources);
     let (over_codebook, alone) = both(
-        gate,
+        resources,
         move || {
             let staged = match rejected_over_codebook {
                 true => Err(text),
-                false => transform_and_sort(text, params, Some(prior), gate).map_err(|(t, _)| t),
+                false => {
+                    transform_and_sort(text, params, Some(prior), resources).map_err(|(t, _)| t)
+                }
             };
             match staged {
                 // Input the transform rejects either way (binary data, mostly) is coded plain
@@ -399,11 +402,11 @@ fn encode_over(
     input: Vec<u8>,
     params: &CodecParams,
     prior: Option<Prior<'_>>,
-    gate: &impl Resources,
+    resources: &impl Resources,
 ) -> EncodedFrame {
     let len = input.len();
-    let staged = transform_and_sort(input, params, prior, gate).map_err(|(input, _)| input);
-    finish_frame(staged, len, params, prior.map(|p| p.codebook), gate)
+    let staged = transform_and_sort(input, params, prior, resources).map_err(|(input, _)| input);
+    finish_frame(staged, len, params, prior.map(|p| p.codebook), resources)
 }
 
 /// The word transform over the `prior` codebook and the suffix sort of its block.
@@ -411,16 +414,16 @@ fn transform_and_sort(
     input: Vec<u8>,
     params: &CodecParams,
     prior: Option<Prior<'_>>,
-    gate: &impl Resources,
+    resources: &impl Resources,
 ) -> Result<(Staged, [u64; 4]), (Vec<u8>, Rejected)> {
     // Besides the text, the transform holds its block (never longer) and its tables (a third
     // to a half of the text, measured on 24 MiB of both corpora).
     let need = 2 * input.len() as u64;
-    match gate.pass(need, || params.transform(&input, prior)) {
+    match resources.pass(need, || params.transform(&input, prior)) {
         Err(rejected) => Err((input, rejected)),
         Ok(t) => {
             drop(input);
-            Ok((stage(Some(&t.params), t.block, params, gate), t.glyphs))
+            Ok((stage(Some(&t.params), t.block, params, resources), t.glyphs))
         }
     }
 }
@@ -432,12 +435,12 @@ fn finish_frame(
     len: usize,
     params: &CodecParams,
     codebook: Option<&Codebook>,
-    gate: &impl Resources,
+    resources: &impl Resources,
 ) -> EncodedFrame {
     let input = match staged {
         Err(input) => input,
         Ok((staged, glyphs)) => {
-            let (method, payload) = staged.code(gate);
+            let (method, payload) = staged.code(resources);
             if fits(&payload, len) {
                 return EncodedFrame {
                     method,
@@ -458,13 +461,13 @@ fn finish_frame(
             text
         }
     };
-    code_plain(input, params, gate)
+    code_plain(input, params, resources)
 }
 
 /// Codes `input` without the word transform, or stores it if that does not fit.
-fn code_plain(input: Vec<u8>, params: &CodecParams, gate: &impl Resources) -> EncodedFrame {
+fn code_plain(input: Vec<u8>, params: &CodecParams, resources: &impl Resources) -> EncodedFrame {
     let glyphs = [Tokenizer::new(&input).count() as u64, 0, 0, 0];
-    let (method, payload) = stage(None, input.clone(), params, gate).code(gate);
+    let (method, payload) = stage(None, input.clone(), params, resources).code(resources);
     if fits(&payload, input.len()) {
         EncodedFrame {
             method,
@@ -521,12 +524,12 @@ const MODEL_REVISION: cm::Revision = cm::Revision::Second;
 
 /// Writes the payload head of a block (word-transformed if `transform` is given) for the
 /// stage's method; the BWT stages then pack the block with LZP if `params.lzp` finds that worth
-/// it, and sort it in place, through `gate`.
+/// it, and sort it in place, through `resources`.
 fn stage(
     transform: Option<&Params>,
     block: Vec<u8>,
     params: &CodecParams,
-    gate: &impl Resources,
+    resources: &impl Resources,
 ) -> Staged {
     let over_codebook = transform.is_some_and(|t| t.codebook);
     let mut coder_params = Vec::new();
@@ -553,7 +556,7 @@ fn stage(
             StagedCoder::Bwt(params.model, params.parts)
         }
     };
-    gate.pass(HEAVY_BYTES_PER_BYTE * block.len() as u64, || {
+    resources.pass(HEAVY_BYTES_PER_BYTE * block.len() as u64, || {
         let packed = params.lzp.and_then(|policy| lzp::encode(&block, policy));
         let (block, mut head) = match packed {
             Some((lzp, packed)) => {
@@ -778,7 +781,7 @@ pub fn decode(
     )
 }
 
-/// [`decode`], running the inverse BWT and the inverse word transform through `gate`.
+/// [`decode`], running the inverse BWT and the inverse word transform through `resources`.
 pub fn decode_gated(
     method: Method,
     payload: &[u8],
@@ -786,7 +789,7 @@ pub fn decode_gated(
     context_log: u8,
     codebook: Option<&Codebook>,
     out: &mut Vec<u8>,
-    gate: &impl Resources,
+    resources: &impl Resources,
 ) -> Result<(), PayloadError> {
     let start = out.len();
     match method {
@@ -804,7 +807,7 @@ pub fn decode_gated(
                 context_log,
                 codebook,
             };
-            coded.decode_block(None, gate, |mut block, transform| match transform {
+            coded.decode_block(None, resources, |mut block, transform| match transform {
                 None => {
                     out.append(&mut block);
                     Ok(())
@@ -1031,12 +1034,12 @@ impl CodedPayload<'_> {
     /// Undoes the entropy coding (and the BWT) of the payload and hands `then` the block and
     /// the transform parameters, if the block is word-transformed (otherwise the block is the
     /// text). With `costs`, also appends the bits each block byte cost the entropy coder.
-    /// The inverse BWT and `then` run through `gate` as one phase: whoever holds the table
+    /// The inverse BWT and `then` run through `resources` as one phase: whoever holds the table
     /// of the one also needs the output of the other soon after.
     pub(crate) fn decode_block<T>(
         &self,
         costs: Option<&mut Vec<f32>>,
-        gate: &impl Resources,
+        resources: &impl Resources,
         then: impl FnOnce(Vec<u8>, Option<Params>) -> Result<T, PayloadError>,
     ) -> Result<T, PayloadError> {
         let h = self.parse_header()?;
@@ -1060,7 +1063,7 @@ impl CodedPayload<'_> {
                 if !wordcm::decode(h.code, len, model, revision, layout, &mut block, costs) {
                     return Err(PayloadError::Truncated);
                 }
-                gate.pass(self.decoded_size as u64, || then(block, h.transform))
+                resources.pass(self.decoded_size as u64, || then(block, h.transform))
             }
             Coder::Ranks {
                 revision,
@@ -1073,7 +1076,7 @@ impl CodedPayload<'_> {
                 if !rank::decode(h.code, len, revision, params, &mut bwt, costs_out) {
                     return Err(PayloadError::Truncated);
                 }
-                gate.pass(inversion_need, || {
+                resources.pass(inversion_need, || {
                     let block = invert_bwt(bwt, &rows, lzp, costs.map(|c| (c, bwt_costs)))?;
                     then(block, h.transform)
                 })
@@ -1085,7 +1088,7 @@ impl CodedPayload<'_> {
             } => {
                 let mut bwt_costs = Vec::new();
                 let bwt = match costs {
-                    None => decode_parts(&h.parts, len, revision, model, gate),
+                    None => decode_parts(&h.parts, len, revision, model, resources),
                     Some(_) => {
                         let (mut bwt, count) = (Vec::new(), h.parts.len());
                         let decoded = h.parts.iter().enumerate().all(|(i, code)| {
@@ -1097,7 +1100,7 @@ impl CodedPayload<'_> {
                     }
                 };
                 let bwt = bwt.ok_or(PayloadError::Truncated)?;
-                gate.pass(inversion_need, || {
+                resources.pass(inversion_need, || {
                     let block = invert_bwt(bwt, &rows, lzp, costs.map(|c| (c, bwt_costs)))?;
                     then(block, h.transform)
                 })
@@ -1127,9 +1130,7 @@ fn decode_parts(
         rest = after;
     }
     let decoded = resources.parts(count, |i| {
-        let mut part = slots[i]
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut part = slots[i].lock().unwrap_or_else(PoisonError::into_inner);
         cm::decode_into(codes[i], revision, model, &mut part)
     });
     decoded.into_iter().all(|ok| ok).then_some(out)

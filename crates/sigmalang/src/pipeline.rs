@@ -8,7 +8,8 @@
 //! workers start when a job first needs them, so that a small input (one small job) starts
 //! none ([`INLINE_JOB_BYTES`]). A [`MemoryGate`]
 //! shared by the workers lets only as many of them through a frame's memory-heavy phases at
-//! once as its budget of bytes holds.
+//! once as its budget of bytes holds, and [`IdleCores`] lends the cores no worker is using to
+//! the parts of the last frames.
 
 use crate::frame::Resources;
 use crossbeam_channel::{bounded, Receiver, Sender};
@@ -88,8 +89,9 @@ impl Drop for Permit<'_> {
     }
 }
 
-impl Resources for MemoryGate {
-    fn pass<T>(&self, bytes: u64, phase: impl FnOnce() -> T) -> T {
+impl MemoryGate {
+    /// Runs `phase`, which needs `bytes`, once the gate holds it (see [`Resources::pass`]).
+    pub fn pass<T>(&self, bytes: u64, phase: impl FnOnce() -> T) -> T {
         let (budget, wake) = &*self.state;
         let mut state = budget.lock().unwrap_or_else(PoisonError::into_inner);
         while state.inside > 0 && state.used.saturating_add(bytes) > state.limit {

@@ -274,6 +274,12 @@ impl<W: Write> Encoder<W> {
         result
     }
 
+    /// Where to cut `full`, a full frame that more input follows.
+    fn cut(&self, full: &[u8]) -> usize {
+        let earliest = earliest_cut(self.size_hint, self.next_offset, self.frame_size);
+        cut_point(full, earliest)
+    }
+
     /// An input of unknown size that ends within its first frame is all in the buffer, so its
     /// size is known after all: it is cut into the frames a size hint would have given it (a
     /// pipe of 20 MB then fills both workers, as the file does, and its stream is the file's
@@ -287,9 +293,7 @@ impl<W: Write> Encoder<W> {
         self.frame_size = self.options.clone().size_hint(size).effective_frame_size() as usize;
         let mut rest = std::mem::take(&mut self.buffer);
         while rest.len() > self.frame_size {
-            let earliest = earliest_cut(self.size_hint, self.next_offset, self.frame_size);
-            let cut = cut_point(&rest[..self.frame_size], earliest);
-            let tail = rest.split_off(cut);
+            let tail = rest.split_off(self.cut(&rest[..self.frame_size]));
             self.submit(rest, false)?;
             rest = tail;
         }
@@ -357,8 +361,7 @@ impl<W: Write> Write for Encoder<W> {
             // where a frame does (a file no larger than the frame size, say) then stays whole
             // instead of leaving a sliver after the frame's last newline.
             if this.buffer.len() == this.frame_size {
-                let earliest = earliest_cut(this.size_hint, this.next_offset, this.frame_size);
-                let cut = cut_point(&this.buffer, earliest);
+                let cut = this.cut(&this.buffer);
                 let mut carry = Vec::with_capacity(this.frame_size);
                 carry.extend_from_slice(&this.buffer[cut..]);
                 this.buffer.truncate(cut);
