@@ -1551,8 +1551,8 @@ and asked whether there was room for them and their horses for the night.\n"
     fn only_frames_the_codebook_covers_less_are_coded_both_ways() {
         let english = Codebook::english();
         let params = CodecParams::default();
-        let passes = |input: &[u8], spare_core: bool| {
-            let cores = spare_core.then(|| {
+        let passes = |input: &[u8], idle_core: bool| {
+            let cores = idle_core.then(|| {
                 let cores = crate::pipeline::IdleCores::new(2);
                 cores.lend(true);
                 cores
@@ -1569,13 +1569,13 @@ that nobody should be late, because the boat would not wait for them.\n"
             .repeat(4);
         let made_up = b"zorf quaxle zorf vindle quaxle zorf prindo vindle zorf ".repeat(20);
         let bytes: Vec<u8> = (0..20_000u32).map(|i| (i * 7919 % 251) as u8).collect();
-        for spare_core in [false, true] {
+        for idle_core in [false, true] {
             // One transform and its sort.
-            assert_eq!(passes(&prose, spare_core), (MODE_CODEBOOK, 2));
-            assert_eq!(passes(&made_up, spare_core), (MODE_TRANSFORMED, 4));
+            assert_eq!(passes(&prose, idle_core), (MODE_CODEBOOK, 2));
+            assert_eq!(passes(&made_up, idle_core), (MODE_TRANSFORMED, 4));
             // Rejected by the transform without the codebook (which covers too little to be
             // taken) and over it, then sorted plain: the first rejection is not tried again.
-            assert_eq!(passes(&bytes, spare_core), (MODE_PLAIN, 3));
+            assert_eq!(passes(&bytes, idle_core), (MODE_PLAIN, 3));
         }
     }
 
