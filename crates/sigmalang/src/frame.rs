@@ -236,6 +236,13 @@ pub trait Resources {
     fn parts<T: Send>(&self, count: usize, part: impl Fn(usize) -> T + Sync) -> Vec<T> {
         (0..count).map(part).collect()
     }
+
+    /// Whether [`Resources::parts`] may give parts to other cores from now on. If not, the
+    /// caller's thread will run every part, and may as well run them in whatever way suits
+    /// one thread best.
+    fn lends_cores(&self) -> bool {
+        false
+    }
 }
 
 /// One thread and no limit: a caller that codes one frame by itself and shares nothing.
@@ -1109,8 +1116,8 @@ impl CodedPayload<'_> {
     }
 }
 
-/// Decodes the `codes` of the parts of a block of `len` bytes, side by side where `resources`
-/// has idle cores; `None` if a part's code ends early.
+/// Decodes the `codes` of the parts of a block of `len` bytes: on the cores `resources` lends,
+/// or two at a time on this thread if it lends none; `None` if a part's code ends early.
 fn decode_parts(
     codes: &[&[u8]],
     len: usize,
@@ -1126,9 +1133,24 @@ fn decode_parts(
     let mut rest = &mut out[..];
     for i in 0..count {
         let (part, after) = rest.split_at_mut(part_range(len, count, i).len());
-        slots.push(Mutex::new(part));
+        slots.push(part);
         rest = after;
     }
+    if !resources.lends_cores() {
+        // This thread decodes every part, so two at a time, side by side.
+        let decoded = codes
+            .chunks(2)
+            .zip(slots.chunks_mut(2))
+            .all(|pair| match pair {
+                (&[a, b], [out_a, out_b]) => {
+                    cm::decode_two_into([a, b], revision, model, [out_a, out_b])
+                }
+                (&[code], [out]) => cm::decode_into(code, revision, model, out),
+                _ => unreachable!("one slot per code"),
+            });
+        return decoded.then_some(out);
+    }
+    let slots: Vec<_> = slots.into_iter().map(Mutex::new).collect();
     let decoded = resources.parts(count, |i| {
         let mut part = slots[i].lock().unwrap_or_else(PoisonError::into_inner);
         cm::decode_into(codes[i], revision, model, &mut part)
@@ -1369,7 +1391,10 @@ mod tests {
                     &mut alone,
                 )
                 .unwrap();
-                assert!(alone == text, "{count} parts decoded one after the other");
+                assert!(
+                    alone == text,
+                    "{count} parts decoded two at a time by one thread"
+                );
                 let mut beside = Vec::new();
                 let (method, payload) = (frame.method, &frame.payload);
                 decode_gated(method, payload, text.len(), 0, None, &mut beside, &cores).unwrap();

@@ -163,6 +163,17 @@ impl IdleCores {
         self.state.1.notify_all();
     }
 
+    /// Whether cores are lent now (see [`Resources::lends_cores`]); never with one thread.
+    pub fn lends_cores(&self) -> bool {
+        self.threads > 1
+            && self
+                .state
+                .0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .lending
+    }
+
     /// Counts a core busy for a job about to be submitted, until the returned guard drops
     /// (the job holds it).
     pub fn occupy(&self) -> Busy {
@@ -258,6 +269,10 @@ impl Resources for IdleCores {
     fn parts<T: Send>(&self, count: usize, part: impl Fn(usize) -> T + Sync) -> Vec<T> {
         IdleCores::parts(self, count, part)
     }
+
+    fn lends_cores(&self) -> bool {
+        IdleCores::lends_cores(self)
+    }
 }
 
 /// What the frames of a pool share: its memory gate and its idle cores.
@@ -276,6 +291,10 @@ impl Resources for Shares {
 
     fn parts<T: Send>(&self, count: usize, part: impl Fn(usize) -> T + Sync) -> Vec<T> {
         self.cores.parts(count, part)
+    }
+
+    fn lends_cores(&self) -> bool {
+        self.cores.lends_cores()
     }
 }
 
@@ -496,12 +515,14 @@ mod tests {
         let cores = IdleCores::new(2);
         let _job = cores.occupy();
         // Not lent: the caller codes both parts, one after the other.
+        assert!(!cores.lends_cores());
         assert_eq!(
             run(&cores, Duration::from_millis(100)),
             ((true, false), true)
         );
         // Lent, with the other core idle: a helper takes part 1 while part 0 runs.
         cores.lend(true);
+        assert!(cores.lends_cores());
         assert_eq!(run(&cores, Duration::from_secs(30)), ((true, true), false));
         // Lent, but every core busy: the caller again.
         let _other = cores.occupy();
@@ -509,6 +530,10 @@ mod tests {
             run(&cores, Duration::from_millis(100)),
             ((true, false), true)
         );
+        // One thread has no core to lend.
+        let alone = IdleCores::new(1);
+        alone.lend(true);
+        assert!(!alone.lends_cores());
         // Results come back in order, however many parts and threads.
         let cores = IdleCores::new(4);
         cores.lend(true);
