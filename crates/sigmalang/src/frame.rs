@@ -237,9 +237,10 @@ pub trait Resources {
         (0..count).map(part).collect()
     }
 
-    /// Whether [`Resources::parts`] may give parts to other cores from now on. If not, the
-    /// caller's thread will run every part, and may as well run them in whatever way suits
-    /// one thread best.
+    /// Whether [`Resources::parts`] would give parts to other cores now. If not, the caller
+    /// may run every part on its own thread, in whatever way suits one thread best (a core
+    /// lent later then finds none of them: the parts of a frame that starts while no core is
+    /// lent, before the last frames of a stream, are rarely left for one).
     fn lends_cores(&self) -> bool {
         false
     }
