@@ -388,20 +388,23 @@ mod tests {
 
     #[test]
     fn blocks_of_2_pow_24_bytes_and_more_round_trip() {
-        // Their inverse finds each byte from the counts instead of packing it with its row.
-        let mut state = 3u32;
-        let data: Vec<u8> = (0..(1usize << 24) + 4099)
-            .map(|_| {
-                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                // Skewed and sparse: most rows belong to a few bytes, some bytes have none.
-                [b'e', b'e', b'e', b't', b' ', 0, 0xff, b'q'][(state >> 16) as usize % 8]
-            })
-            .collect();
-        let rate = 1 << 20;
-        let (t, rows) = forward_sampled(data.clone(), rate);
-        let mut back = Vec::new();
-        inverse_sampled(t, &rows, rate, &mut back).unwrap();
-        assert!(back == data, "the large-block inverse differs");
+        // Below 2^24 bytes every row fits the three-byte table, the last one exactly; from
+        // 2^24 on, rows take four bytes.
+        for len in [(1usize << 24) - 1, (1 << 24) + 4099] {
+            let mut state = 3u32;
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    // Skewed and sparse: most rows belong to a few bytes, some bytes have none.
+                    [b'e', b'e', b'e', b't', b' ', 0, 0xff, b'q'][(state >> 16) as usize % 8]
+                })
+                .collect();
+            let rate = 1 << 20;
+            let (t, rows) = forward_sampled(data.clone(), rate);
+            let mut back = Vec::new();
+            inverse_sampled(t, &rows, rate, &mut back).unwrap();
+            assert!(back == data, "the inverse of {len} bytes differs");
+        }
     }
 
     #[test]
