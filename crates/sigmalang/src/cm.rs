@@ -796,6 +796,12 @@ pub fn encode(block: &[u8], revision: Revision, params: ModelParams, out: Vec<u8
 
 fn encode_with(block: &[u8], mut model: impl BitModel, out: Vec<u8>) -> Vec<u8> {
     let mut coder = rangecoder::Encoder::new(out);
+    encode_rest(&mut coder, &mut model, block);
+    coder.finish()
+}
+
+/// Codes `block` with `coder` and `model` from where they stand.
+fn encode_rest(coder: &mut rangecoder::Encoder, model: &mut impl BitModel, block: &[u8]) {
     for &byte in block {
         for i in (0..8).rev() {
             let bit = u32::from(byte >> i) & 1;
@@ -803,7 +809,43 @@ fn encode_with(block: &[u8], mut model: impl BitModel, out: Vec<u8>) -> Vec<u8> 
             model.update(bit);
         }
     }
-    coder.finish()
+}
+
+/// Codes two blocks, each as [`encode`] would (with an empty `out`), on one thread: their
+/// bits alternate, as [`decode_two_into`]'s do, so that the processor works on one block's
+/// bit while the other's waits.
+pub fn encode_two(blocks: [&[u8]; 2], revision: Revision, params: ModelParams) -> [Vec<u8>; 2] {
+    match revision {
+        Revision::First => {
+            let models = blocks.map(|block| Model::new(block.len(), params));
+            encode_side_by_side(blocks, models)
+        }
+        Revision::Second => {
+            let models = [RevisedModel::new(params), RevisedModel::new(params)];
+            encode_side_by_side(blocks, models)
+        }
+    }
+}
+
+fn encode_side_by_side<M: BitModel>(blocks: [&[u8]; 2], models: [M; 2]) -> [Vec<u8>; 2] {
+    let [mut model_a, mut model_b] = models;
+    let [block_a, block_b] = blocks;
+    let mut coder_a = rangecoder::Encoder::new(Vec::with_capacity(block_a.len() / 3));
+    let mut coder_b = rangecoder::Encoder::new(Vec::with_capacity(block_b.len() / 3));
+    let both = block_a.len().min(block_b.len());
+    for (&byte_a, &byte_b) in block_a[..both].iter().zip(&block_b[..both]) {
+        for i in (0..8).rev() {
+            let (bit_a, bit_b) = (u32::from(byte_a >> i) & 1, u32::from(byte_b >> i) & 1);
+            let (p_a, p_b) = (model_a.predict(), model_b.predict());
+            coder_a.encode(bit_a, p_a);
+            coder_b.encode(bit_b, p_b);
+            model_a.update(bit_a);
+            model_b.update(bit_b);
+        }
+    }
+    encode_rest(&mut coder_a, &mut model_a, &block_a[both..]);
+    encode_rest(&mut coder_b, &mut model_b, &block_b[both..]);
+    [coder_a.finish(), coder_b.finish()]
 }
 
 /// Decodes `len` bytes from `code`, appending them to `out`.
@@ -1004,7 +1046,7 @@ mod tests {
     }
 
     #[test]
-    fn two_codes_decode_side_by_side_as_each_alone() {
+    fn two_blocks_code_side_by_side_as_each_alone() {
         let params = ModelParams::default();
         let text: Vec<u8> = b"banana bandana "
             .iter()
@@ -1021,6 +1063,10 @@ mod tests {
                 (&text[..1], &text[1..]),
             ] {
                 let codes = [a, b].map(|part| encode(part, revision, params, Vec::new()));
+                assert!(
+                    encode_two([a, b], revision, params) == codes,
+                    "{revision:?}"
+                );
                 let (mut out_a, mut out_b) = (vec![0; a.len()], vec![0; b.len()]);
                 let codes_ref = [&codes[0][..], &codes[1][..]];
                 assert!(decode_two_into(

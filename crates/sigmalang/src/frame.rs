@@ -632,10 +632,21 @@ fn code_in_parts(
     if parts <= 1 {
         return cm::encode(block, MODEL_REVISION, model, head);
     }
-    let codes = resources.parts(parts, |i| {
-        let part = &block[part_range(block.len(), parts, i)];
-        cm::encode(part, MODEL_REVISION, model, Vec::new())
-    });
+    let part = |i| &block[part_range(block.len(), parts, i)];
+    let codes = if resources.lends_cores() {
+        resources.parts(parts, |i| {
+            cm::encode(part(i), MODEL_REVISION, model, Vec::new())
+        })
+    } else {
+        // This thread codes every part, so two at a time, side by side.
+        let indices: Vec<usize> = (0..parts).collect();
+        (indices.chunks(2))
+            .flat_map(|pair| match *pair {
+                [a, b] => cm::encode_two([part(a), part(b)], MODEL_REVISION, model).to_vec(),
+                _ => vec![cm::encode(part(pair[0]), MODEL_REVISION, model, Vec::new())],
+            })
+            .collect()
+    };
     head[0] |= MODE_PARTS;
     varint::put(&mut head, parts as u64);
     for code in &codes[..parts - 1] {
