@@ -953,6 +953,33 @@ mod tests {
     }
 
     #[test]
+    fn round_trips_more_distinct_words_than_one_unit_of_the_occurrence_list_holds() {
+        // 40,000 made-up words (ids up to about 2.4 times SHORT_IDS) in all three cases, each
+        // four times, a pass over all of them at a time, so that every sighting of the late
+        // ids is escaped in the list.
+        let word = |i: u32| {
+            let letters: String = (0..7)
+                .map(|k| char::from(b'a' + (i / 26u32.pow(k) % 26) as u8))
+                .collect();
+            match i % 3 {
+                0 => letters,
+                1 => letters[..1].to_uppercase() + &letters[1..],
+                _ => letters.to_uppercase(),
+            }
+        };
+        let mut text = String::new();
+        for _ in 0..4 {
+            for i in 0..40_000 {
+                text.push_str(&word(i));
+                text.push_str(if i % 12 == 11 { ".\n" } else { " " });
+            }
+        }
+        let t = encode(text.as_bytes(), 2, false, false, None).expect("repeated words shrink");
+        assert!(t.params.bank_entries > u64::from(Occurrences::SHORT_IDS));
+        round_trip(text.as_bytes()).expect("repeated words shrink");
+    }
+
+    #[test]
     fn predicted_words_become_delta_glyphs() {
         let text = "of the house, of the garden; of the sea and of the sky ".repeat(30);
         let t = encode(text.as_bytes(), 2, true, false, None).unwrap();
