@@ -311,7 +311,9 @@ impl ModelParams {
         let wanted = (2 * block_len).max(1).next_power_of_two().trailing_zeros();
         wanted.clamp(MIN_ORDER2_GROUPS_LOG, u32::from(self.order2_max_log))
     }
+}
 
+impl EncoderDefaults for ModelParams {
     /// Tuned on English prose and the mixed corpus. The order-2 table stays in the L2 cache:
     /// a 2^16-group table gained 0.14 % and cost half the speed. Order 0 adapts at 1/2: a
     /// BWT block's statistics change every few hundred bytes, and on 8 MiB slices a shift
@@ -320,7 +322,7 @@ impl ModelParams {
     /// the weight on the secondary estimate (was 3/4) took 0.11-0.16 % off prose and
     /// 0.25-0.38 % off the mixed corpus on slices of 1, 4, 8 and 24 MiB (no other single
     /// step of a rate gained more than 0.03 % on prose).
-    pub const DEFAULT: ModelParams = ModelParams {
+    const DEFAULT: ModelParams = ModelParams {
         mixer_shift: 13,
         order1_limit: 255,
         order2_limit: 127,
@@ -341,28 +343,34 @@ impl Default for ModelParams {
     }
 }
 
-/// Where the second revision's model reads its rates and shifts: from constants (the
-/// encoder's defaults, which every payload this encoder writes carries), which the compiler
-/// folds into the shifts and multiplies, or from a payload's own parameters. With the
-/// constants the default level codes and decodes 6-10 % faster, to the same bytes.
-trait Tuning: Copy {
-    fn params(self) -> ModelParams;
+/// Parameters that a payload carries, so that an encoder can be retuned without a format
+/// change, but that this encoder always writes the same: its defaults.
+pub(crate) trait EncoderDefaults: Copy + PartialEq {
+    const DEFAULT: Self;
 }
 
-/// The defaults, as constants.
-#[derive(Clone, Copy)]
-struct DefaultTuning;
+/// Where a model reads its parameters: from [`DefaultTuning`], whose constants the compiler
+/// folds into the model's shifts and multiplies, or from a payload's own parameters. With the
+/// constants the default level codes and decodes 6-10 % faster, and the rank coder of `-1` to
+/// `-3` decodes 3-5 % faster (codes 1-2 %), to the same bytes.
+pub(crate) trait Tuning<P>: Copy {
+    fn params(self) -> P;
+}
 
-impl Tuning for DefaultTuning {
+/// The encoder's defaults, as constants.
+#[derive(Clone, Copy)]
+pub(crate) struct DefaultTuning;
+
+impl<P: EncoderDefaults> Tuning<P> for DefaultTuning {
     #[inline(always)]
-    fn params(self) -> ModelParams {
-        ModelParams::DEFAULT
+    fn params(self) -> P {
+        P::DEFAULT
     }
 }
 
-impl Tuning for ModelParams {
+impl<P: EncoderDefaults> Tuning<P> for P {
     #[inline(always)]
-    fn params(self) -> ModelParams {
+    fn params(self) -> P {
         self
     }
 }
@@ -640,7 +648,7 @@ fn filled<T: Copy>(value: T) -> Box<[T; 1 << 16]> {
 /// of counters whatever the block's length. Two mixers weigh the same inputs, one with
 /// weights chosen by the bit position and the run, one by the partial byte; their average
 /// goes to the secondary estimator.
-struct RevisedModel<T: Tuning> {
+struct RevisedModel<T: Tuning<ModelParams>> {
     tables: &'static Tables,
     tuning: T,
     recip: [u16; 1024],
@@ -665,7 +673,7 @@ struct RevisedModel<T: Tuning> {
     by_partial_p: i32,
 }
 
-impl<T: Tuning> RevisedModel<T> {
+impl<T: Tuning<ModelParams>> RevisedModel<T> {
     fn new(tuning: T) -> Self {
         let params = tuning.params();
         let recip = counted_rates();
@@ -717,7 +725,7 @@ fn train(weights: &mut i16x8, inputs: i16x8, err: i32, shift: u8) {
     *weights = weights.saturating_add(step);
 }
 
-impl<T: Tuning> BitModel for RevisedModel<T> {
+impl<T: Tuning<ModelParams>> BitModel for RevisedModel<T> {
     #[inline(always)]
     fn predict(&mut self) -> u32 {
         // Masks that the compiler can see keep every index below in bounds.

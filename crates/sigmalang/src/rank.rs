@@ -12,6 +12,7 @@
 //! second one chosen by the byte at the front of the recency list, the one rank 0 would
 //! repeat: whether a BWT block's run goes on depends on which byte it is a run of.
 
+use crate::cm::{DefaultTuning, EncoderDefaults, Tuning};
 use crate::rangecoder;
 
 /// Which model codes the ranks: the first (method `Rank`) or the second (`RankRevised`).
@@ -53,17 +54,21 @@ impl RankParams {
     }
 }
 
-impl Default for RankParams {
+impl EncoderDefaults for RankParams {
     /// Tuned on English prose. On the mixed corpus a fast rate of 4 does better, but not by
     /// enough: over the built-in codebook, as `sigma` codes, `examples/tune.rs rank` found
     /// fast 4 gains 0.02-0.55 % there and costs 0.13-0.15 % on prose (slices of 4 and 16 MiB),
     /// and the whole corpora at `-2` came out 0.08 % smaller and 0.15 % larger. No other pair
     /// of rates within two of these is smaller on both corpora.
+    const DEFAULT: RankParams = RankParams {
+        fast_rate: 5,
+        slow_rate: 8,
+    };
+}
+
+impl Default for RankParams {
     fn default() -> Self {
-        RankParams {
-            fast_rate: 5,
-            slow_rate: 8,
-        }
+        Self::DEFAULT
     }
 }
 
@@ -158,8 +163,8 @@ impl History {
 }
 
 /// The counters and the rank history they are chosen by.
-struct Model {
-    params: RankParams,
+struct Model<T: Tuning<RankParams>> {
+    tuning: T,
     zero: Vec<Counter>,
     one: Vec<Counter>,
     log: Vec<Counter>,
@@ -169,10 +174,10 @@ struct Model {
     zero_by_front: Option<Vec<Counter>>,
 }
 
-impl Model {
-    fn new(params: RankParams, revision: Revision) -> Self {
+impl<T: Tuning<RankParams>> Model<T> {
+    fn new(tuning: T, revision: Revision) -> Self {
         Model {
-            params,
+            tuning,
             zero: vec![Counter::FRESH; ZERO_CONTEXTS],
             one: vec![Counter::FRESH; ONE_CONTEXTS],
             log: vec![Counter::FRESH; LOG_CONTEXTS],
@@ -189,7 +194,7 @@ impl Model {
     /// the decoder's control flow with the answers given cost it a third more instructions.
     #[inline(always)]
     fn encode_rank(&mut self, rank: u8, front: u8, coder: &mut rangecoder::Encoder) {
-        let params = self.params;
+        let params = self.tuning.params();
         let history = self.history;
         let code = |coder: &mut rangecoder::Encoder, counter: &mut Counter, bit: bool| {
             let bit = u32::from(bit);
@@ -229,7 +234,7 @@ impl Model {
     /// the byte at the front of the recency list.
     #[inline(always)]
     fn decode_rank(&mut self, front: u8, mut decode_bit: impl FnMut(u32) -> u32) -> u8 {
-        let params = self.params;
+        let params = self.tuning.params();
         let history = self.history;
         let zero = &mut self.zero[history.zero_context()];
         let is_zero = match &mut self.zero_by_front {
@@ -317,7 +322,13 @@ impl RecencyList {
 
 /// Entropy codes a BWT block with `revision`'s model, appending the code to `out`.
 pub fn encode(bwt: &[u8], revision: Revision, params: RankParams, out: Vec<u8>) -> Vec<u8> {
-    let mut model = Model::new(params, revision);
+    match params == RankParams::DEFAULT {
+        true => encode_with(bwt, Model::new(DefaultTuning, revision), out),
+        false => encode_with(bwt, Model::new(params, revision), out),
+    }
+}
+
+fn encode_with(bwt: &[u8], mut model: Model<impl Tuning<RankParams>>, out: Vec<u8>) -> Vec<u8> {
     let mut coder = rangecoder::Encoder::new(out);
     let mut recency = RecencyList::new();
     for &byte in bwt {
@@ -341,7 +352,19 @@ pub fn decode(
     out: &mut Vec<u8>,
     costs: Option<&mut Vec<f32>>,
 ) -> bool {
-    let mut model = Model::new(params, revision);
+    match params == RankParams::DEFAULT {
+        true => decode_with(code, len, Model::new(DefaultTuning, revision), out, costs),
+        false => decode_with(code, len, Model::new(params, revision), out, costs),
+    }
+}
+
+fn decode_with(
+    code: &[u8],
+    len: usize,
+    mut model: Model<impl Tuning<RankParams>>,
+    out: &mut Vec<u8>,
+    costs: Option<&mut Vec<f32>>,
+) -> bool {
     let mut coder = rangecoder::Decoder::new(code);
     let mut recency = RecencyList::new();
     out.reserve(len);
@@ -428,6 +451,32 @@ mod tests {
             &mut back,
             None
         ));
+    }
+
+    #[test]
+    fn the_default_tuning_codes_as_the_same_parameters_given() {
+        let data: Vec<u8> = (b"aaaabbbbbbbcccaaaaddddd".repeat(100).into_iter())
+            .chain((0..3000u32).map(|i| (i * 7919 % 251) as u8))
+            .collect();
+        let default = RankParams::DEFAULT;
+        for revision in [Revision::First, Revision::Second] {
+            let given = encode_with(&data, Model::new(default, revision), Vec::new());
+            assert!(encode(&data, revision, default, Vec::new()) == given);
+            let mut back = Vec::new();
+            let model = Model::new(default, revision);
+            assert!(decode_with(&given, data.len(), model, &mut back, None));
+            assert_eq!(back, data);
+            // Other rates take the other path, and are honoured on both sides.
+            let tuned = RankParams {
+                fast_rate: 4,
+                slow_rate: 7,
+            };
+            let code = encode(&data, revision, tuned, Vec::new());
+            assert!(code != given);
+            let mut back = Vec::new();
+            assert!(decode(&code, data.len(), revision, tuned, &mut back, None));
+            assert_eq!(back, data);
+        }
     }
 
     #[test]
