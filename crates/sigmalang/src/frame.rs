@@ -639,11 +639,11 @@ fn code_in_parts(
         })
     } else {
         // This thread codes every part, so two at a time, side by side.
-        let indices: Vec<usize> = (0..parts).collect();
-        (indices.chunks(2))
-            .flat_map(|pair| match *pair {
-                [a, b] => cm::encode_two([part(a), part(b)], MODEL_REVISION, model).to_vec(),
-                _ => vec![cm::encode(part(pair[0]), MODEL_REVISION, model, Vec::new())],
+        (0..parts)
+            .step_by(2)
+            .flat_map(|a| match a + 1 < parts {
+                true => cm::encode_two([part(a), part(a + 1)], MODEL_REVISION, model).to_vec(),
+                false => vec![cm::encode(part(a), MODEL_REVISION, model, Vec::new())],
             })
             .collect()
     };
