@@ -85,9 +85,19 @@ impl Counter {
         slow: 32768,
     };
 
+    /// The counter's prediction, kept 32 away from certainty.
     #[inline(always)]
-    fn p1(self) -> u32 {
-        ((u32::from(self.fast) + u32::from(self.slow)) >> 1).clamp(32, 65535 - 32)
+    fn p1(self, params: RankParams) -> u32 {
+        let average = (u32::from(self.fast) + u32::from(self.slow)) >> 1;
+        // A half adapting at rate r stays within 2^r − 1 of either end (its step is zero
+        // there), so with 2^fast + 2^slow ≥ 66 the average cannot pass the bounds. That holds
+        // for the default rates, and the compiler folds the test away for them: the clamp was
+        // an eighth of the coder's instructions.
+        if (1u32 << params.fast_rate) + (1u32 << params.slow_rate) >= 66 {
+            average
+        } else {
+            average.clamp(32, 65535 - 32)
+        }
     }
 
     #[inline(always)]
@@ -198,16 +208,16 @@ impl<T: Tuning<RankParams>> Model<T> {
         let history = self.history;
         let code = |coder: &mut rangecoder::Encoder, counter: &mut Counter, bit: bool| {
             let bit = u32::from(bit);
-            coder.encode(bit, counter.p1());
+            coder.encode(bit, counter.p1(params));
             counter.update(bit, params);
         };
         let is_zero = u32::from(rank == 0);
         let zero = &mut self.zero[history.zero_context()];
         match &mut self.zero_by_front {
-            None => coder.encode(is_zero, zero.p1()),
+            None => coder.encode(is_zero, zero.p1(params)),
             Some(by_front) => {
                 let second = &mut by_front[history.front_context(front)];
-                coder.encode(is_zero, (zero.p1() + second.p1()) >> 1);
+                coder.encode(is_zero, (zero.p1(params) + second.p1(params)) >> 1);
                 second.update(is_zero, params);
             }
         }
@@ -238,17 +248,17 @@ impl<T: Tuning<RankParams>> Model<T> {
         let history = self.history;
         let zero = &mut self.zero[history.zero_context()];
         let is_zero = match &mut self.zero_by_front {
-            None => decode_bit(zero.p1()),
+            None => decode_bit(zero.p1(params)),
             Some(by_front) => {
                 let second = &mut by_front[history.front_context(front)];
-                let bit = decode_bit((zero.p1() + second.p1()) >> 1);
+                let bit = decode_bit((zero.p1(params) + second.p1(params)) >> 1);
                 second.update(bit, params);
                 bit
             }
         };
         zero.update(is_zero, params);
         let mut decide = |counter: &mut Counter| {
-            let bit = decode_bit(counter.p1());
+            let bit = decode_bit(counter.p1(params));
             counter.update(bit, params);
             bit
         };
@@ -476,6 +486,51 @@ mod tests {
             let mut back = Vec::new();
             assert!(decode(&code, data.len(), revision, tuned, &mut back, None));
             assert_eq!(back, data);
+        }
+    }
+
+    /// What `Counter::p1` relies on to skip its clamp.
+    #[test]
+    fn a_counter_half_stays_within_its_rates_bounds() {
+        for rate in 1..=15u32 {
+            let (low, high) = ((1u32 << rate) - 1, 65535 - ((1u32 << rate) - 1));
+            assert!((low..=high).contains(&u32::from(Counter::FRESH.fast)));
+            for cur in low..=high {
+                for bit in [0, 1] {
+                    let mut p = cur as u16;
+                    crate::cm::adapt(&mut p, bit, rate);
+                    assert!(
+                        (low..=high).contains(&u32::from(p)),
+                        "rate {rate}: {cur} → {p}"
+                    );
+                }
+            }
+            // The bounds are reached: a long run of one bit ends there.
+            for (bit, end) in [(0, low), (1, high)] {
+                let mut p = 32768u16;
+                for _ in 0..(40u32 << rate) {
+                    crate::cm::adapt(&mut p, bit, rate);
+                }
+                assert_eq!(u32::from(p), end);
+            }
+        }
+        for fast_rate in 1..=15u8 {
+            for slow_rate in 1..=15u8 {
+                let params = RankParams {
+                    fast_rate,
+                    slow_rate,
+                };
+                let extremes = |fast: u32, slow: u32| Counter {
+                    fast: fast as u16,
+                    slow: slow as u16,
+                };
+                let (f, s) = ((1u32 << fast_rate) - 1, (1u32 << slow_rate) - 1);
+                for counter in [extremes(f, s), extremes(65535 - f, 65535 - s)] {
+                    let clamped = ((u32::from(counter.fast) + u32::from(counter.slow)) >> 1)
+                        .clamp(32, 65535 - 32);
+                    assert_eq!(counter.p1(params), clamped, "{params:?}");
+                }
+            }
         }
     }
 
