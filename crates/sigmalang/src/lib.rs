@@ -60,6 +60,7 @@ pub mod stats;
 mod test_support;
 pub mod token;
 pub mod transform;
+mod tuning;
 pub mod varint;
 pub mod wordcm;
 pub mod write;

@@ -12,8 +12,8 @@
 //! second one chosen by the byte at the front of the recency list, the one rank 0 would
 //! repeat: whether a BWT block's run goes on depends on which byte it is a run of.
 
-use crate::cm::{DefaultTuning, EncoderDefaults, Tuning};
 use crate::rangecoder;
+use crate::tuning::{DefaultTuning, EncoderDefaults, Tuning};
 
 /// Which model codes the ranks: the first (method `Rank`) or the second (`RankRevised`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
