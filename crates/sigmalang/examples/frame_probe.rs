@@ -4,7 +4,7 @@
 //! `RANK` the rank coder instead of the context-mixing model, `CODEBOOK` over the built-in
 //! English codebook, `PARTS=K` also the size of the BWT coded in K parts).
 use sigmalang::codebook::Codebook;
-use sigmalang::transform::Prior;
+use sigmalang::transform::{Prior, TierOrder};
 use sigmalang::{bwt, cm, rank, transform};
 use std::time::Instant;
 
@@ -28,7 +28,8 @@ fn main() {
         min_coverage: 0.0,
     });
     let deltas = std::env::var_os("DELTA").is_some();
-    let mut tr = transform::encode(input, minc, deltas, false, prior).expect("text transforms");
+    let mut tr = transform::encode(input, minc, deltas, TierOrder::ByPredecessor, prior)
+        .expect("text transforms");
     if std::env::var_os("RAW").is_some() {
         tr.block = input.to_vec();
     }

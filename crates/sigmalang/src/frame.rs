@@ -15,7 +15,7 @@ use crate::lzp::{self, LzpParams, LzpPolicy};
 use crate::pipeline::HEAVY_BYTES_PER_BYTE;
 use crate::rank::{self, RankParams};
 use crate::token::Tokenizer;
-use crate::transform::{self, Params, Prior, Rejected, TransformError};
+use crate::transform::{self, Params, Prior, Rejected, TierOrder, TransformError};
 use crate::wordcm::{self, CodeLayout, Revision, WordModelParams};
 use crate::{bwt, varint};
 use std::sync::{Mutex, PoisonError};
@@ -161,12 +161,15 @@ impl CodecParams {
         input: &[u8],
         prior: Option<Prior<'_>>,
     ) -> Result<transform::Transformed, Rejected> {
-        let words = matches!(self.stage, Stage::Words(..));
+        let order = match self.stage {
+            Stage::Words(..) => TierOrder::Alphabetical,
+            _ => TierOrder::ByPredecessor,
+        };
         transform::encode(
             input,
             self.bank_threshold(input.len()),
             self.delta_glyphs,
-            words,
+            order,
             prior,
         )
     }

@@ -200,20 +200,87 @@ pub struct Rejected {
     pub over_codebook: bool,
 }
 
+/// How the frame's own bank entries are ordered within each code length (the tiers of one-,
+/// two- and three-byte codes); a decoder takes them in any order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TierOrder {
+    /// Two- and three-byte tiers alphabetically, so that the bank, which the word model codes
+    /// first, shares its entries' prefixes; this costs that model's codes nothing.
+    Alphabetical,
+    /// By the rank of the word or symbol each entry most often follows, then by frequency:
+    /// the BWT sorts a block by what follows each byte, so entries with the same usual
+    /// predecessor, given codes side by side, bring together the contexts that predict the
+    /// same bytes. Without a codebook, 24 MiB slices coded 1.2 % smaller than in order of
+    /// frequency (prose) and 1.0-1.3 % (the mixed corpus), the whole corpora 0.44 % and
+    /// 0.28 % at level 6 (0.48 % and 0.33 % at level 2), for a transform 5-15 % slower
+    /// (ordering by the usual successor instead gained 0.4-0.8 % on the slices).
+    ByPredecessor,
+}
+
+/// For each entry of the frame's bank (`bank`, in order), the bank rank of the word or symbol
+/// its occurrences most often follow (ties to the lower rank), or `u32::MAX` if that is a
+/// word outside the bank; `rank` maps ids to bank ranks (`u32::MAX` outside it).
+///
+/// Each entry's predecessors are gathered in one array (an entry's run as long as its count)
+/// and counted a run at a time in one table: exact counts in a tenth of the memory of a hash
+/// map of pairs (a million distinct pairs in 24 MiB of text), and faster.
+fn usual_predecessors(occurrences: &Occurrences, rank: &[u32], bank: &[(u32, u32)]) -> Vec<u32> {
+    let mut starts = Vec::with_capacity(bank.len());
+    let mut total = 0usize;
+    for &(_, count) in bank {
+        starts.push(total);
+        total += count as usize;
+    }
+    let mut ends = starts.clone();
+    let mut before = vec![0u32; total];
+    // Words outside the bank count as one predecessor, ranked last.
+    let outside = bank.len() as u32;
+    let mut previous = None;
+    for (id, _) in occurrences.iter() {
+        let this = rank[id as usize].min(outside);
+        if let (Some(previous), true) = (previous, this < outside) {
+            before[ends[this as usize]] = previous;
+            ends[this as usize] += 1;
+        }
+        previous = Some(this);
+    }
+    let mut counts = vec![0u32; bank.len() + 1];
+    (starts.iter().zip(&ends))
+        .map(|(&start, &end)| {
+            let run = &before[start..end];
+            let mut best = (0, u32::MAX);
+            for &predecessor in run {
+                let count = &mut counts[predecessor as usize];
+                *count += 1;
+                if (*count, std::cmp::Reverse(predecessor)) > (best.0, std::cmp::Reverse(best.1)) {
+                    best = (*count, predecessor);
+                }
+            }
+            for &predecessor in run {
+                counts[predecessor as usize] = 0;
+            }
+            if best.1 == outside {
+                u32::MAX
+            } else {
+                best.1
+            }
+        })
+        .collect()
+}
+
 /// Applies the word transform to `input`, or gives up where it would not make the block
 /// smaller.
 ///
 /// `min_count` is how often an ASCII word must occur in the frame to be banked; `deltas`
-/// turns on DELTA glyphs for words their predecessor predicts; `sorted_tiers` orders the
-/// frame's entries with two- and three-byte codes alphabetically rather than by frequency.
-/// With a `prior` codebook that covers enough of the frame, the Σ-bank starts with its
-/// entries, in its order; the frame's own entries follow, and only they are spelled in the
-/// block.
+/// turns on DELTA glyphs for words their predecessor predicts; `order` orders the frame's
+/// entries within each code length. With a `prior` codebook that covers enough of the frame,
+/// the Σ-bank starts with its entries, in its order; the frame's own entries follow, and only
+/// they are spelled in the block.
 pub fn encode(
     input: &[u8],
     min_count: u32,
     deltas: bool,
-    sorted_tiers: bool,
+    order: TierOrder,
     prior: Option<Prior<'_>>,
 ) -> Result<Transformed, Rejected> {
     // Pass 1: give every distinct word and symbol an id, count them, note each occurrence's
@@ -335,16 +402,37 @@ pub fn encode(
         }
     }
     let (_, n1, n2) = best;
-    // Within the two- and three-byte tiers the order of the frame's own entries is free (each
-    // keeps its code length). Alphabetical order lets the bank, which the context model codes
-    // first, share its entries' prefixes, and costs that model's codes nothing; the BWT stage
-    // does slightly better with frequency order.
-    if sorted_tiers {
-        let two_byte_end = (n1 + 128 * n2).min(bank_len);
-        let own =
-            |from: usize, to: usize| from.max(prior_len) - prior_len..to.max(prior_len) - prior_len;
-        bank[own(n1, two_byte_end)].sort_unstable_by(|a, b| key(a.0).cmp(key(b.0)));
-        bank[own(two_byte_end, bank_len)].sort_unstable_by(|a, b| key(a.0).cmp(key(b.0)));
+    // Within each tier the order of the frame's own entries is free (each keeps its code
+    // length).
+    let two_byte_end = (n1 + 128 * n2).min(bank_len);
+    let own =
+        |from: usize, to: usize| from.max(prior_len) - prior_len..to.max(prior_len) - prior_len;
+    match order {
+        TierOrder::Alphabetical => {
+            bank[own(n1, two_byte_end)].sort_unstable_by(|a, b| key(a.0).cmp(key(b.0)));
+            bank[own(two_byte_end, bank_len)].sort_unstable_by(|a, b| key(a.0).cmp(key(b.0)));
+        }
+        // Over a codebook, whose entries take the short codes in its own order, the frame's
+        // own entries kept in order of frequency code within ±0.06 % of this order (the
+        // corpora's slices of 32 KiB to 32 MiB at levels 1 and 6), and skip its pass.
+        TierOrder::ByPredecessor if codebook.is_some() => {}
+        TierOrder::ByPredecessor => {
+            let mut rank = vec![u32::MAX; keys.len()];
+            for (at, &(id, _)) in bank.iter().enumerate() {
+                rank[id as usize] = at as u32;
+            }
+            let predecessors = usual_predecessors(&occurrences, &rank, &bank);
+            let mut keyed: Vec<(u32, (u32, u32))> = predecessors.into_iter().zip(bank).collect();
+            for tier in [
+                own(0, n1),
+                own(n1, two_byte_end),
+                own(two_byte_end, bank_len),
+            ] {
+                // Stable: the entries that follow the same word stay in order of frequency.
+                keyed[tier].sort_by_key(|&(predecessor, _)| predecessor);
+            }
+            bank = keyed.into_iter().map(|(_, entry)| entry).collect();
+        }
     }
 
     let mut block = Vec::with_capacity(input.len() / 2);
@@ -920,8 +1008,8 @@ mod tests {
     }
 
     fn round_trip(text: &[u8]) -> Option<usize> {
-        let t = encode(text, 2, false, false, None).ok()?;
-        let d = encode(text, 2, true, true, None).ok()?;
+        let t = encode(text, 2, false, TierOrder::ByPredecessor, None).ok()?;
+        let d = encode(text, 2, true, TierOrder::Alphabetical, None).ok()?;
         let mut back = Vec::new();
         decode(&d.params, &d.block, text.len(), None, &mut back).unwrap();
         assert_eq!(back, text, "with DELTA glyphs and sorted tiers");
@@ -974,7 +1062,8 @@ mod tests {
                 text.push_str(if i % 12 == 11 { ".\n" } else { " " });
             }
         }
-        let t = encode(text.as_bytes(), 2, false, false, None).expect("repeated words shrink");
+        let t = encode(text.as_bytes(), 2, false, TierOrder::ByPredecessor, None)
+            .expect("repeated words shrink");
         assert!(t.params.bank_entries > u64::from(Occurrences::SHORT_IDS));
         round_trip(text.as_bytes()).expect("repeated words shrink");
     }
@@ -982,16 +1071,17 @@ mod tests {
     #[test]
     fn predicted_words_become_delta_glyphs() {
         let text = "of the house, of the garden; of the sea and of the sky ".repeat(30);
-        let t = encode(text.as_bytes(), 2, true, false, None).unwrap();
+        let t = encode(text.as_bytes(), 2, true, TierOrder::ByPredecessor, None).unwrap();
         assert!(t.glyphs[GlyphType::Delta as usize] > 60, "{:?}", t.glyphs);
-        let plain = encode(text.as_bytes(), 2, false, false, None).unwrap();
+        let plain = encode(text.as_bytes(), 2, false, TierOrder::ByPredecessor, None).unwrap();
         assert_eq!(plain.glyphs[GlyphType::Delta as usize], 0);
     }
 
     #[test]
     fn frequent_words_get_short_codes() {
+        // (Alphabetical order leaves the one-byte tier in order of frequency.)
         let text = "alpha beta alpha gamma alpha beta delta ".repeat(50);
-        let t = encode(text.as_bytes(), 2, false, false, None).unwrap();
+        let t = encode(text.as_bytes(), 2, false, TierOrder::Alphabetical, None).unwrap();
         let bank = Bank::parse(
             &t.block[..t.params.bank_bytes as usize],
             t.params.bank_entries,
@@ -1008,37 +1098,88 @@ mod tests {
         // codes.
         let mut text = String::new();
         for i in 0..600u32 {
-            let word: String = format!("{:x}", i * 2_654_435_761 % 99_991)
-                .chars()
-                .map(|c| (b'g' + c.to_digit(16).unwrap() as u8) as char)
-                .collect();
             for _ in 0..2 + i % 5 {
-                text.push_str(&word);
+                text.push_str(&made_up_word(i));
                 text.push(' ');
             }
         }
-        let bank_of = |t: &Transformed| {
-            let bank = Bank::parse(
-                &t.block[..t.params.bank_bytes as usize],
-                t.params.bank_entries,
-                None,
-            )
-            .unwrap();
-            (0..bank.len())
-                .map(|r| bank.entry(r).unwrap().0.to_vec())
-                .collect::<Vec<_>>()
-        };
-        let by_frequency = encode(text.as_bytes(), 2, false, false, None).unwrap();
-        let sorted = encode(text.as_bytes(), 2, false, true, None).unwrap();
+        let by_predecessor =
+            encode(text.as_bytes(), 2, false, TierOrder::ByPredecessor, None).unwrap();
+        let sorted = encode(text.as_bytes(), 2, false, TierOrder::Alphabetical, None).unwrap();
         let n1 = usize::from(sorted.params.one_byte_codes);
-        assert_eq!(by_frequency.block.len(), sorted.block.len());
-        let (a, b) = (bank_of(&by_frequency), bank_of(&sorted));
+        assert_eq!(by_predecessor.params, sorted.params);
+        assert_eq!(by_predecessor.block.len(), sorted.block.len());
+        let (a, b) = (bank_of(&by_predecessor), bank_of(&sorted));
         assert!(a.len() > n1 + 128 && a[n1..].windows(2).any(|w| w[0] > w[1]));
-        assert_eq!(a[..n1], b[..n1]);
+        let tier = |bank: &[Vec<u8>], range: std::ops::Range<usize>| {
+            let mut entries = bank[range].to_vec();
+            entries.sort();
+            entries
+        };
+        assert_eq!(tier(&a, 0..n1), tier(&b, 0..n1));
+        assert_eq!(tier(&a, n1..a.len()), tier(&b, n1..b.len()));
         assert!(b[n1..].windows(2).all(|w| w[0] < w[1]));
+        for t in [by_predecessor, sorted] {
+            let mut back = Vec::new();
+            decode(&t.params, &t.block, text.len(), None, &mut back).unwrap();
+            assert_eq!(back, text.as_bytes());
+        }
+    }
+
+    #[test]
+    fn entries_that_follow_the_same_word_get_codes_side_by_side() {
+        // 400 made-up words, the even ones always after "the", the odd ones after "to", word i
+        // occurring 2 + i % 7 times: in order of frequency the two kinds alternate.
+        let count = |i: u32| 2 + i % 7;
+        let mut text = String::new();
+        for round in 0..9 {
+            for i in (0..400u32).filter(|&i| round < count(i)) {
+                let before = if i % 2 == 0 { "the" } else { "to" };
+                text.push_str(&format!("{before} {} ", made_up_word(i)));
+            }
+        }
+        let t = encode(text.as_bytes(), 2, false, TierOrder::ByPredecessor, None).unwrap();
+        let frequency = encode(text.as_bytes(), 2, false, TierOrder::Alphabetical, None).unwrap();
+        assert_eq!(t.block.len(), frequency.block.len());
+        let bank = bank_of(&t);
+        let word_index = |entry: &[u8]| (0..400u32).find(|&i| made_up_word(i).as_bytes() == entry);
+        let n1 = usize::from(t.params.one_byte_codes);
+        assert!(n1 > 2 && bank.len() > n1 + 128, "{n1} {}", bank.len());
+        for tier in [&bank[..n1], &bank[n1..]] {
+            let words: Vec<u32> = tier.iter().filter_map(|entry| word_index(entry)).collect();
+            assert!(words.len() + 2 >= tier.len());
+            // One run of each kind, each in order of frequency.
+            let kinds = words.windows(2).filter(|w| w[0] % 2 != w[1] % 2).count();
+            assert_eq!(kinds, 1, "{words:?}");
+            for run in words.chunk_by(|a, b| a % 2 == b % 2) {
+                assert!(
+                    run.windows(2).all(|w| count(w[0]) >= count(w[1])),
+                    "{run:?}"
+                );
+            }
+        }
         let mut back = Vec::new();
-        decode(&sorted.params, &sorted.block, text.len(), None, &mut back).unwrap();
+        decode(&t.params, &t.block, text.len(), None, &mut back).unwrap();
         assert_eq!(back, text.as_bytes());
+    }
+
+    fn made_up_word(i: u32) -> String {
+        format!("{:x}", i * 2_654_435_761 % 99_991)
+            .chars()
+            .map(|c| (b'g' + c.to_digit(16).unwrap() as u8) as char)
+            .collect()
+    }
+
+    fn bank_of(t: &Transformed) -> Vec<Vec<u8>> {
+        let bank = Bank::parse(
+            &t.block[..t.params.bank_bytes as usize],
+            t.params.bank_entries,
+            None,
+        )
+        .unwrap();
+        (0..bank.len())
+            .map(|r| bank.entry(r).unwrap().0.to_vec())
+            .collect()
     }
 
     #[test]
@@ -1103,7 +1244,10 @@ mod tests {
         let text = "The river ran past the old mill, and the miller's zyzzyva zyzzyva zyzzyva \
                     watched the river from the window. "
             .repeat(3);
-        for (deltas, sorted) in [(false, false), (true, true)] {
+        for (deltas, sorted) in [
+            (false, TierOrder::ByPredecessor),
+            (true, TierOrder::Alphabetical),
+        ] {
             let t = encode(text.as_bytes(), 2, deltas, sorted, prior(&english, 0.0)).unwrap();
             assert!(t.params.codebook);
             let (bank, _) = Bank::of_block(&t.params, &t.block, Some(&english)).unwrap();
@@ -1126,7 +1270,14 @@ mod tests {
         // 4 of the 8 words are English.
         let text = "the xq of zv and wj to kk ".repeat(4);
         let covered = |min| {
-            let t = encode(text.as_bytes(), 2, false, false, prior(&english, min)).unwrap();
+            let t = encode(
+                text.as_bytes(),
+                2,
+                false,
+                TierOrder::ByPredecessor,
+                prior(&english, min),
+            )
+            .unwrap();
             t.params.codebook
         };
         assert!(covered(0.5));

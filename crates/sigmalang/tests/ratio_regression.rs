@@ -49,14 +49,32 @@ const SLICES: [(&str, &str, usize, usize, &[u8]); 9] = [
     ("bible", "canterbury/large/bible.txt", 0, usize::MAX, LEVELS),
 ];
 
+/// Slices coded without a codebook (`--no-codebook`, or text the English one does not cover),
+/// where the frame's own bank takes every code, at the levels of the BWT stage.
+const WITHOUT_CODEBOOK: [(&str, &str, usize, usize, &[u8]); 2] = [
+    ("text-8m-no-codebook", "text-100m.txt", 0, 8 << 20, &[1, 6]),
+    (
+        "bible-no-codebook",
+        "canterbury/large/bible.txt",
+        0,
+        usize::MAX,
+        &[1, 6],
+    ),
+];
+
 #[test]
 fn compressed_sizes_do_not_grow() {
     let mut rows = Vec::new();
-    for (name, file, offset, len, levels) in SLICES {
+    let with = SLICES.map(|slice| (slice, true));
+    let without = WITHOUT_CODEBOOK.map(|slice| (slice, false));
+    for ((name, file, offset, len, levels), codebook) in with.into_iter().chain(without) {
         let data = std::fs::read(corpora().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         let slice = &data[offset.min(data.len())..offset.saturating_add(len).min(data.len())];
         for &level in levels {
-            let options = EncoderOptions::default().level(level).threads(2);
+            let mut options = EncoderOptions::default().level(level).threads(2);
+            if !codebook {
+                options = options.codebook(None);
+            }
             rows.push((
                 format!("{name},{level}"),
                 slice.len(),
