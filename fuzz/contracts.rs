@@ -76,13 +76,19 @@ pub fn decode_pushed(data: &[u8]) {
 }
 
 fn options_from(selector: u8) -> EncoderOptions {
-    EncoderOptions::default()
+    let options = EncoderOptions::default()
         .frame_size(1024 << (selector % 6))
         .threads(1 + usize::from(selector >> 7))
-        .level(1 + selector % 9)
+        .level(1 + selector % 9);
+    // Without a codebook the frame's own bank takes every code (and is ordered differently).
+    match selector & 0x40 {
+        0 => options,
+        _ => options.codebook(None),
+    }
 }
 
-/// Any bytes survive encode → decode exactly. The first byte picks frame size and threads.
+/// Any bytes survive encode → decode exactly. The first byte picks frame size, threads, level
+/// and whether to use the codebook.
 pub fn round_trip_bytes(data: &[u8]) {
     let Some((&selector, body)) = data.split_first() else {
         return;
