@@ -527,8 +527,8 @@ const README: &str = "# ΣLANG test vectors
 
 Golden files for the stream format of `docs/FORMAT.md`, in the spirit of xz's `tests/files`:
 `good-*.sigma` must decode to the `good-*.txt` with the same stem, and every `bad-*.sigma` must
-be rejected with the error given below. All are version 9 streams (or damaged ones); `v1/` to
-`v8/` hold the files of versions 1 to 8, which decoders still read.
+be rejected with the error given below. All are version 10 streams (or damaged ones); `v1/` to
+`v9/` hold the files of versions 1 to 9, which decoders still read.
 
 - Regenerate (files and this README): `cargo run --release -p sigmalang --example make_vectors`
   (optionally `-- DIR`). The output is deterministic: fixed texts, a fixed pseudo-random
@@ -548,9 +548,10 @@ recomputed\" means the defect was made with the covering CRC32C fixed up, so tha
 behind the CRC is exercised. The second column is the `sigmalang::Error` variant; the third
 gives its fields (`what` or `inside` in quotes; offsets are byte positions in the file). In the
 third column of good files, `Glyph/0` is a glyph-coded frame without the word transform,
-`Glyph/1` one with it, and `Glyph/2` one with it over the built-in English codebook (payload
-modes, section 8.2 of the spec; 4 added for an LZP-packed block, as in `Glyph/5`, and 8 for a
-block coded in parts, as in `Glyph/9`). Only the
+`Glyph/1` one with it, `Glyph/2` one with it over the built-in English codebook, and `Glyph/3`
+one over that codebook with its entries in the order of its keys (payload modes, section 8.2
+of the spec; 4 added for an LZP-packed block, as in `Glyph/5`, and 8 for a block coded in
+parts, as in `Glyph/9`). Only the
 `codebook` files name a codebook; the others are encoded with `EncoderOptions::codebook(None)`.
 
 | File | Expected result | Details | How it was made |
@@ -797,8 +798,8 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
          asking for three parts of any block)",
     );
 
-    // Ordinary English over the built-in codebook: the frame is smaller in mode 2, so the
-    // decoder needs the codebook.
+    // Ordinary English over the built-in codebook: the frame is smaller in mode 3 (over the
+    // codebook, in the order of its keys), so the decoder needs the codebook.
     let letter = b"Dear Margaret,\n\nThank you for your letter, which arrived on Tuesday \
 morning while we were still clearing the garden after the storm. The old apple tree by the \
 wall came down at last, and we spent most of the week cutting it into pieces small enough to \
@@ -817,7 +818,7 @@ better by then. Write soon and tell us what you think.\n\nWith love from all of 
     assert!(
         cb.frames
             .iter()
-            .all(|&(start, len, _)| codebook[start + len] == 2),
+            .all(|&(start, len, _)| codebook[start + len] == 3),
         "every frame is coded over the codebook"
     );
     w.good(
@@ -825,7 +826,8 @@ better by then. Write soon and tell us what you think.\n\nWith love from all of 
         &codebook,
         &letter,
         "an English letter, encoded with the default codebook, the built-in English one (id 1): \
-         the stream header names it, and the frame is coded over it (payload mode 2)",
+         the stream header names it, and the frame is coded over it, its entries in the order \
+         of its keys (payload mode 3)",
     );
 
     // Bad streams, each a good one with one defect.
@@ -1005,14 +1007,14 @@ better by then. Write soon and tell us what you think.\n\nWith love from all of 
     );
 
     let mut s = multi.clone();
-    s[start0 + hlen0] = 7; // the glyph payload's mode byte
+    s[start0 + hlen0] = 0x17; // the glyph payload's mode byte: bit 4 means nothing
     fix_payload_crc(&mut s, start0, hlen0, frame(0).2.payload_size);
     w.bad(
         "payload-mode",
         &s,
         "Payload",
         None,
-        "frame 0's glyph payload mode byte set to 7, payload CRC recomputed",
+        "frame 0's glyph payload mode byte set to 0x17 (mode 19), payload CRC recomputed",
     );
 
     let mut s = multi.clone();

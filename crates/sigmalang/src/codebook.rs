@@ -36,8 +36,11 @@ pub const ENGLISH_ID: u32 = 1;
 /// can never change; a better one would get a new id.
 const ENGLISH: &[u8] = include_bytes!("../codebooks/english.sigmacb");
 
-// `ENGLISH_ENDS` and `ENGLISH_SLOTS`: the built-in codebook's entry ends and rank table, as
-// `build.rs` computes them from `ENGLISH` with the functions of `codebook_layout`.
+// `ENGLISH_ENDS`, `ENGLISH_SLOTS` and `ENGLISH_KEYS`: the built-in codebook's entry ends and
+// rank table, as `build.rs` computes them from `ENGLISH` with the functions of
+// `codebook_layout`, and its keys, from `codebooks/english.keys` (the keys
+// `transform::codebook_keys` learns from the codebook's training text, which
+// `scripts/train-english-codebook.sh` writes; like the codebook, they can never change).
 include!(concat!(env!("OUT_DIR"), "/english_index.rs"));
 
 /// Why bytes are not a usable codebook.
@@ -77,6 +80,9 @@ pub struct Codebook {
     /// at build time, which saved every `sigma -c` 0.9-1.1 ms; others build theirs when first
     /// needed, as only encoders look entries up.
     ranks: OnceLock<Cow<'static, [u32]>>,
+    /// Each entry's key ([`transform::codebook_keys`]), if the codebook has them: only the
+    /// built-in one does, learned from its training text.
+    keys: Option<Cow<'static, [u16]>>,
 }
 
 impl std::fmt::Debug for Codebook {
@@ -114,6 +120,7 @@ impl Codebook {
                     section: Cow::Borrowed(parts.section),
                     ends: Cow::Borrowed(&ENGLISH_ENDS),
                     ranks: OnceLock::from(Cow::Borrowed(&ENGLISH_SLOTS[..])),
+                    keys: Some(Cow::Borrowed(&ENGLISH_KEYS[..])),
                 })
             })
             .clone()
@@ -158,6 +165,7 @@ impl Codebook {
             section,
             ends: Cow::Owned(ends),
             ranks: OnceLock::new(),
+            keys: None,
         })
     }
 
@@ -228,6 +236,11 @@ impl Codebook {
     /// Whether the codebook has no entries.
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
+    }
+
+    /// Each entry's key, if the codebook has them (see [`transform::codebook_keys`]).
+    pub fn keys(&self) -> Option<&[u16]> {
+        self.keys.as_deref()
     }
 
     /// Entry `rank`'s bytes and whether it is a word.

@@ -22,8 +22,9 @@ pub const END_MAGIC: [u8; 4] = [0xFE, 0xCE, 0xA3, b'Z'];
 /// version 4 added the `GlyphRevised` method; version 5 the `RankRevised` method; version 6
 /// codebooks (stream headers that name one, payload mode 2); version 7 LZP-packed blocks in
 /// `GlyphRevised` and `RankRevised` payloads; version 8 the `TextLean` method; version 9
-/// `GlyphRevised` blocks coded in parts. This library still reads versions 1 to 8.
-pub const VERSION: u8 = 9;
+/// `GlyphRevised` blocks coded in parts; version 10 payload mode 3 (the codebook's entries in
+/// the order of its keys). This library still reads versions 1 to 9.
+pub const VERSION: u8 = 10;
 /// The oldest format version this library reads.
 pub const OLDEST_VERSION: u8 = 1;
 /// Stream flag bits a decoder must find clear; the other four bits are ignorable.

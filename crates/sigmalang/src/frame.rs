@@ -271,6 +271,8 @@ pub struct EncodedFrame {
 const MODE_PLAIN: u8 = 0;
 const MODE_TRANSFORMED: u8 = 1;
 const MODE_CODEBOOK: u8 = 2;
+/// Over the codebook, its entries in the order its keys give (format version 10).
+const MODE_CODEBOOK_BY_KEYS: u8 = 3;
 /// Added to the mode: the block was packed by LZP before the BWT (methods 5 and 6).
 const MODE_LZP: u8 = 4;
 /// Added to the mode: the BWT of the block is coded in parts (method 5).
@@ -686,6 +688,7 @@ fn payload_head(
 fn mode(params: Option<&Params>) -> u8 {
     match params {
         None => MODE_PLAIN,
+        Some(p) if p.codebook_by_keys => MODE_CODEBOOK_BY_KEYS,
         Some(p) if p.codebook => MODE_CODEBOOK,
         Some(_) => MODE_TRANSFORMED,
     }
@@ -768,6 +771,7 @@ impl From<TransformError> for PayloadError {
             TransformError::BadCode | TransformError::BadFlag => PayloadError::Glyphs,
             TransformError::TooLong => PayloadError::Size,
             TransformError::NoCodebook => PayloadError::NoCodebook,
+            TransformError::NoKeys => PayloadError::Header,
         }
     }
 }
@@ -969,9 +973,16 @@ impl CodedPayload<'_> {
         }
         let transform = match mode & !(MODE_LZP | MODE_PARTS) {
             MODE_PLAIN => None,
-            MODE_TRANSFORMED => Some(parse_transform_params(payload, &mut pos, false)?),
-            MODE_CODEBOOK if self.codebook.is_none() => return Err(PayloadError::NoCodebook),
-            MODE_CODEBOOK => Some(parse_transform_params(payload, &mut pos, true)?),
+            MODE_TRANSFORMED => Some(parse_transform_params(payload, &mut pos, false, false)?),
+            MODE_CODEBOOK | MODE_CODEBOOK_BY_KEYS if self.codebook.is_none() => {
+                return Err(PayloadError::NoCodebook)
+            }
+            MODE_CODEBOOK => Some(parse_transform_params(payload, &mut pos, true, false)?),
+            // Only a codebook with keys can be taken in their order.
+            MODE_CODEBOOK_BY_KEYS if self.codebook.and_then(Codebook::keys).is_none() => {
+                return Err(PayloadError::Header)
+            }
+            MODE_CODEBOOK_BY_KEYS => Some(parse_transform_params(payload, &mut pos, true, true)?),
             _ => return Err(PayloadError::Header),
         };
         let block_len = take_varint(payload, &mut pos)?;
@@ -1218,6 +1229,7 @@ fn parse_transform_params(
     payload: &[u8],
     pos: &mut usize,
     codebook: bool,
+    codebook_by_keys: bool,
 ) -> Result<Params, PayloadError> {
     let fixed = payload.get(*pos..*pos + 34).ok_or(PayloadError::Header)?;
     let mut implied_space = [false; 256];
@@ -1236,6 +1248,7 @@ fn parse_transform_params(
         one_byte_codes: n1,
         two_byte_prefixes: n2,
         codebook,
+        codebook_by_keys,
         bank_entries,
         bank_bytes,
     })
@@ -1531,7 +1544,7 @@ mod tests {
 and asked whether there was room for them and their horses for the night.\n"
             .repeat(3);
         let frame = encode(prose.clone(), &CodecParams::default(), Some(&english));
-        assert_eq!(frame.payload[0], MODE_CODEBOOK);
+        assert_eq!(frame.payload[0], MODE_CODEBOOK_BY_KEYS);
         let alone = encode(prose.clone(), &CodecParams::default(), None);
         assert!(frame.payload.len() < alone.payload.len());
         let mut out = Vec::new();
@@ -1555,6 +1568,19 @@ and asked whether there was room for them and their horses for the night.\n"
                 &mut Vec::new()
             ),
             Err(PayloadError::NoCodebook)
+        );
+        // The same entries without keys (as read from a file) cannot be taken in key order.
+        let keyless = Codebook::from_bytes(&english.to_bytes()).unwrap();
+        assert_eq!(
+            decode(
+                frame.method,
+                &frame.payload,
+                prose.len(),
+                0,
+                Some(&keyless),
+                &mut Vec::new()
+            ),
+            Err(PayloadError::Header)
         );
 
         // Made-up words: the codebook would only lengthen the frame's own codes.
@@ -1611,7 +1637,7 @@ that nobody should be late, because the boat would not wait for them.\n"
         let bytes: Vec<u8> = (0..20_000u32).map(|i| (i * 7919 % 251) as u8).collect();
         for idle_core in [false, true] {
             // One transform and its sort.
-            assert_eq!(passes(&prose, idle_core), (MODE_CODEBOOK, 2));
+            assert_eq!(passes(&prose, idle_core), (MODE_CODEBOOK_BY_KEYS, 2));
             assert_eq!(passes(&made_up, idle_core), (MODE_TRANSFORMED, 4));
             // Rejected by the transform without the codebook (which covers too little to be
             // taken) and over it, then sorted plain: the first rejection is not tried again.

@@ -73,8 +73,11 @@ pub struct Params {
     pub one_byte_codes: u8,
     /// Number of code prefixes that start a two-byte code.
     pub two_byte_prefixes: u8,
-    /// Whether the Σ-bank starts with the stream's codebook's entries (payload mode 2).
+    /// Whether the Σ-bank starts with the stream's codebook's entries (payload modes 2 and 3).
     pub codebook: bool,
+    /// Whether those entries are re-sorted within each code length by the codebook's keys
+    /// ([`codebook_order`], payload mode 3) rather than taken in the codebook's order.
+    pub codebook_by_keys: bool,
     /// Number of Σ-bank entries in the block's bank section (after the codebook's, if any).
     pub bank_entries: u64,
     /// Length of the bank section at the start of the block.
@@ -200,6 +203,58 @@ pub struct Rejected {
     pub over_codebook: bool,
 }
 
+/// Pass 1 of the transform over a text: every distinct word (folded) and symbol with an id
+/// (`keys[id]`) and its count, each occurrence's id and case in order (pass 2 then neither
+/// folds nor hashes again), and the implicit space decided per preceding byte by vote.
+struct Tally {
+    keys: Vec<Box<[u8]>>,
+    counts: Vec<u32>,
+    occurrences: Occurrences,
+    implied_space: [bool; 256],
+}
+
+impl Tally {
+    fn of(input: &[u8]) -> Tally {
+        let mut ids = Interner::default();
+        let mut counts: Vec<u32> = Vec::new();
+        let mut occurrences = Occurrences::default();
+        let mut votes = [[0u32; 2]; 256];
+        let mut folded = Vec::new();
+        for (kind, range) in Tokenizer::new(input) {
+            let (key, case): (&[u8], Case) = match kind {
+                TokenKind::Word => {
+                    let (key, case) = fold(&input[range.clone()], &mut folded);
+                    let (at, spaced) = if after_single_space(input, range.start) {
+                        (range.start - 1, 1)
+                    } else {
+                        (range.start, 0)
+                    };
+                    votes[byte_before(input, at) as usize][spaced] += 1;
+                    (key, case)
+                }
+                TokenKind::Symbol => (&input[range], Case::AsIs),
+                _ => continue,
+            };
+            let id = ids.id(key);
+            if id as usize == counts.len() {
+                counts.push(0);
+            }
+            counts[id as usize] += 1;
+            occurrences.push(id, case);
+        }
+        let mut implied_space = [false; 256];
+        for (slot, [without, with]) in implied_space.iter_mut().zip(votes) {
+            *slot = with > without;
+        }
+        Tally {
+            keys: ids.into_keys(),
+            counts,
+            occurrences,
+            implied_space,
+        }
+    }
+}
+
 /// How the frame's own bank entries are ordered within each code length (the tiers of one-,
 /// two- and three-byte codes); a decoder takes them in any order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,6 +323,49 @@ fn usual_predecessors(occurrences: &Occurrences, rank: &[u32], bank: &[(u32, u32
         .collect()
 }
 
+/// A codebook's keys, learned from its training `text`: for each entry, the rank of the
+/// entry its occurrences there most often follow ([`NO_KEY`] if none does, or if that is a word
+/// outside the codebook). Frames coded over the codebook with its keys give entries with the
+/// same key neighbouring codes ([`codebook_order`]), as [`TierOrder::ByPredecessor`] does for
+/// a frame's own entries.
+pub fn codebook_keys(codebook: &Codebook, text: &[u8]) -> Vec<u16> {
+    assert!(
+        codebook.len() < usize::from(NO_KEY),
+        "keys are ranks below NO_KEY"
+    );
+    let tally = Tally::of(text);
+    let rank: Vec<u32> = (tally.keys.iter())
+        .map(|key| codebook.rank(key).unwrap_or(u32::MAX))
+        .collect();
+    let mut counts = vec![(0, 0); codebook.len()];
+    for (id, &rank) in rank.iter().enumerate() {
+        if let Some(entry) = counts.get_mut(rank as usize) {
+            entry.1 = tally.counts[id];
+        }
+    }
+    usual_predecessors(&tally.occurrences, &rank, &counts)
+        .into_iter()
+        .map(|key| u16::try_from(key).unwrap_or(NO_KEY))
+        .collect()
+}
+
+/// The key of a codebook entry that follows no entry in particular.
+pub const NO_KEY: u16 = u16::MAX;
+
+/// The order of a codebook's entries in a frame coded over it with its `keys` (payload mode
+/// 3), whose bank has `n1` one-byte codes and `n2` two-byte prefixes: for each bank rank
+/// below the codebook's length, the codebook rank of the entry there. Within each code length
+/// the entries are sorted, stably, by key.
+pub fn codebook_order(keys: &[u16], n1: usize, n2: usize) -> Vec<u32> {
+    let len = keys.len();
+    let mut order: Vec<u32> = (0..len as u32).collect();
+    let two_byte_end = (n1 + 128 * n2).min(len);
+    for tier in [0..n1.min(len), n1.min(len)..two_byte_end, two_byte_end..len] {
+        order[tier].sort_by_key(|&rank| keys[rank as usize]);
+    }
+    order
+}
+
 /// Applies the word transform to `input`, or gives up where it would not make the block
 /// smaller.
 ///
@@ -283,44 +381,15 @@ pub fn encode(
     order: TierOrder,
     prior: Option<Prior<'_>>,
 ) -> Result<Transformed, Rejected> {
-    // Pass 1: give every distinct word and symbol an id, count them, note each occurrence's
-    // id and case (pass 2 then neither folds nor hashes again), and vote on the implicit
-    // space per preceding byte.
-    let mut ids = Interner::default();
-    let mut counts: Vec<u32> = Vec::new();
-    let mut occurrences = Occurrences::default();
-    let mut votes = [[0u32; 2]; 256];
-    let mut folded = Vec::new();
-    for (kind, range) in Tokenizer::new(input) {
-        let (key, case): (&[u8], Case) = match kind {
-            TokenKind::Word => {
-                let (key, case) = fold(&input[range.clone()], &mut folded);
-                let (at, spaced) = if after_single_space(input, range.start) {
-                    (range.start - 1, 1)
-                } else {
-                    (range.start, 0)
-                };
-                votes[byte_before(input, at) as usize][spaced] += 1;
-                (key, case)
-            }
-            TokenKind::Symbol => (&input[range], Case::AsIs),
-            _ => continue,
-        };
-        let id = ids.id(key);
-        if id as usize == counts.len() {
-            counts.push(0);
-        }
-        counts[id as usize] += 1;
-        occurrences.push(id, case);
-    }
-    let mut implied_space = [false; 256];
-    for (slot, [without, with]) in implied_space.iter_mut().zip(votes) {
-        *slot = with > without;
-    }
+    let Tally {
+        keys,
+        counts,
+        occurrences,
+        implied_space,
+    } = Tally::of(input);
 
     // Bank: the codebook's entries, then everything else that cannot be spelled, plus words
     // frequent enough; most frequent first.
-    let keys = ids.into_keys();
     let mut prior_ranks: Vec<Option<u32>> = match prior {
         Some(p) => keys.iter().map(|key| p.codebook.rank(key)).collect(),
         None => Vec::new(),
@@ -435,6 +504,22 @@ pub fn encode(
         }
     }
 
+    // Over a codebook with keys, the BWT stage's frames take its entries in key order.
+    let by_keys = match (codebook.and_then(Codebook::keys), order) {
+        (Some(keys), TierOrder::ByPredecessor) => {
+            let order = codebook_order(keys, n1, n2);
+            let mut rank_at = vec![0u32; order.len()];
+            for (rank, &entry) in order.iter().enumerate() {
+                rank_at[entry as usize] = rank as u32;
+            }
+            for rank in prior_ranks.iter_mut().flatten() {
+                *rank = rank_at[*rank as usize];
+            }
+            true
+        }
+        _ => false,
+    };
+
     let mut block = Vec::with_capacity(input.len() / 2);
     let mut rank_of = prior_ranks;
     rank_of.resize(keys.len(), None);
@@ -532,6 +617,7 @@ pub fn encode(
             one_byte_codes: n1 as u8,
             two_byte_prefixes: n2 as u8,
             codebook: codebook.is_some(),
+            codebook_by_keys: by_keys,
             bank_entries: bank.len() as u64,
             bank_bytes: bank_bytes as u64,
         },
@@ -615,6 +701,8 @@ pub enum TransformError {
     TooLong,
     /// The bank starts with a codebook the stream has not named.
     NoCodebook,
+    /// The bank takes its codebook's entries in key order, but the codebook has no keys.
+    NoKeys,
 }
 
 /// The Σ-bank of a frame, as parsed from its block.
@@ -622,6 +710,9 @@ pub struct Bank<'a> {
     /// The codebook whose entries come first, if any (not copied: it may be large, and a
     /// frame small).
     codebook: Option<&'a Codebook>,
+    /// The codebook rank of each of its entries in the bank, if they come in key order
+    /// ([`codebook_order`]) rather than the codebook's.
+    codebook_order: Option<Vec<u32>>,
     /// The bank section's entries.
     entries: Vec<&'a [u8]>,
     words: Vec<bool>,
@@ -659,6 +750,7 @@ impl<'a> Bank<'a> {
         }
         Ok(Bank {
             codebook,
+            codebook_order: None,
             entries: list,
             words,
         })
@@ -681,7 +773,15 @@ impl<'a> Bank<'a> {
             (true, Some(book)) => Some(book),
             (true, None) => return Err(TransformError::NoCodebook),
         };
-        Ok((Bank::parse(section, params.bank_entries, prior)?, stream))
+        let mut bank = Bank::parse(section, params.bank_entries, prior)?;
+        if params.codebook_by_keys {
+            let keys = prior
+                .and_then(Codebook::keys)
+                .ok_or(TransformError::NoKeys)?;
+            let (n1, n2) = (params.one_byte_codes, params.two_byte_prefixes);
+            bank.codebook_order = Some(codebook_order(keys, n1.into(), n2.into()));
+        }
+        Ok((bank, stream))
     }
 
     /// Number of entries, the codebook's included.
@@ -702,7 +802,10 @@ impl<'a> Bank<'a> {
     #[inline]
     pub fn entry(&self, rank: usize) -> Option<(&'a [u8], bool)> {
         match (self.codebook, rank.checked_sub(self.prior_len())) {
-            (Some(book), None) => Some(book.entry(rank)),
+            (Some(book), None) => Some(book.entry(match &self.codebook_order {
+                Some(order) => order[rank] as usize,
+                None => rank,
+            })),
             (_, own) => {
                 let own = own.unwrap_or(rank);
                 Some((*self.entries.get(own)?, self.words[own]))
@@ -1163,6 +1266,71 @@ mod tests {
         assert_eq!(back, text.as_bytes());
     }
 
+    #[test]
+    fn codebook_order_sorts_each_code_length_by_key_and_keeps_ties_in_order() {
+        let keys = [5, 1, 5, 0, NO_KEY, 2, 1, 1, 0, NO_KEY, 3];
+        // One-byte codes for ranks 0-2, two-byte for 3-130 (here 3-10).
+        assert_eq!(
+            codebook_order(&keys, 3, 1),
+            [1, 0, 2, 3, 8, 6, 7, 5, 10, 4, 9]
+        );
+        // No one-byte codes; ranks 0-127 two-byte: one tier.
+        assert_eq!(
+            codebook_order(&keys, 0, 1),
+            [3, 8, 1, 6, 7, 5, 10, 0, 2, 4, 9]
+        );
+        // Three tiers, the last from rank 2 + 128 * 0 = 2.
+        assert_eq!(
+            codebook_order(&keys, 2, 0),
+            [1, 0, 3, 8, 6, 7, 5, 10, 2, 4, 9]
+        );
+    }
+
+    #[test]
+    fn over_a_codebook_with_keys_its_entries_come_in_their_order() {
+        let english = Codebook::english();
+        let text = "The river ran past the old mill, and the miller watched the river from \
+                    the window of the house by the bridge. "
+            .repeat(20);
+        let by_keys = encode(
+            text.as_bytes(),
+            2,
+            false,
+            TierOrder::ByPredecessor,
+            prior(&english, 0.0),
+        )
+        .unwrap();
+        let in_its_order = encode(
+            text.as_bytes(),
+            2,
+            false,
+            TierOrder::Alphabetical,
+            prior(&english, 0.0),
+        )
+        .unwrap();
+        assert!(by_keys.params.codebook_by_keys && !in_its_order.params.codebook_by_keys);
+        assert_ne!(by_keys.block, in_its_order.block);
+        for t in [&by_keys, &in_its_order] {
+            let mut back = Vec::new();
+            decode(&t.params, &t.block, text.len(), Some(&english), &mut back).unwrap();
+            assert_eq!(back, text.as_bytes());
+        }
+        // A codebook without keys cannot be taken in their order.
+        let trained = Codebook::from_bytes(&english.to_bytes()).unwrap();
+        assert_eq!(trained, *english);
+        assert_eq!(trained.keys(), None);
+        assert_eq!(
+            decode(
+                &by_keys.params,
+                &by_keys.block,
+                text.len(),
+                Some(&trained),
+                &mut Vec::new()
+            ),
+            Err(TransformError::NoKeys)
+        );
+    }
+
     fn made_up_word(i: u32) -> String {
         format!("{:x}", i * 2_654_435_761 % 99_991)
             .chars()
@@ -1189,6 +1357,7 @@ mod tests {
             one_byte_codes: 1,
             two_byte_prefixes: 1,
             codebook: false,
+            codebook_by_keys: false,
             bank_entries: 1,
             bank_bytes: 2,
         };

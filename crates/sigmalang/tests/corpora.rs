@@ -131,3 +131,19 @@ fn the_english_codebook_is_reproducible() {
     );
     assert_eq!(*Codebook::english(), trained);
 }
+
+/// The built-in codebook's keys are what `scripts/train-english-codebook.sh` makes from the
+/// same text (`examples/make_codebook_keys.rs`): frames in payload mode 3 take its entries in
+/// their order, so the committed file must never drift from its recipe either.
+#[test]
+fn the_english_codebook_keys_are_reproducible() {
+    let text = std::fs::read(corpora().join("text-100m.txt")).unwrap();
+    let english = Codebook::english();
+    let keys = sigmalang::transform::codebook_keys(&english, &text[text.len() - 20_000_000..]);
+    let committed =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("codebooks/english.keys"))
+            .unwrap();
+    let bytes: Vec<u8> = keys.iter().flat_map(|key| key.to_le_bytes()).collect();
+    assert!(bytes == committed, "the keys' recipe changed");
+    assert_eq!(english.keys(), Some(&keys[..]));
+}
