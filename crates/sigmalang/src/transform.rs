@@ -481,9 +481,9 @@ pub fn encode(
             bank[own(n1, two_byte_end)].sort_unstable_by(|a, b| key(a.0).cmp(key(b.0)));
             bank[own(two_byte_end, bank_len)].sort_unstable_by(|a, b| key(a.0).cmp(key(b.0)));
         }
-        // Over a codebook, whose entries take the short codes in its own order, the frame's
-        // own entries kept in order of frequency code within ±0.06 % of this order (the
-        // corpora's slices of 32 KiB to 32 MiB at levels 1 and 6), and skip its pass.
+        // Over a codebook, whose entries take the short codes (in the order of its keys, if any),
+        // the frame's own entries kept in order of frequency code within ±0.06 % of this order
+        // (the corpora's slices of 32 KiB to 32 MiB at levels 1 and 6), and skip its pass.
         TierOrder::ByPredecessor if codebook.is_some() => {}
         TierOrder::ByPredecessor => {
             let mut rank = vec![u32::MAX; keys.len()];
