@@ -83,6 +83,9 @@ pub struct Codebook {
     /// Each entry's key ([`transform::codebook_keys`]), if the codebook has them: only the
     /// built-in one does, learned from its training text.
     keys: Option<Cow<'static, [u16]>>,
+    /// Its ranks sorted by key ([`transform::ranks_by_key`]), made when a frame first needs
+    /// them.
+    by_key: OnceLock<Vec<u32>>,
 }
 
 impl std::fmt::Debug for Codebook {
@@ -121,6 +124,7 @@ impl Codebook {
                     ends: Cow::Borrowed(&ENGLISH_ENDS),
                     ranks: OnceLock::from(Cow::Borrowed(&ENGLISH_SLOTS[..])),
                     keys: Some(Cow::Borrowed(&ENGLISH_KEYS[..])),
+                    by_key: OnceLock::new(),
                 })
             })
             .clone()
@@ -166,6 +170,7 @@ impl Codebook {
             ends: Cow::Owned(ends),
             ranks: OnceLock::new(),
             keys: None,
+            by_key: OnceLock::new(),
         })
     }
 
@@ -241,6 +246,13 @@ impl Codebook {
     /// Each entry's key, if the codebook has them (see [`transform::codebook_keys`]).
     pub fn keys(&self) -> Option<&[u16]> {
         self.keys.as_deref()
+    }
+
+    /// Its ranks sorted, stably, by key, if it has keys: what each frame's order of its entries
+    /// is dealt from ([`transform::codebook_order`]).
+    pub(crate) fn ranks_by_key(&self) -> Option<&[u32]> {
+        let keys = self.keys()?;
+        Some(self.by_key.get_or_init(|| transform::ranks_by_key(keys)))
     }
 
     /// Entry `rank`'s bytes and whether it is a word.
