@@ -26,6 +26,7 @@ fn main() {
     let prior = codebook.map(|codebook| Prior {
         codebook,
         min_coverage: 0.0,
+        by_keys: true,
     });
     let deltas = std::env::var_os("DELTA").is_some();
     let mut tr = transform::encode(input, minc, deltas, TierOrder::ByPredecessor, prior)

@@ -129,6 +129,7 @@ pub fn glyphs_of_text(
     let prior = codebook.map(|codebook| Prior {
         codebook,
         min_coverage: 0.0,
+        by_keys: true,
     });
     match params.transform(text, prior) {
         Ok(t) => {

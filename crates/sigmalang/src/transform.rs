@@ -62,6 +62,9 @@ pub struct Prior<'a> {
     /// The least share of the frame's word and symbol occurrences that must be codebook
     /// entries for the transform to use it.
     pub min_coverage: f64,
+    /// Whether the codebook's entries take their codes in the order of its keys, if it has
+    /// keys (payload mode 3), rather than in its own order.
+    pub by_keys: bool,
 }
 
 /// The per-frame parameters of the transform, stored in the frame payload.
@@ -525,7 +528,8 @@ pub fn encode(
 
     // Over a codebook with keys, its entries come in key order: 1.0 % smaller on prose at the
     // default level (24 MiB slices), 0.7 % with the word model (level 7).
-    let by_keys = match codebook.and_then(Codebook::ranks_by_key) {
+    let in_key_order = codebook.filter(|_| prior.is_some_and(|prior| prior.by_keys));
+    let by_keys = match in_key_order.and_then(Codebook::ranks_by_key) {
         Some(by_key) => {
             let order = order_in_tiers(by_key, n1, n2);
             let mut rank_at = vec![0u32; order.len()];
@@ -1413,6 +1417,7 @@ mod tests {
         Some(Prior {
             codebook,
             min_coverage,
+            by_keys: true,
         })
     }
 

@@ -23,9 +23,11 @@ const LEVELS: &[u8] = &[1, 6, 7, 9];
 
 /// (name, file, offset, length, levels) of each measured slice. The 8 MiB slices are cut into
 /// 4 MiB frames; the 32 MiB ones give the default level frames over 8 MiB (two of 16 MiB); the
-/// 32 KB ones are small files, where the built-in codebook matters most (their prose comes from
-/// before the part of text-100m.txt it was trained on).
-const SLICES: [(&str, &str, usize, usize, &[u8]); 9] = [
+/// 32 KB and 4 KB ones are small files, where the built-in codebook matters most (their prose
+/// comes from before the part of text-100m.txt it was trained on; frames of 4 KB take it in its
+/// own order at levels 6 to 9, those of 32 KB in the order of its keys).
+const SLICES: [(&str, &str, usize, usize, &[u8]); 10] = [
+    ("text-4k", "text-100m.txt", 60_000_000, 4_000, LEVELS),
     ("text-32k", "text-100m.txt", 60_000_000, 32_000, LEVELS),
     ("mixed-32k", "mixed-100m.txt", 60_000_000, 32_000, LEVELS),
     ("text-8m", "text-100m.txt", 0, 8 << 20, LEVELS),
