@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use sigmalang::codebook::{Codebook, Trainer};
+use sigmalang::codebook::{Codebook, KeyLearner, Trainer};
 use sigmalang::frame::{self, max_decoded_size, Method};
 use sigmalang::recover::{recover, LostRange};
 use sigmalang::{
@@ -201,21 +201,34 @@ pub fn codebook_file(data: &[u8]) {
     }
 }
 
-/// A codebook trained on any text codes any text losslessly, and only a decoder that has it
-/// can decode the stream. The first byte splits the input into sample and content.
+/// A codebook trained on any text, with keys learned from it or without, codes any text
+/// losslessly, and only a decoder that has it can decode the stream. The first byte splits the
+/// input into sample and content; its low bit says whether to learn keys, the next one whether
+/// to code at level 1 (where frames of any size take the keys) or the default level.
 pub fn trained_codebook(data: &[u8]) {
     let Some((&split, rest)) = data.split_first() else {
         return;
     };
     let (sample, content) = rest.split_at(usize::from(split).min(rest.len()));
+    let sample = text_from(sample);
     let mut trainer = Trainer::new();
-    trainer.feed(&text_from(sample));
-    let book = std::sync::Arc::new(trainer.finish(64));
+    trainer.feed(&sample);
+    let mut book = trainer.finish(64);
     if book.is_empty() {
         return;
     }
+    if split & 1 == 1 {
+        let mut learner = KeyLearner::new(&book);
+        learner.feed(&sample);
+        let keys = learner.finish();
+        book = book
+            .with_keys(keys)
+            .expect("learned keys fit their codebook");
+    }
+    let book = std::sync::Arc::new(book);
     let text = text_from(content);
     let options = EncoderOptions::default()
+        .level(if split & 2 == 2 { 1 } else { 6 })
         .frame_size(1024)
         .codebook(Some(book.clone()));
     let stream = encode_all(&text, &options);

@@ -1,4 +1,4 @@
-//! Contract: a codebook trained on any text round-trips any text exactly, and a decoder without it refuses the stream with `Error::Codebook`.
+//! Contract: a codebook trained on any text, with keys or without, round-trips any text exactly, and a decoder without it refuses the stream with `Error::Codebook`.
 #![no_main]
 
 #[path = "../contracts.rs"]

@@ -9,8 +9,12 @@ use crate::varint;
 
 /// First bytes of a codebook file.
 pub const CODEBOOK_MAGIC: [u8; 4] = [0xFE, 0xCE, 0xA3, b'D'];
-/// The codebook file format version this library writes and reads.
-pub const CODEBOOK_VERSION: u8 = 1;
+/// The codebook file format version this library writes for a codebook with keys, and the
+/// newest it reads.
+pub const CODEBOOK_VERSION: u8 = 2;
+/// The version of a codebook file without keys (every version 1 file, and what this library
+/// writes for a codebook without keys, so that older readers take it).
+pub const CODEBOOK_VERSION_WITHOUT_KEYS: u8 = 1;
 
 /// The fields of a codebook file (`docs/FORMAT.md` section 18.1), unchecked but for their
 /// layout.
@@ -21,7 +25,11 @@ pub struct FileParts<'a> {
     pub entries: u64,
     /// The entries: each one's bytes, then its end byte.
     pub section: &'a [u8],
-    /// The hash the file declares for the section.
+    /// The keys, two little-endian bytes for each declared entry (version 2 files only).
+    pub keys: Option<&'a [u8]>,
+    /// What the hash covers: the section, and the keys after it.
+    pub hashed: &'a [u8],
+    /// The hash the file declares for the section and keys.
     pub hash: u64,
 }
 
@@ -30,7 +38,7 @@ pub struct FileParts<'a> {
 pub enum LayoutError {
     /// The bytes do not start with [`CODEBOOK_MAGIC`].
     NotCodebook,
-    /// The version byte is not [`CODEBOOK_VERSION`].
+    /// The version byte is neither [`CODEBOOK_VERSION`] nor [`CODEBOOK_VERSION_WITHOUT_KEYS`].
     UnsupportedVersion(u8),
     /// The bytes end before the fields they declare.
     Truncated,
@@ -47,15 +55,29 @@ pub fn split_file(bytes: &[u8]) -> Result<FileParts<'_>, LayoutError> {
             LayoutError::NotCodebook
         });
     }
-    if bytes[4] != CODEBOOK_VERSION {
-        return Err(LayoutError::UnsupportedVersion(bytes[4]));
-    }
+    let with_keys = match bytes[4] {
+        CODEBOOK_VERSION_WITHOUT_KEYS => false,
+        CODEBOOK_VERSION => true,
+        version => return Err(LayoutError::UnsupportedVersion(version)),
+    };
     let mut pos = 5;
     let id = u32::from_le_bytes(take(bytes, &mut pos, 4)?.try_into().expect("4 bytes"));
     let entries = take_varint(bytes, &mut pos)?;
     let len = take_varint(bytes, &mut pos)?;
     let len = usize::try_from(len).map_err(|_| LayoutError::Truncated)?;
+    let start = pos;
     let section = take(bytes, &mut pos, len)?;
+    let keys = match with_keys {
+        true => {
+            // Never more than the file holds: a count that claims more is a truncation.
+            let len = (usize::try_from(entries).ok())
+                .and_then(|entries| entries.checked_mul(2))
+                .ok_or(LayoutError::Truncated)?;
+            Some(take(bytes, &mut pos, len)?)
+        }
+        false => None,
+    };
+    let hashed = &bytes[start..pos];
     let hash = u64::from_le_bytes(take(bytes, &mut pos, 8)?.try_into().expect("8 bytes"));
     if pos != bytes.len() {
         return Err(LayoutError::TrailingData);
@@ -64,6 +86,8 @@ pub fn split_file(bytes: &[u8]) -> Result<FileParts<'_>, LayoutError> {
         id,
         entries,
         section,
+        keys,
+        hashed,
         hash,
     })
 }

@@ -1279,6 +1279,7 @@ fn parse_transform_params(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codebook::{KeyLearner, Trainer};
 
     /// A frame's payload as the decoder sees it, in a stream without context-model tables or
     /// codebook.
@@ -1667,6 +1668,30 @@ and asked whether there was room for them and their horses for the night.\n";
                 MODE_CODEBOOK => assert_eq!(with_keyless, Ok(())),
                 _ => assert_eq!(with_keyless, Err(PayloadError::Header)),
             }
+        }
+        // A trained codebook with keys, the same.
+        let mut trainer = Trainer::new();
+        trainer.feed(&large);
+        let keyless = trainer.finish(30);
+        let mut learner = KeyLearner::new(&keyless);
+        learner.feed(&large);
+        let keys = learner.finish();
+        let copy = Codebook::from_bytes(&keyless.to_bytes()).unwrap();
+        let trained = copy.with_keys(keys).unwrap();
+        for (book, mode) in [(&keyless, MODE_CODEBOOK), (&trained, MODE_CODEBOOK_BY_KEYS)] {
+            let frame = encode(large.clone(), &CodecParams::default(), Some(book));
+            assert_eq!(frame.payload[0], mode);
+            let mut out = Vec::new();
+            decode(
+                frame.method,
+                &frame.payload,
+                large.len(),
+                0,
+                Some(book),
+                &mut out,
+            )
+            .unwrap();
+            assert_eq!(out, large);
         }
     }
 

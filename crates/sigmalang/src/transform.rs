@@ -326,35 +326,6 @@ fn usual_predecessors(occurrences: &Occurrences, rank: &[u32], bank: &[(u32, u32
         .collect()
 }
 
-/// A codebook's keys, learned from its training `text`: for each entry, the rank of the
-/// entry its occurrences there most often follow ([`NO_KEY`] if none does, or if that is a word
-/// outside the codebook). Frames coded over the codebook with its keys give entries with the
-/// same key neighbouring codes ([`codebook_order`]), as [`TierOrder::ByPredecessor`] does for
-/// a frame's own entries.
-pub fn codebook_keys(codebook: &Codebook, text: &[u8]) -> Vec<u16> {
-    assert!(
-        codebook.len() < usize::from(NO_KEY),
-        "keys are ranks below NO_KEY"
-    );
-    let tally = Tally::of(text);
-    let rank: Vec<u32> = (tally.keys.iter())
-        .map(|key| codebook.rank(key).unwrap_or(u32::MAX))
-        .collect();
-    let mut counts = vec![(0, 0); codebook.len()];
-    for (id, &rank) in rank.iter().enumerate() {
-        if let Some(entry) = counts.get_mut(rank as usize) {
-            entry.1 = tally.counts[id];
-        }
-    }
-    usual_predecessors(&tally.occurrences, &rank, &counts)
-        .into_iter()
-        .map(|key| u16::try_from(key).unwrap_or(NO_KEY))
-        .collect()
-}
-
-/// The key of a codebook entry that follows no entry in particular.
-pub const NO_KEY: u16 = u16::MAX;
-
 /// The order of a codebook's entries in a frame coded over it with its `keys` (payload mode
 /// 3), whose bank has `n1` one-byte codes and `n2` two-byte prefixes: for each bank rank
 /// below the codebook's length, the codebook rank of the entry there. Within each code length
@@ -1117,6 +1088,7 @@ pub fn decode(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codebook::NO_KEY;
 
     #[test]
     fn occurrences_keep_every_id_and_case() {

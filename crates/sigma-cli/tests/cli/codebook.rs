@@ -37,6 +37,68 @@ fn the_built_in_codebook_shrinks_small_english_files_and_can_be_turned_off() {
 }
 
 #[test]
+fn train_learns_keys_unless_told_not_to() {
+    let dir = tempdir();
+    write_file(dir.path(), "sample.txt", &english("asyoulik.txt"));
+    let train = |args: &[&str], stdin: Vec<u8>| {
+        let out = sigma_in(dir.path())
+            .arg("train")
+            .args(args)
+            .write_stdin(stdin)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        stderr_of(&out)
+    };
+    let plays = english("lcet10.txt");
+    let said = train(&["sample.txt", "-", "-o", "keys.cb"], plays.clone());
+    assert!(said.contains(" entries and keys from "), "{said}");
+    let said = train(
+        &["sample.txt", "-", "-", "--no-keys", "-o", "plain.cb"],
+        plays.clone(),
+    );
+    assert!(!said.contains("keys"), "{said}");
+    // Standard input is read once however often it is named, and kept for the second pass.
+    train(&["-q", "sample.txt", "-", "-", "-o", "twice.cb"], plays);
+    let keyed = read_file(dir.path().join("keys.cb"));
+    let plain = read_file(dir.path().join("plain.cb"));
+    assert_eq!(read_file(dir.path().join("twice.cb")), keyed);
+    assert_eq!((keyed[4], plain[4]), (2, 1), "codebook file versions");
+    assert!(keyed.len() > plain.len());
+
+    // Frames over either code the same text, differently, and need their own codebook.
+    let text = english("alice29.txt")[..40_000].to_vec();
+    write_file(dir.path(), "a.txt", &text);
+    let mut streams = Vec::new();
+    for book in ["keys.cb", "plain.cb"] {
+        let out = sigma_in(dir.path())
+            .args(["-c", "-D", book, "a.txt"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        write_file(dir.path(), "a.sigma", &out.stdout);
+        let back = sigma_in(dir.path())
+            .args(["-dc", "-D", book, "a.sigma"])
+            .output()
+            .unwrap();
+        assert_eq!(back.stdout, text);
+        streams.push(out.stdout);
+    }
+    assert_ne!(streams[0], streams[1]);
+    let out = sigma_in(dir.path())
+        .args(["-t", "-D", "plain.cb", "a.sigma"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    write_file(dir.path(), "a.sigma", &streams[0]);
+    let out = sigma_in(dir.path())
+        .args(["-t", "-D", "plain.cb", "a.sigma"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, &["a.sigma", "needs codebook"]);
+}
+
+#[test]
 fn a_trained_codebook_is_needed_to_decompress_what_it_compressed() {
     let dir = tempdir();
     write_file(dir.path(), "sample1.txt", &english("asyoulik.txt"));
