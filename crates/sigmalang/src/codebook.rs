@@ -14,8 +14,9 @@ use crate::token::{TokenKind, Tokenizer};
 use crate::transform::{self, SYMBOL_END, WORD_END};
 use crate::varint;
 use rustc_hash::FxHashMap;
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::cmp::Reverse;
+use std::hash::Hash;
 use std::sync::{Arc, OnceLock};
 
 pub use crate::codebook_layout::{CODEBOOK_MAGIC, CODEBOOK_VERSION, CODEBOOK_VERSION_WITHOUT_KEYS};
@@ -395,16 +396,49 @@ fn for_each_key(text: &[u8], folded: &mut Vec<u8>, mut visit: impl FnMut(&[u8]))
     }
 }
 
-/// Lossy counting: forgets every item of `counts` counted no more often than the median item
-/// (or than `floor`, the highest count forgotten before) and returns the new floor, from which
-/// an item seen later starts. Each call halves the map at least, so the work is amortised over
-/// the new items it makes room for.
-fn forget_rarer_half<K: Eq + std::hash::Hash>(counts: &mut FxHashMap<K, u64>, floor: u64) -> u64 {
-    let mut values: Vec<u64> = counts.values().copied().collect();
-    let middle = values.len() / 2;
-    let floor = floor.max(*values.select_nth_unstable(middle).1);
-    counts.retain(|_, n| *n > floor);
-    floor
+/// Counts in bounded memory (lossy counting): past `max` distinct items, the rarer half is
+/// forgotten, and an item seen later starts from the highest count forgotten so far.
+struct LossyCounts<K> {
+    counts: FxHashMap<K, u64>,
+    max: usize,
+    /// Items counted at most this often were forgotten at some point.
+    floor: u64,
+}
+
+impl<K: Eq + Hash> LossyCounts<K> {
+    fn new(max: usize) -> Self {
+        LossyCounts {
+            counts: FxHashMap::default(),
+            max,
+            floor: 0,
+        }
+    }
+
+    /// Counts `item` once more (`owned` makes the map's own copy of a new one).
+    fn add<Q: ?Sized + Eq + Hash>(&mut self, item: &Q, owned: impl FnOnce(&Q) -> K)
+    where
+        K: Borrow<Q>,
+    {
+        match self.counts.get_mut(item) {
+            Some(n) => *n += 1,
+            None => {
+                self.counts.insert(owned(item), self.floor + 1);
+            }
+        }
+        if self.counts.len() > self.max {
+            self.forget_rarer_half();
+        }
+    }
+
+    /// Forgets every item counted no more often than the median item. Each call halves the
+    /// map at least, so the work is amortised over the new items it makes room for.
+    fn forget_rarer_half(&mut self) {
+        let mut values: Vec<u64> = self.counts.values().copied().collect();
+        let middle = values.len() / 2;
+        self.floor = self.floor.max(*values.select_nth_unstable(middle).1);
+        let floor = self.floor;
+        self.counts.retain(|_, n| *n > floor);
+    }
 }
 
 /// Learns a codebook from sample text: counts every case-folded word and every symbol, then
@@ -415,11 +449,8 @@ fn forget_rarer_half<K: Eq + std::hash::Hash>(counts: &mut FxHashMap<K, u64>, fl
 /// from the highest count forgotten so far), which only drops keys too rare to make the
 /// codebook unless the input has millions of distinct words of similar frequency.
 pub struct Trainer {
-    counts: FxHashMap<Box<[u8]>, u64>,
-    /// Most distinct keys counted at once ([`Trainer::MAX_TRACKED`] but in tests).
-    max_tracked: usize,
-    /// Keys counted at most this often were forgotten at some point.
-    floor: u64,
+    /// At most [`Trainer::MAX_TRACKED`] keys (fewer in tests).
+    counts: LossyCounts<Box<[u8]>>,
     pending: Vec<u8>,
     folded: Vec<u8>,
 }
@@ -435,9 +466,7 @@ impl Trainer {
 
     fn with_limit(max_tracked: usize) -> Trainer {
         Trainer {
-            counts: FxHashMap::default(),
-            max_tracked,
-            floor: 0,
+            counts: LossyCounts::new(max_tracked),
             pending: Vec::new(),
             folded: Vec::new(),
         }
@@ -459,8 +488,9 @@ impl Trainer {
     /// them with a [`KeyLearner`].
     pub fn finish(mut self, entries: usize) -> Codebook {
         self.end_document();
-        let mut keys: Vec<(Box<[u8]>, u64)> =
-            self.counts.into_iter().filter(|&(_, n)| n >= 2).collect();
+        let mut keys: Vec<(Box<[u8]>, u64)> = (self.counts.counts.into_iter())
+            .filter(|&(_, n)| n >= 2)
+            .collect();
         keys.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         keys.truncate(entries.min(MAX_ENTRIES));
         let mut section = Vec::new();
@@ -479,23 +509,9 @@ impl CountsPieces for Trainer {
     }
 
     fn count(&mut self, piece: &[u8]) {
-        let Trainer {
-            counts,
-            max_tracked,
-            floor,
-            folded,
-            ..
-        } = self;
-        for_each_key(piece, folded, |key| {
-            match counts.get_mut(key) {
-                Some(n) => *n += 1,
-                None => {
-                    counts.insert(key.into(), *floor + 1);
-                }
-            }
-            if counts.len() > *max_tracked {
-                *floor = forget_rarer_half(counts, *floor);
-            }
+        let counts = &mut self.counts;
+        for_each_key(piece, &mut self.folded, |key| {
+            counts.add(key, |key| key.into())
         });
     }
 }
@@ -518,12 +534,9 @@ impl Default for Trainer {
 pub struct KeyLearner<'a> {
     codebook: &'a Codebook,
     /// Counts by pair: the rank before (the codebook's length for a word outside it) in the
-    /// high 32 bits, the entry's rank in the low 32.
-    pairs: FxHashMap<u64, u64>,
-    /// Most distinct pairs counted at once ([`KeyLearner::MAX_PAIRS`] but in tests).
-    max_pairs: usize,
-    /// Pairs counted at most this often were forgotten at some point.
-    floor: u64,
+    /// high 32 bits, the entry's rank in the low 32; at most [`KeyLearner::MAX_PAIRS`] pairs
+    /// (fewer in tests).
+    pairs: LossyCounts<u64>,
     /// The rank of the last word or symbol of the document so far, as in `pairs`.
     previous: Option<u32>,
     pending: Vec<u8>,
@@ -542,9 +555,7 @@ impl<'a> KeyLearner<'a> {
     fn with_limit(codebook: &'a Codebook, max_pairs: usize) -> KeyLearner<'a> {
         KeyLearner {
             codebook,
-            pairs: FxHashMap::default(),
-            max_pairs,
-            floor: 0,
+            pairs: LossyCounts::new(max_pairs),
             previous: None,
             pending: Vec::new(),
             folded: Vec::new(),
@@ -569,7 +580,7 @@ impl<'a> KeyLearner<'a> {
         self.end_document();
         let outside = self.codebook.len() as u32;
         let mut best = vec![(0, outside); self.codebook.len()];
-        for (&pair, &count) in &self.pairs {
+        for (&pair, &count) in &self.pairs.counts {
             let (before, entry) = ((pair >> 32) as u32, pair as u32 as usize);
             let (best_count, best_before) = best[entry];
             if (count, Reverse(before)) > (best_count, Reverse(best_before)) {
@@ -595,8 +606,6 @@ impl CountsPieces for KeyLearner<'_> {
         let KeyLearner {
             codebook,
             pairs,
-            max_pairs,
-            floor,
             previous,
             folded,
             ..
@@ -605,12 +614,7 @@ impl CountsPieces for KeyLearner<'_> {
         for_each_key(piece, folded, |key| {
             let rank = codebook.rank(key).unwrap_or(outside);
             if let (Some(before), true) = (*previous, rank < outside) {
-                *pairs
-                    .entry(u64::from(before) << 32 | u64::from(rank))
-                    .or_insert(*floor) += 1;
-                if pairs.len() > *max_pairs {
-                    *floor = forget_rarer_half(pairs, *floor);
-                }
+                pairs.add(&(u64::from(before) << 32 | u64::from(rank)), |&pair| pair);
             }
             *previous = Some(rank);
         });
@@ -635,7 +639,7 @@ mod tests {
             text.push_str(&format!("common w{new} usual "));
         }
         trainer.feed(text.as_bytes());
-        assert!(trainer.counts.len() <= 64);
+        assert!(trainer.counts.counts.len() <= 64);
         let book = trainer.finish(2);
         assert_eq!(book.entry(0).0, b"common");
         assert_eq!(book.entry(1).0, b"usual");
@@ -769,7 +773,7 @@ zzz ran stop a dog ran stop saw saw saw stop the";
         let rank = |word: &[u8]| book.rank(word).unwrap() as usize;
         let mut learner = KeyLearner::with_limit(&book, 16);
         learner.feed(text.as_bytes());
-        assert!(learner.pairs.len() <= 16);
+        assert!(learner.pairs.counts.len() <= 16);
         let keys = learner.finish();
         assert_eq!(keys[rank(b"common")], rank(b"the") as u16);
         assert_eq!(keys[rank(b"the")], rank(b"usual") as u16);
