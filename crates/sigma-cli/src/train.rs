@@ -58,15 +58,17 @@ pub fn run(args: &[OsString]) -> Result<()> {
         bail!("{}: already exists; not overwritten", args.output.display());
     }
     let mut trainer = Trainer::new();
+    // Standard input is kept for the second pass, which learns the keys.
     let mut stdin_copy = None;
-    let total = read_samples(&args.files, &mut stdin_copy, |text| match text {
+    let keep_stdin = (!args.no_keys).then_some(&mut stdin_copy);
+    let total = read_samples(&args.files, keep_stdin, |text| match text {
         Some(text) => trainer.feed(text),
         None => trainer.end_document(),
     })?;
     let mut book = trainer.finish(args.entries as usize);
     if !args.no_keys && !book.is_empty() {
         let mut learner = KeyLearner::new(&book);
-        read_samples(&args.files, &mut stdin_copy, |text| match text {
+        read_samples(&args.files, Some(&mut stdin_copy), |text| match text {
             Some(text) => learner.feed(text),
             None => learner.end_document(),
         })?;
@@ -105,10 +107,11 @@ pub fn run(args: &[OsString]) -> Result<()> {
 
 /// Feeds every sample file to `feed` in turn (`None` after each file's last byte), and returns
 /// how many bytes they hold. Standard input (`-`, read once however often it is named) is
-/// copied to `stdin_copy` the first time and read from there after.
+/// copied to a temporary file in `stdin_copy`, if given, the first time, and read from there
+/// after.
 fn read_samples(
     files: &[PathBuf],
-    stdin_copy: &mut Option<File>,
+    mut stdin_copy: Option<&mut Option<File>>,
     mut feed: impl FnMut(Option<&[u8]>),
 ) -> Result<u64> {
     let mut total = 0u64;
@@ -120,16 +123,17 @@ fn read_samples(
             continue;
         }
         let (name, mut reader, mut copy): (String, Box<dyn Read>, Option<&mut File>) =
-            match (is_stdin, stdin_copy.as_mut()) {
-                (true, Some(copy)) => {
+            match (is_stdin, stdin_copy.as_deref_mut()) {
+                (true, Some(Some(copy))) => {
                     copy.rewind().context("(stdin) kept in a temporary file")?;
                     ("(stdin)".into(), Box::new(copy.try_clone()?), None)
                 }
-                (true, None) => {
+                (true, Some(slot)) => {
                     let copy = tempfile::tempfile().context("a temporary file for (stdin)")?;
-                    let copy = stdin_copy.insert(copy);
+                    let copy = slot.insert(copy);
                     ("(stdin)".into(), Box::new(io::stdin().lock()), Some(copy))
                 }
+                (true, None) => ("(stdin)".into(), Box::new(io::stdin().lock()), None),
                 (false, _) => {
                     let name = path.display().to_string();
                     let file = File::open(path).with_context(|| name.clone())?;
