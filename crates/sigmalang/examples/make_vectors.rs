@@ -12,6 +12,7 @@
 
 use sigmalang::checksum::header_crc;
 use sigmalang::checksum::{content_hash, content_hasher};
+use sigmalang::codebook::{Codebook, KeyLearner, Trainer};
 use sigmalang::format::{self, FrameHeader, StreamHeader, FOOTER_MAGIC, TRAILER_LEN};
 use sigmalang::format::{FooterHead, IndexEntry};
 use sigmalang::frame::{self, BlockParts, CodecParams, Method, Stage};
@@ -22,6 +23,7 @@ use sigmalang::varint;
 use sigmalang::{bwt, cm, transform};
 use sigmalang::{decode_all, encode_all, DecoderOptions, EncoderOptions, Error};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Appended to a good stream to make `bad-trailing-garbage.sigma`.
 const GARBAGE: &[u8] = b"This is not a stream.\n";
@@ -475,10 +477,30 @@ impl Writer {
     }
 
     fn good(&mut self, name: &str, stream: &[u8], text: &[u8], how: &str) {
-        let decoded = decode_all(stream, DecoderOptions::default());
+        self.good_over(name, stream, text, None, how);
+    }
+
+    /// A good vector whose stream names `codebook`, a trained one, written beside it as
+    /// `good-NAME.sigmacb`; without one, the stream names the built-in codebook or none.
+    fn good_over(
+        &mut self,
+        name: &str,
+        stream: &[u8],
+        text: &[u8],
+        codebook: Option<Arc<Codebook>>,
+        how: &str,
+    ) {
+        let options = match &codebook {
+            Some(book) => DecoderOptions::default().codebook(book.clone()),
+            None => DecoderOptions::default(),
+        };
+        let decoded = decode_all(stream, options);
         assert!(decoded.unwrap() == text, "good-{name}.sigma round-trips");
         self.write(&format!("good-{name}.sigma"), stream);
         self.write(&format!("good-{name}.txt"), text);
+        if let Some(book) = codebook {
+            self.write(&format!("good-{name}.sigmacb"), &book.to_bytes());
+        }
         self.rows.push(format!(
             "| `good-{name}.sigma` | decodes to `good-{name}.txt` | {} bytes from {} bytes; {} | {how} |",
             text.len(),
@@ -548,11 +570,12 @@ recomputed\" means the defect was made with the covering CRC32C fixed up, so tha
 behind the CRC is exercised. The second column is the `sigmalang::Error` variant; the third
 gives its fields (`what` or `inside` in quotes; offsets are byte positions in the file). In the
 third column of good files, `Glyph/0` is a glyph-coded frame without the word transform,
-`Glyph/1` one with it, `Glyph/2` one with it over the built-in English codebook, and `Glyph/3`
-one over that codebook with its entries in the order of its keys (payload modes, section 8.2
-of the spec; 4 added for an LZP-packed block, as in `Glyph/5`, and 8 for a block coded in
-parts, as in `Glyph/9`). Only the
-`codebook` files name a codebook; the others are encoded with `EncoderOptions::codebook(None)`.
+`Glyph/1` one with it, `Glyph/2` one with it over the stream's codebook, and `/3` one over the
+codebook with its entries in the order of its keys (payload modes, section 8.2 of the spec; 4
+added for an LZP-packed block, as in `Glyph/5`, and 8 for a block coded in parts, as in
+`Glyph/9`). Only the `codebook` files name a codebook (the built-in English one, or the
+`.sigmacb` file of the same stem, which decoding needs); the others are encoded with
+`EncoderOptions::codebook(None)`.
 
 | File | Expected result | Details | How it was made |
 |---|---|---|---|
@@ -569,7 +592,7 @@ fn main() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         if (name.starts_with("good-") || name.starts_with("bad-"))
-            && (name.ends_with(".sigma") || name.ends_with(".txt"))
+            && (name.ends_with(".sigma") || name.ends_with(".txt") || name.ends_with(".sigmacb"))
         {
             std::fs::remove_file(&path).unwrap();
         }
@@ -798,8 +821,9 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
          asking for three parts of any block)",
     );
 
-    // Ordinary English over the built-in codebook: the frame is smaller in mode 3 (over the
-    // codebook, in the order of its keys), so the decoder needs the codebook.
+    // Ordinary English over the built-in codebook, so the decoder needs the codebook: at the
+    // default level the frame is too small to gain from the keys' order (mode 2), at level 1
+    // it is coded in that order (mode 3).
     let letter = b"Dear Margaret,\n\nThank you for your letter, which arrived on Tuesday \
 morning while we were still clearing the garden after the storm. The old apple tree by the \
 wall came down at last, and we spent most of the week cutting it into pieces small enough to \
@@ -813,21 +837,72 @@ There is room enough now that the spare bedroom has been painted, and the roads 
 better by then. Write soon and tell us what you think.\n\nWith love from all of us,\nHelen\n"
         .to_vec();
     let english = EncoderOptions::default().threads(1);
+    // Every frame's payload starts with its mode.
+    let modes = |stream: &[u8]| {
+        let l = layout(stream);
+        (l.frames.iter())
+            .map(|&(start, len, _)| stream[start + len])
+            .collect::<Vec<u8>>()
+    };
     let codebook = encode_all(&letter, &english);
     let cb = layout(&codebook);
-    assert!(
-        cb.frames
-            .iter()
-            .all(|&(start, len, _)| codebook[start + len] == 3),
-        "every frame is coded over the codebook"
+    assert_eq!(
+        modes(&codebook),
+        [2],
+        "coded over the codebook in its own order"
     );
     w.good(
         "codebook",
         &codebook,
         &letter,
         "an English letter, encoded with the default codebook, the built-in English one (id 1): \
-         the stream header names it, and the frame is coded over it, its entries in the order \
-         of its keys (payload mode 3)",
+         the stream header names it, and the frame is coded over it (payload mode 2: a frame \
+         this small takes its entries in their own order)",
+    );
+    let keyed = encode_all(&letter, &english.clone().level(1));
+    assert_eq!(
+        modes(&keyed),
+        [3],
+        "coded over the codebook in the order of its keys"
+    );
+    w.good(
+        "codebook-keys",
+        &keyed,
+        &letter,
+        "the same letter at level 1, whose rank coder takes the built-in codebook's entries in \
+         the order of its keys at any size (payload mode 3)",
+    );
+
+    // A trained codebook with keys, which the decoder reads from its file (version 2).
+    let sample = prose(6000, 11);
+    let mut trainer = Trainer::new();
+    trainer.feed(&sample);
+    let plain = trainer.finish(64);
+    let mut learner = KeyLearner::new(&plain);
+    learner.feed(&sample);
+    let keys = learner.finish();
+    let trained = Arc::new(
+        Codebook::from_bytes(&plain.to_bytes())
+            .unwrap()
+            .with_keys(keys)
+            .unwrap(),
+    );
+    let text = prose(1500, 12);
+    let over_trained = encode_all(&text, &one.clone().level(1).codebook(Some(trained.clone())));
+    assert_eq!(
+        modes(&over_trained),
+        [3],
+        "coded over the trained codebook by keys"
+    );
+    w.good_over(
+        "trained-codebook",
+        &over_trained,
+        &text,
+        Some(trained),
+        "pseudo-random prose at level 1 over a codebook trained, with its keys, on other prose \
+         of the same words (`good-trained-codebook.sigmacb`, a version 2 codebook file, which \
+         the decoder needs): the stream header names it, and the frame is coded over it in the \
+         order of its keys (payload mode 3)",
     );
 
     // Bad streams, each a good one with one defect.

@@ -169,9 +169,18 @@ const GOOD: &[&str] = &[
     "good-context-model-lean.sigma",
     "good-rank.sigma",
     "good-codebook.sigma",
+    "good-codebook-keys.sigma",
+    "good-trained-codebook.sigma",
     "good-lzp.sigma",
     "good-parts.sigma",
 ];
+
+/// Good files whose stream names a trained codebook, in the `.sigmacb` file of the same stem.
+const OVER_TRAINED_CODEBOOK: &[&str] = &["good-trained-codebook.sigma"];
+
+/// Files that version 10 added after its first release: mode 3 at level 1, and the first
+/// trained codebook with keys (a version 2 codebook file).
+const V10_ADDED: &[&str] = &["good-codebook-keys.sigma", "good-trained-codebook.sigma"];
 
 /// The version 5 to 7 files that fail differently from their version 8 counterparts. Method
 /// 7 in `bad-frame-method.sigma` is now `TextLean`, which a stream without context-model
@@ -269,7 +278,7 @@ fn sets() -> [VectorSet; 10] {
     };
     // Each version's bad-version file names the next version, whose header is laid out as its
     // own: such a file now decodes, so it is not kept.
-    let in_v9 = |name: &str| name != "bad-version-11.sigma";
+    let in_v9 = |name: &str| name != "bad-version-11.sigma" && !V10_ADDED.contains(&name);
     let in_v8 = |name: &str| in_v9(name) && !V9_ONLY.contains(&name);
     let in_v7 = |name: &str| in_v8(name) && !V8_ONLY.contains(&name);
     let in_v6 = |name: &str| in_v7(name) && !V7_ONLY.contains(&name);
@@ -347,6 +356,19 @@ fn options(threads: usize) -> DecoderOptions {
         .memory_limit(64 << 20)
 }
 
+/// [`options`] for the good vector `name` in `dir`, with its trained codebook if it has one.
+fn options_for(dir: &Path, name: &str, threads: usize) -> DecoderOptions {
+    match OVER_TRAINED_CODEBOOK.contains(&name) {
+        true => {
+            let file = read(dir, &name.replace(".sigma", ".sigmacb"));
+            let book = sigmalang::codebook::Codebook::from_bytes(&file)
+                .unwrap_or_else(|e| panic!("{name}'s codebook: {e}"));
+            options(threads).codebook(std::sync::Arc::new(book))
+        }
+        false => options(threads),
+    }
+}
+
 /// Checks `err` against `expect`, and its offset against the vector's structure.
 fn check(name: &str, data: &[u8], err: &Error, expect: Expect) -> Result<(), String> {
     let at = |offset: u64| data.get(offset as usize..).unwrap_or_default();
@@ -405,7 +427,7 @@ fn good_vectors_decode_to_their_text() {
             let stream = read(&set.dir, name);
             let text = read(&set.dir, &name.replace(".sigma", ".txt"));
             for threads in [1, 3] {
-                match decode_all(&stream, options(threads)) {
+                match decode_all(&stream, options_for(&set.dir, name, threads)) {
                     Ok(out) => assert!(out == text, "{name} (threads {threads}): wrong content"),
                     Err(e) => panic!("{name} (threads {threads}): {e:?}"),
                 }
@@ -413,7 +435,8 @@ fn good_vectors_decode_to_their_text() {
             // The seekable reader finds each stream's header from its footer, whatever the
             // version's header length.
             if !text.is_empty() {
-                let mut seekable = SeekableDecoder::new(Cursor::new(&stream), &options(1))
+                let options = options_for(&set.dir, name, 1);
+                let mut seekable = SeekableDecoder::new(Cursor::new(&stream), &options)
                     .unwrap_or_else(|e| panic!("{name}: {e:?}"));
                 let mut out = Vec::new();
                 seekable.read_to_end(&mut out).unwrap();
@@ -465,6 +488,9 @@ fn the_tables_cover_every_file_and_every_file_is_small() {
         for name in &set.good {
             listed.insert(name.to_string());
             listed.insert(name.replace(".sigma", ".txt"));
+            if OVER_TRAINED_CODEBOOK.contains(name) {
+                listed.insert(name.replace(".sigma", ".sigmacb"));
+            }
         }
         assert_eq!(on_disk, listed, "{}", set.dir.display());
     }
