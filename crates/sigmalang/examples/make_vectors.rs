@@ -881,12 +881,7 @@ better by then. Write soon and tell us what you think.\n\nWith love from all of 
     let mut learner = KeyLearner::new(&plain);
     learner.feed(&sample);
     let keys = learner.finish();
-    let trained = Arc::new(
-        Codebook::from_bytes(&plain.to_bytes())
-            .unwrap()
-            .with_keys(keys)
-            .unwrap(),
-    );
+    let trained = Arc::new(plain.with_keys(keys).unwrap());
     let text = prose(1500, 12);
     let over_trained = encode_all(&text, &one.clone().level(1).codebook(Some(trained.clone())));
     assert_eq!(

@@ -8,7 +8,7 @@
 //! (`docs/FORMAT.md` section 18), its validation, training, and the built-in English codebook
 //! that the encoder uses by default.
 
-use crate::checksum::content_hash;
+use crate::checksum::{content_hash, content_hasher};
 use crate::codebook_layout::{self as layout, entry_bytes, terminators, LayoutError};
 use crate::token::{TokenKind, Tokenizer};
 use crate::transform::{self, SYMBOL_END, WORD_END};
@@ -241,7 +241,10 @@ impl Codebook {
     /// is one key for each entry, each the rank of an entry or [`NO_KEY`].
     pub fn with_keys(mut self, keys: Vec<u16>) -> Result<Codebook, CodebookError> {
         let keys = self.checked_keys(keys)?;
-        self.hash = content_hash(&[&self.section[..], &key_bytes(&keys)].concat());
+        let mut hasher = content_hasher();
+        hasher.update(&self.section);
+        hasher.update(&key_bytes(&keys));
+        self.hash = hasher.digest();
         self.id = trained_id(self.hash);
         self.keys = Some(Cow::Owned(keys));
         self.keys_in_file = true;

@@ -305,9 +305,9 @@ pub const SURE_COVERAGE: f64 = 0.8;
 /// words by the word they follow, which a large block's contexts gain from, but a block of a
 /// few KB codes better with the most frequent words' codes together. Over 120 random files of
 /// each corpus, of 2, 5, 10, 20 and 30 KB, the files below this size code 0.2-0.8 % smaller at
-/// level 6 than in key order (prose; the mixed corpus 0.1-0.5 %), those of 30 KB of prose 0.1 %
-/// larger; 1 MB of prose in frames of 1 MiB codes 1.0 % smaller in key order. The rank coder
-/// (levels 1 to 3) gains from the keys at every size.
+/// level 6 than in key order (prose; the mixed corpus 0.1-0.5 %), while those of 30 KB of prose
+/// code 0.1 % larger in the codebook's own order; 4 MB of prose in frames of 1 MiB codes 1.0 %
+/// smaller in key order. The rank coder (levels 1 to 3) gains from the keys at every size.
 pub const KEYED_ORDER_MIN_FRAME: usize = 24 << 10;
 
 /// Frames larger than [`CODEBOOK_TRIAL_SIZE`] are coded over the codebook at the BWT stages'
