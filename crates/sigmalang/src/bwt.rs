@@ -53,8 +53,8 @@ pub fn forward_sampled(mut block: Vec<u8>, rate: usize) -> (Vec<u8>, Vec<u32>) {
 pub struct BadPrimaryIndex;
 
 /// Inverse BWT: appends the original block to `out`. The transform is taken by value so that
-/// it can be freed before the block is written (blocks below 16 MiB keep every byte they need
-/// in the successor table).
+/// it can be freed before the block is written (the successor table and the byte counts give
+/// every byte).
 ///
 /// Corrupt input yields wrong bytes (the frame checksum catches that), never a panic.
 pub fn inverse(bwt: Vec<u8>, primary: u32, out: &mut Vec<u8>) -> Result<(), BadPrimaryIndex> {
@@ -123,46 +123,80 @@ fn inverse_impl(
     // counts give, so the transform is freed once the successor table is built, and the
     // output is allocated only then: the two are never resident together.
     let chains = || Chains::new(n, rows, rate, primary, out, sources);
-    if n < (1 << 24) {
-        follow_successors::<ThreeByteRows>(bwt, primary, next_of_char, chains);
-    } else {
-        follow_successors::<Vec<u32>>(bwt, primary, next_of_char, chains);
+    // Rows hold successors up to n.
+    match usize::BITS - n.leading_zeros() {
+        ..=24 => follow_successors::<PackedRows<0>>(bwt, primary, next_of_char, chains),
+        25 => follow_successors::<PackedRows<1>>(bwt, primary, next_of_char, chains),
+        26 => follow_successors::<PackedRows<2>>(bwt, primary, next_of_char, chains),
+        _ => follow_successors::<Vec<u32>>(bwt, primary, next_of_char, chains),
     }
     Ok(())
 }
 
 /// The row each row of the sorted rotations steps to in the inverse transform.
 trait Successors {
+    /// A table of `rows` rows, each to be set once.
     fn with_rows(rows: usize) -> Self;
     fn set(&mut self, row: usize, next: usize);
     fn get(&self, row: usize) -> usize;
 }
 
-/// Three bytes a row, for blocks below 2^24 bytes: the table and the output hold 4n bytes
-/// together, not 5n (as with the byte packed beside each row, before), and the smaller table
-/// also misses the caches less: the block of 24 MiB of prose inverts in 0.08 s instead of 0.10.
-struct ThreeByteRows(Vec<u8>);
+/// 24 + `HIGH` bits a row, end to end, for blocks below 2^(24 + HIGH) bytes. At 24 bits
+/// (blocks below 16 MiB) the table and the output hold 4n bytes together, not 5n (as with the
+/// byte packed beside each row, before), and the smaller table also misses the caches less: the
+/// block of 24 MiB of prose inverts in 0.08 s instead of 0.10. Blocks of 16 to 64 MiB (32 MiB
+/// frames of the mixed corpus make blocks of 19-23 MB) take 25 or 26 bits a row instead of 32:
+/// 22 MB of the mixed corpus inverts in 69 MB instead of 88, a third slower (best of five
+/// 0.75 s against 0.55 s at best, alternated). With the high bits in a table of their own, or
+/// in a byte after every eight rows, a step read two places: 0.84 s at best.
+struct PackedRows<const HIGH: usize>(Vec<u8>);
 
-impl Successors for ThreeByteRows {
+impl<const HIGH: usize> PackedRows<HIGH> {
+    const BITS: usize = 24 + HIGH;
+    const MASK: u32 = ((1u64 << Self::BITS) - 1) as u32;
+
+    /// The byte where `row` starts and its first bit in that byte (below 8, so a row of up to
+    /// 25 bits lies in the four bytes from there, and 26-bit rows start at even bits).
+    #[inline(always)]
+    fn at(row: usize) -> (usize, usize) {
+        let bit = row * Self::BITS;
+        (bit / 8, bit % 8)
+    }
+
+    #[inline(always)]
+    fn word(&self, at: usize) -> u32 {
+        u32::from_le_bytes(self.0[at..at + 4].try_into().expect("four bytes"))
+    }
+}
+
+impl<const HIGH: usize> Successors for PackedRows<HIGH> {
     fn with_rows(rows: usize) -> Self {
-        // One byte more, so that every row can be read as four.
-        ThreeByteRows(vec![0; 3 * rows + 1])
+        const { assert!(HIGH <= 2, "a row lies in four bytes") };
+        // Three bytes more, so that every row can be read as four.
+        PackedRows(vec![0; (rows * Self::BITS).div_ceil(8) + 3])
     }
 
     #[inline(always)]
     fn set(&mut self, row: usize, next: usize) {
-        self.0[3 * row..3 * row + 3].copy_from_slice(&(next as u32).to_le_bytes()[..3]);
+        let (at, shift) = Self::at(row);
+        if HIGH == 0 {
+            self.0[at..at + 3].copy_from_slice(&(next as u32).to_le_bytes()[..3]);
+        } else {
+            // Each row is set once, on zeros: the bits of the rows beside it, which share its
+            // first and last bytes, are kept by adding its own.
+            let word = self.word(at) | (next as u32) << shift;
+            self.0[at..at + 4].copy_from_slice(&word.to_le_bytes());
+        }
     }
 
     #[inline(always)]
     fn get(&self, row: usize) -> usize {
-        let at = 3 * row;
-        let word = u32::from_le_bytes(self.0[at..at + 4].try_into().expect("four bytes"));
-        (word & 0xff_ffff) as usize
+        let (at, shift) = Self::at(row);
+        (self.word(at) >> shift & Self::MASK) as usize
     }
 }
 
-/// Four bytes a row, for larger blocks.
+/// Four bytes a row, for blocks of 64 MiB and more.
 impl Successors for Vec<u32> {
     fn with_rows(rows: usize) -> Self {
         vec![0; rows]
@@ -426,8 +460,8 @@ mod tests {
 
     #[test]
     fn blocks_of_2_pow_24_bytes_and_more_round_trip() {
-        // Below 2^24 bytes every row fits the three-byte table, the last one exactly; from
-        // 2^24 on, rows take four bytes.
+        // Below 2^24 bytes every row fits 24 bits, the last one exactly; from 2^24 on, rows
+        // take 25 bits.
         for len in [(1usize << 24) - 1, (1 << 24) + 4099] {
             let mut state = 3u32;
             let data: Vec<u8> = (0..len)
@@ -443,6 +477,34 @@ mod tests {
             inverse_sampled(t, &rows, rate, &mut back).unwrap();
             assert!(back == data, "the inverse of {len} bytes differs");
         }
+    }
+
+    /// Sets every row of a table of 24 + `HIGH` bits a row once, in the scattered order the
+    /// inverse fills it, to values that use every bit (the last row all ones), and reads them
+    /// back.
+    fn packed_rows_keep_their_neighbours<const HIGH: usize>() {
+        let (rows, bits) = (1000, 24 + HIGH);
+        let max = (1 << bits) - 1;
+        let value = |row: usize| match row == rows - 1 {
+            true => max,
+            false => (row.wrapping_mul(0x9e37_79b9) ^ row << (bits - 10)) & max,
+        };
+        let mut table = PackedRows::<HIGH>::with_rows(rows);
+        for start in 0..7 {
+            for row in (start..rows).step_by(7) {
+                table.set(row, value(row));
+            }
+        }
+        for row in 0..rows {
+            assert_eq!(table.get(row), value(row), "{bits} bits, row {row}");
+        }
+    }
+
+    #[test]
+    fn packed_rows_hold_every_width_the_inverse_uses() {
+        packed_rows_keep_their_neighbours::<0>();
+        packed_rows_keep_their_neighbours::<1>();
+        packed_rows_keep_their_neighbours::<2>();
     }
 
     #[test]

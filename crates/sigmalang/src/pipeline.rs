@@ -47,7 +47,8 @@ pub const FREE_FRAME_SIZE: u64 = 16 << 20;
 
 /// The most memory a heavy phase takes per byte of its block, beyond the block: the suffix
 /// sort's suffix array (four bytes) and BWT (one), or the inverse BWT's index and output (four
-/// bytes and one; three and one for blocks below 16 MiB, which is left as a margin).
+/// bytes and one for blocks of 64 MiB or more, three bytes and up to two bits and one below,
+/// which is left as a margin).
 pub const HEAVY_BYTES_PER_BYTE: u64 = 5;
 
 impl MemoryGate {
