@@ -116,7 +116,7 @@ pub struct BlockParts {
 
 impl BlockParts {
     /// Two parts from 4 MiB of block (10 MiB of prose, 7 MiB of the mixed corpus: the
-    /// default level's 24 MiB frames, and the last, shorter frame of most inputs that end in
+    /// default level's 32 MiB frames, and the last, shorter frame of most inputs that end in
     /// one), which cost 0.02-0.03 %: the machines this is tuned for have two cores. From
     /// 1 MiB, 8 MiB of either corpus, two frames that two workers code side by side anyway,
     /// came out 0.05-0.07 % larger.

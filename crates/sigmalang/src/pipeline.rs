@@ -25,7 +25,7 @@ use std::thread::JoinHandle;
 /// The budget is what the heavy phases of half the workers (at least one) could need at
 /// worst, [`HEAVY_BYTES_PER_BYTE`] times the frame size each, so the pool's peak is bounded as
 /// if only those were let through; phases that need less, as prose's do (its block is a
-/// third of the text), share it. Two workers coding 24 MiB frames of English then sort side by
+/// third of the text), share it. Two workers coding 32 MiB frames of English then sort side by
 /// side, while those of the mixed corpus, whose blocks are twice as long, take turns.
 #[derive(Clone)]
 pub struct MemoryGate {
