@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark of sigma against the anchors of issue #4 (PPMd via 7z, bzip3, xz, zstd,
-# brotli, bzip2) on the shared corpora. Every round trip is checked byte for byte; the table gives
+# Side-by-side benchmark of sigma against the anchors of issue #4 (bsc, PPMd via 7z, bzip3, xz,
+# zstd, brotli, bzip2) on the shared corpora. Every round trip is checked byte for byte; the table gives
 # ratio, encode and decode MB/s, peak RSS, and each anchor's speed relative to sigma's default
 # level, all measured in this one run.
 #
 #   bench/compare.sh [--quick] [--runs N] [--tools "sigma sigma-T1 sigma-1 ppmd ..."] [FILE...]
 #
-# Tools: sigma (default level, -T2), sigma-T1, sigma-1 … sigma-9 (that level, -T2), ppmd, bzip3, xz,
+# Tools: sigma (default level, -T2), sigma-T1, sigma-1 … sigma-9 (that level, -T2), bsc (libbsc
+# 3.1.0's defaults on 2 OpenMP threads, built from source by bench/anchors.sh), ppmd, bzip3, xz,
 # zstd, brotli, bzip2.
 #
 # Default files: ../shared/corpora/text-100m.txt and mixed-100m.txt. --quick uses their first
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.."
 corpora=${SIGMA_CORPORA:-../shared/corpora}
 quick=0
 runs=1
-tools="sigma sigma-1 sigma-9 ppmd bzip3 xz zstd brotli bzip2"
+tools="sigma sigma-1 sigma-9 bsc ppmd bzip3 xz zstd brotli bzip2"
 files=()
 while (($#)); do
   case $1 in
@@ -45,6 +46,7 @@ enc() {
     sigma) "$sigma" -q -T2 -c "$in" > "$out" ;;
     sigma-[1-9]) "$sigma" -q "-${1#sigma-}" -T2 -c "$in" > "$out" ;;
     sigma-T1) "$sigma" -q -T1 -c "$in" > "$out" ;;
+    bsc) OMP_NUM_THREADS=2 "$bsc_bin" e "$in" "$out" > /dev/null ;;
     ppmd) rm -f "$out.7z"; 7z a -bd -bso0 -bsp0 -t7z -m0=PPMd:mem=256m:o=8 "$out.7z" "$in" && mv "$out.7z" "$out" ;;
     bzip3) bzip3 -j 2 -c "$in" > "$out" ;;
     xz) xz -9e -T1 -c "$in" > "$out" ;;
@@ -57,6 +59,7 @@ dec() {
   case $1 in
     sigma | sigma-[1-9]) "$sigma" -q -T2 -dc "$out" > "$back" ;;
     sigma-T1) "$sigma" -q -T1 -dc "$out" > "$back" ;;
+    bsc) OMP_NUM_THREADS=2 "$bsc_bin" d "$out" "$back" > /dev/null ;;
     ppmd) 7z e -bd -bso0 -bsp0 -so "$out" > "$back" ;;
     bzip3) bzip3 -d -j 2 -c "$out" > "$back" ;;
     xz) xz -dc "$out" > "$back" ;;
@@ -68,13 +71,14 @@ dec() {
 available() {
   case $1 in
     sigma*) true ;;
+    bsc) [ -x "$bsc_bin" ] ;;
     ppmd) command -v 7z >/dev/null ;;
     *) command -v "$1" >/dev/null ;;
   esac
 }
 timed() { # label -> sets $secs $rss
   local t=$work/time
-  /usr/bin/time -f "%e %M" -o "$t" bash -c "$(declare -f enc dec); sigma='$sigma' in='$in' out='$out' back='$back'; $1 $2"
+  /usr/bin/time -f "%e %M" -o "$t" bash -c "$(declare -f enc dec); sigma='$sigma' bsc_bin='$bsc_bin' in='$in' out='$out' back='$back'; $1 $2"
   read -r secs rss < "$t"
 }
 
