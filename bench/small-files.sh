@@ -2,8 +2,8 @@
 # Compressed sizes of small files: slices of the shared corpora (from 60 MB in, before the part
 # of text-100m.txt the built-in English codebook was trained on) and a few Canterbury files,
 # through sigma (default, --no-codebook, -1, -8) and the anchors that are installed (PPMd via 7z,
-# xz -9e, zstd -19, bzip3; missing ones are installed as bench/compare.sh does). Every sigma
-# and sigma -8 output is checked by decompressing it.
+# xz -9e, zstd -19, bzip3, bsc; missing ones are installed or built as bench/compare.sh does).
+# Every sigma and sigma -8 output is checked by decompressing it.
 #
 #   bench/small-files.sh [SIZE...]        (default sizes: 2000 8000 32000 128000 1000000)
 set -euo pipefail
@@ -28,6 +28,7 @@ size_of() { # tool file
     xz) xz -9e -c "$2" | wc -c ;;
     zstd) zstd -q -19 -c "$2" | wc -c ;;
     bzip3) bzip3 -c "$2" | wc -c ;;
+    bsc) OMP_NUM_THREADS=2 "$bsc_bin" e "$2" "$work/b" > /dev/null && wc -c < "$work/b" ;;
   esac
 }
 
@@ -35,6 +36,7 @@ tools=(sigma sigma-nocb sigma-1 sigma-8)
 for t in ppmd:7z xz:xz zstd:zstd bzip3:bzip3; do
   command -v "${t#*:}" >/dev/null && tools+=("${t%%:*}")
 done
+[ -x "$bsc_bin" ] && tools+=(bsc)
 printf '| input | bytes |'; printf ' %s |' "${tools[@]}"; echo
 printf '|---|---|'; printf -- '---|%.0s' "${tools[@]}"; echo
 for corpus in text-100m mixed-100m; do
