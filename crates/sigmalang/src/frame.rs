@@ -444,6 +444,18 @@ fn encode_over(
     finish_frame(staged, len, params, prior.map(|p| p.codebook), resources)
 }
 
+/// What the word transform of a frame needs, per byte of text, from the memory budget of
+/// heavy phases ([`Resources::pass`]). Besides the text, the transform holds its block, which
+/// grows by doubling to as much as the text's length, and its tables (a third to a half of the
+/// text, measured on 24 MiB of both corpora). Counted as three times the text, two transforms
+/// of the default's 32 MiB frames do not fit the budget together: side by side they were the
+/// encoder's peak on the mixed corpus (mixed-100m.txt at `-T2`: 133-151 MiB in ten runs
+/// counted as twice the text, 131 MiB in ten counted as three times, which took 2-8 % longer,
+/// the second frame's transform now waiting for the first's as its sort always did), so that
+/// half of bsc's peak, issue 4's bound, holds on that file too. Prose peaks as before
+/// (139 MiB); `-3` on the mixed corpus took the same time and peaked at 137 MiB, not 142-149.
+const TRANSFORM_BYTES_PER_BYTE: u64 = 3;
+
 /// The word transform over the `prior` codebook and the suffix sort of its block.
 fn transform_and_sort(
     input: Vec<u8>,
@@ -451,9 +463,7 @@ fn transform_and_sort(
     prior: Option<Prior<'_>>,
     resources: &impl Resources,
 ) -> Result<(Staged, [u64; 4]), (Vec<u8>, Rejected)> {
-    // Besides the text, the transform holds its block (never longer) and its tables (a third
-    // to a half of the text, measured on 24 MiB of both corpora).
-    let need = 2 * input.len() as u64;
+    let need = TRANSFORM_BYTES_PER_BYTE * input.len() as u64;
     match resources.pass(need, || params.transform(&input, prior)) {
         Err(rejected) => Err((input, rejected)),
         Ok(t) => {
@@ -1280,6 +1290,17 @@ fn parse_transform_params(
 mod tests {
     use super::*;
     use crate::codebook::{KeyLearner, Trainer};
+    use crate::options::{EncoderOptions, DEFAULT_LEVEL};
+    use crate::pipeline::MemoryGate;
+
+    #[test]
+    fn two_workers_transform_the_default_frames_one_at_a_time() {
+        let frame = EncoderOptions::level_frame_size(DEFAULT_LEVEL);
+        let budget = MemoryGate::budget(2, frame);
+        let transform = TRANSFORM_BYTES_PER_BYTE * frame;
+        assert!(transform <= budget, "one transform fits");
+        assert!(2 * transform > budget, "two transforms at once do not");
+    }
 
     /// A frame's payload as the decoder sees it, in a stream without context-model tables or
     /// codebook.
