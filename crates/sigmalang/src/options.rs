@@ -105,10 +105,12 @@ impl EncoderOptions {
             5 => 16 << 20,
             // The BWT stage gains 2.3 % on text-100m.txt from 16 MiB frames over 8 MiB ones,
             // 1.3 % more from 24 MiB ones, and 0.7 % more from 32 MiB ones (mixed-100m.txt
-            // 2.4 %); two workers' sorts share a memory budget (`MemoryGate`: prose's fit it
-            // at once, the mixed corpus's take turns), so they still fit in 150 MiB (at `-T2`
-            // 134-141 MiB on the 100 MB corpora and 139-146 MiB on CI's 0.52 GB stream of
-            // both, against 107-119 MiB and 105-107 MiB in 24 MiB frames).
+            // 2.4 %); two workers' sorts and word transforms share a memory budget
+            // (`MemoryGate`: prose's sorts fit it at once, the mixed corpus's take turns, and
+            // so do two transforms), so they fit in half of bsc's peak (294 MiB on prose, 282
+            // on the mixed corpus): at `-T2` 139 MiB on text-100m.txt, 131 MiB on
+            // mixed-100m.txt and 138 MiB on CI's 0.52 GB stream of both, against 107-119 MiB
+            // and 105-107 MiB in 24 MiB frames.
             6 => 32 << 20,
             // The word model: 24 MiB of prose codes 1.8 % smaller at level 7 as one frame than
             // as frames of 16 and 8 MiB, and 100 MB is four frames, two per worker. At level 8,
