@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark of sigma against the anchors of issue #4 (bsc, PPMd via 7z, bzip3, xz,
-# zstd, brotli, bzip2) on the shared corpora. Every round trip is checked byte for byte; the table gives
-# ratio, encode and decode MB/s, peak RSS, and each anchor's speed relative to sigma's default
-# level, all measured in this one run.
+# zstd, brotli, bzip2) on the shared corpora. Every round trip is checked byte for byte; the
+# table gives ratio, encode and decode MB/s, peak RSS, and each anchor's speed relative to
+# sigma's default level, all measured in this one run.
 #
 #   bench/compare.sh [--quick] [--runs N] [--tools "sigma sigma-T1 sigma-1 ppmd ..."] [FILE...]
 #

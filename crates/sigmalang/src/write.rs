@@ -240,7 +240,8 @@ impl<W: Write> Encoder<W> {
     /// Hands a frame to the workers, then waits for room for the next one before taking more
     /// input: a frame read ahead while every worker is busy would only wait, holding memory
     /// (a frame, 32 MiB at the default level; the encoder's peak on 100 MB of prose in 24 MiB
-    /// frames fell from 138 to 115 MiB), and reading it when a worker comes free takes a hundredth of its coding time.
+    /// frames fell from 138 to 115 MiB), and reading it when a worker comes free takes a
+    /// hundredth of its coding time.
     fn submit(&mut self, data: Vec<u8>, last: bool) -> io::Result<()> {
         self.hasher.update(&data);
         let job = FrameJob {
