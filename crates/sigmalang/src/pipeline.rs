@@ -26,7 +26,8 @@ use std::thread::JoinHandle;
 /// worst, [`HEAVY_BYTES_PER_BYTE`] times the frame size each, so the pool's peak is bounded as
 /// if only those were let through; phases that need less, as prose's do (its block is a
 /// third of the text), share it. Two workers coding 32 MiB frames of English then sort side by
-/// side, while those of the mixed corpus, whose blocks are twice as long, take turns.
+/// side, while those of the mixed corpus, whose blocks are twice as long, take turns, as do
+/// any two frames' word transforms (`frame::TRANSFORM_BYTES_PER_BYTE`).
 #[derive(Clone)]
 pub struct MemoryGate {
     state: Arc<(Mutex<Budget>, Condvar)>,
