@@ -115,7 +115,7 @@ pub struct BlockParts {
 }
 
 impl BlockParts {
-    /// Two parts from 1 MiB of block (2.5 MiB of prose, 1.5 MiB of the mixed corpus): the
+    /// Two parts from 1 MiB of block (about 2.5 MiB of prose, 1.75 MiB of the mixed corpus): the
     /// machines this is tuned for have two cores, and an input that fits in one frame of the
     /// context-mixing levels is one frame, whose entropy coding runs on both of them only in
     /// parts. Where two workers code two frames side by side anyway, parts of blocks of 1 to

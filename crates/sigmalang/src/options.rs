@@ -17,6 +17,8 @@ pub const MAX_LEVEL: u8 = 9;
 pub const DEFAULT_LEVEL: u8 = 6;
 /// Smallest frame size accepted.
 pub const MIN_FRAME_SIZE: u64 = 1 << 10;
+/// The smallest frame a level's frame size is reduced to for a small input of known size.
+const MIN_REDUCED_FRAME_SIZE: u64 = 1 << 20;
 
 /// How to encode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,8 +150,8 @@ impl EncoderOptions {
             // keep both cores coding (`BlockParts`), and only the word transform and the sort
             // run on one. Against two equal frames, 4-32 MiB of prose coded 0.7-1.5 % smaller
             // and the mixed corpus 2.0-6.0 %.
-            Some(size) if (4..=6).contains(&self.level) && size <= level_max => {
-                size.clamp(1 << 20, level_max)
+            Some(size) if self.codes_bwt_by_context_mixing() && size <= level_max => {
+                size.clamp(MIN_REDUCED_FRAME_SIZE, level_max)
             }
             // An input that needs an even number of frames (at least two) is cut into frames
             // of equal size, so that two workers finish together: 24 MB in frames of 16 and
@@ -162,12 +164,19 @@ impl EncoderOptions {
             Some(size) => {
                 let frames = size.div_ceil(level_max).max(2);
                 match frames % 2 {
-                    0 => (size.div_ceil(frames) + (64 << 10)).clamp(1 << 20, level_max),
+                    0 => (size.div_ceil(frames) + (64 << 10))
+                        .clamp(MIN_REDUCED_FRAME_SIZE, level_max),
                     _ => level_max,
                 }
             }
             None => level_max,
         }
+    }
+
+    /// Whether the level's stage is [`Stage::Bwt`], whose blocks are coded in parts
+    /// ([`crate::frame::BlockParts`]): levels 4 to 6.
+    fn codes_bwt_by_context_mixing(&self) -> bool {
+        (4..=6).contains(&self.level)
     }
 
     /// Worker threads in force: as asked, reduced to fit the memory limit (at least one).
@@ -188,10 +197,10 @@ impl EncoderOptions {
     /// model instead of the BWT stage (level 7 with its lean third revision, level 9 with
     /// larger tables); the BWT stage still codes what the word transform cannot take.
     pub(crate) fn codec_params(&self) -> CodecParams {
-        let stage = match (self.word_model(), self.level) {
-            (Some((model, revision)), _) => Stage::Words(model, revision),
-            (None, ..=3) => Stage::Rank(RankParams::default()),
-            (None, _) => Stage::Bwt,
+        let stage = match self.word_model() {
+            Some((model, revision)) => Stage::Words(model, revision),
+            None if self.codes_bwt_by_context_mixing() => Stage::Bwt,
+            None => Stage::Rank(RankParams::default()),
         };
         // The fast levels give up on a block whose first sixteenth saves less than 1/256
         // (prose, which would gain under 0.01 % for 1.5 % of their time).
