@@ -2,7 +2,8 @@
 //! `cargo run --release -p sigmalang --example frame_probe -- FILE [MiB] [offset MiB]`
 //! (environment: `MINC` bank threshold, `RAW` skip the word transform, `DELTA` DELTA glyphs,
 //! `RANK` the rank coder instead of the context-mixing model, `CODEBOOK` over the built-in
-//! English codebook, `PARTS=K` also the size of the BWT coded in K parts).
+//! English codebook, `PARTS=K` also the size of the BWT coded in K parts, `DUMP=FILE` writes the
+//! word-transformed block to FILE).
 use sigmalang::codebook::Codebook;
 use sigmalang::transform::{Prior, TierOrder};
 use sigmalang::{bwt, cm, rank, transform};
@@ -42,6 +43,10 @@ fn main() {
         tr.params.bank_bytes,
         mbps(n, t)
     );
+    // The transformed block, for other compressors to be measured on what the BWT stage sees.
+    if let Some(path) = std::env::var_os("DUMP") {
+        std::fs::write(path, &tr.block).expect("DUMP names a writable file");
+    }
     let t = Instant::now();
     let (b, primary) = bwt::forward(tr.block.clone());
     println!("bwt        {}", mbps(n, t));
