@@ -1,12 +1,12 @@
 //! Times each stage of the frame codec on a slice of a file:
 //! `cargo run --release -p sigmalang --example frame_probe -- FILE [MiB] [offset MiB]`
 //! (environment: `MINC` bank threshold, `RAW` skip the word transform, `DELTA` DELTA glyphs,
-//! `RANK` the rank coder instead of the context-mixing model, `CODEBOOK` over the built-in
-//! English codebook, `PARTS=K` also the size of the BWT coded in K parts, `DUMP=FILE` writes the
-//! word-transformed block to FILE).
+//! `RANK` the rank coder instead of the context-mixing model, `QLFC` the recurrence coder,
+//! `CODEBOOK` over the built-in English codebook, `PARTS=K` also the size of the BWT coded in K
+//! parts, `DUMP=FILE` writes the word-transformed block to FILE).
 use sigmalang::codebook::Codebook;
 use sigmalang::transform::{Prior, TierOrder};
-use sigmalang::{bwt, cm, rank, transform};
+use sigmalang::{bwt, cm, qlfc, rank, transform};
 use std::time::Instant;
 
 fn mbps(bytes: usize, t: Instant) -> String {
@@ -55,6 +55,27 @@ fn main() {
         "           P(byte == previous) = {:.3}",
         repeats as f64 / b.len() as f64
     );
+    if std::env::var_os("QLFC").is_some() {
+        let t = Instant::now();
+        let code = qlfc::encode(&b, qlfc::QlfcParams::default(), Vec::new());
+        println!(
+            "qlfc encode {}   -> {} bytes, ratio {:.4}",
+            mbps(n, t),
+            code.len(),
+            n as f64 / code.len() as f64
+        );
+        let t = Instant::now();
+        let mut back = Vec::new();
+        assert!(qlfc::decode(
+            &code,
+            b.len(),
+            qlfc::QlfcParams::default(),
+            &mut back
+        ));
+        assert!(back == b);
+        println!("qlfc decode {}", mbps(n, t));
+        return;
+    }
     if std::env::var_os("RANK").is_some() {
         let t = Instant::now();
         let revision = rank::Revision::Second;

@@ -18,6 +18,7 @@ use sigmalang::format::{FooterHead, IndexEntry};
 use sigmalang::frame::{self, BlockParts, CodecParams, Method, Stage};
 use sigmalang::glyph::GlyphType;
 use sigmalang::lzp::{LzpParams, LzpPolicy};
+use sigmalang::qlfc::QlfcParams;
 use sigmalang::rank::RankParams;
 use sigmalang::varint;
 use sigmalang::{bwt, cm, transform};
@@ -405,6 +406,7 @@ fn summary(mut stream: &[u8]) -> String {
                 Method::TextLean => format!("TextLean/{}", stream[start + len]),
                 Method::Rank => format!("RankFirst/{}", stream[start + len]),
                 Method::RankRevised => format!("Rank/{}", stream[start + len]),
+                Method::Recurrence => format!("Recurrence/{}", stream[start + len]),
             });
         }
         stream = &stream[l.end..];
@@ -549,8 +551,8 @@ const README: &str = "# ΣLANG test vectors
 
 Golden files for the stream format of `docs/FORMAT.md`, in the spirit of xz's `tests/files`:
 `good-*.sigma` must decode to the `good-*.txt` with the same stem, and every `bad-*.sigma` must
-be rejected with the error given below. All are version 10 streams (or damaged ones); `v1/` to
-`v9/` hold the files of versions 1 to 9, which decoders still read.
+be rejected with the error given below. All are version 11 streams (or damaged ones); `v1/` to
+`v10/` hold the files of versions 1 to 10, which decoders still read.
 
 - Regenerate (files and this README): `cargo run --release -p sigmalang --example make_vectors`
   (optionally `-- DIR`). The output is deterministic: fixed texts, a fixed pseudo-random
@@ -797,8 +799,32 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
          position sampled)",
     );
 
-    // Blocks in parts: the library's encoder codes blocks of 4 MiB or more in two parts; this
-    // frame is coded in three with a policy that splits any block, and put in a stream by hand.
+    // The recurrence coder: the library's encoder gives it blocks of 1 MiB or more (smaller
+    // ones go to the context-mixing model); this frame is coded with a policy that gives it any
+    // block, and put in a stream by hand.
+    let recurrence_params = CodecParams {
+        stage: Stage::Recurrence(QlfcParams::default()),
+        recurrence_min_block: 0,
+        ..CodecParams::default()
+    };
+    let encoded = frame::encode(varied.clone(), &recurrence_params, None);
+    assert_eq!(encoded.method, Method::Recurrence);
+    let recurrence = assemble(
+        &[(Method::Recurrence, encoded.payload, varied.clone())],
+        varied.len() as u64,
+    );
+    w.good(
+        "recurrence",
+        &recurrence,
+        &varied,
+        "the text of `good-rank.sigma` in one `Recurrence` frame: BWT, then runs coded by when \
+         their byte comes back (encoded with `CodecParams::recurrence_min_block` 0, which gives the recurrence \
+         coder any block)",
+    );
+
+    // Blocks in parts: the library's encoder codes blocks of 1 MiB or more in two parts; these
+    // frames are coded in three with a policy that splits any block, and put in a stream by
+    // hand.
     let parts_params = CodecParams {
         parts: BlockParts {
             count: 3,
@@ -819,6 +845,23 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         "the text of `good-rank.sigma` in one `GlyphRevised` frame whose block is coded in three \
          parts, each with a model and a coder of its own (encoded with `CodecParams::parts` \
          asking for three parts of any block)",
+    );
+    let recurrence_parts_params = CodecParams {
+        parts: parts_params.parts,
+        ..recurrence_params
+    };
+    let encoded = frame::encode(varied.clone(), &recurrence_parts_params, None);
+    assert_eq!(encoded.payload[0], 9, "a transformed block coded in parts");
+    let recurrence_parts = assemble(
+        &[(Method::Recurrence, encoded.payload, varied.clone())],
+        varied.len() as u64,
+    );
+    w.good(
+        "recurrence-parts",
+        &recurrence_parts,
+        &varied,
+        "the same text in one `Recurrence` frame whose block is coded in three parts (encoded \
+         with `CodecParams::parts` asking for three parts of any block)",
     );
 
     // Ordinary English over the built-in codebook, so the decoder needs the codebook: at the
@@ -1038,14 +1081,14 @@ better by then. Write soon and tell us what you think.\n\nWith love from all of 
 
     let (start0, hlen0, _) = frame(0);
     let mut s = multi.clone();
-    s[start0 + 4] = 8;
+    s[start0 + 4] = 9;
     fix_frame_crc(&mut s, start0, hlen0);
     w.bad(
         "frame-method",
         &s,
         "FrameHeader",
         Some("method"),
-        "frame 0's method byte 8, frame CRC recomputed",
+        "frame 0's method byte 9, frame CRC recomputed",
     );
 
     let (s1, h1, f1) = frame(1);

@@ -598,7 +598,7 @@ impl BitModel for Model {
 /// one multiply-add of 16-bit lanes (`pmaddwd`) and training one high multiply and one
 /// saturating add (`pmulhw`, `paddsw`). Twice as many mixers cost less than the first
 /// revision's one 32-bit mixer.
-const WEIGHT_ONE_LOG: u32 = 14;
+pub(crate) const WEIGHT_ONE_LOG: u32 = 14;
 /// Every weight of the second revision starts at 0.25.
 const INITIAL_WEIGHT: i16 = 1 << (WEIGHT_ONE_LOG - 2);
 /// Smallest `mixer_shift` of the second revision: its scaled error must fit in 16 bits.
@@ -679,7 +679,7 @@ impl<T: Tuning<ModelParams>> RevisedModel<T> {
 /// The stretched output of a mixer: Σ weight × input, on the stretch scale. Inputs are
 /// within ±2047 and weights within ±2^15, so the sum of eight products fits in 32 bits.
 #[inline(always)]
-fn mix(weights: i16x8, inputs: i16x8) -> i32 {
+pub(crate) fn mix(weights: i16x8, inputs: i16x8) -> i32 {
     (weights.dot(inputs).reduce_add() >> WEIGHT_ONE_LOG).clamp(-2047, 2047)
 }
 
@@ -688,7 +688,7 @@ fn mix(weights: i16x8, inputs: i16x8) -> i32 {
 /// error is scaled to 16 bits first (× 2^15 >> `shift`, which fits because `shift` ≥ 12), so
 /// that the product's high half is the step, doubled.
 #[inline(always)]
-fn train(weights: &mut i16x8, inputs: i16x8, err: i32, shift: u8) {
+pub(crate) fn train(weights: &mut i16x8, inputs: i16x8, err: i32, shift: u8) {
     let scaled = i16x8::splat(((err << 15) >> shift) as i16);
     let step = (i16x8::mul_keep_high(inputs, scaled) + i16x8::splat(1)) >> 1;
     *weights = weights.saturating_add(step);

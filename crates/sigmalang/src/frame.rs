@@ -6,13 +6,15 @@
 //! or the BWT and fast move-to-front rank coding (`RankRevised`; `Rank` frames of format
 //! versions 2 to 4 use its first revision), or no BWT and the word-aware context model
 //! (`TextContext`, or `TextLean` for its faster third revision; `Context` frames of format
-//! version 2 use its first revision). The container (`format`) records which, and the decoded
-//! size.
+//! version 2 use its first revision), or the BWT and the recurrence coder (`Recurrence`),
+//! which codes runs by when their byte comes back. The container (`format`) records which, and
+//! the decoded size.
 
 use crate::cm::{self, ModelParams};
 use crate::codebook::Codebook;
 use crate::lzp::{self, LzpParams, LzpPolicy};
 use crate::pipeline::HEAVY_BYTES_PER_BYTE;
+use crate::qlfc::{self, QlfcParams};
 use crate::rank::{self, RankParams};
 use crate::token::Tokenizer;
 use crate::transform::{self, Params, Prior, Rejected, TierOrder, TransformError};
@@ -44,6 +46,9 @@ pub enum Method {
     /// As `Context`, with the model's third revision, which keeps eight of its contexts and
     /// waits less for memory (format version 8).
     TextLean = 7,
+    /// As `GlyphRevised`, with the recurrence coder instead of the context-mixing model
+    /// (format version 11).
+    Recurrence = 8,
 }
 
 impl Method {
@@ -58,6 +63,7 @@ impl Method {
             5 => Some(Method::GlyphRevised),
             6 => Some(Method::RankRevised),
             7 => Some(Method::TextLean),
+            8 => Some(Method::Recurrence),
             _ => None,
         }
     }
@@ -94,18 +100,28 @@ pub struct CodecParams {
     pub stage: Stage,
     /// When the BWT stages pack a block with LZP first (`None`: never).
     pub lzp: Option<LzpPolicy>,
-    /// When the context-mixing BWT stage codes a block in parts.
+    /// When the BWT stages of levels 4 to 6 (recurrence, context mixing) code a block in parts.
     pub parts: BlockParts,
+    /// The recurrence stage codes shorter blocks with the context-mixing model instead.
+    pub recurrence_min_block: usize,
 }
 
-/// Most parts a `GlyphRevised` payload may code its block in.
+/// Blocks of the recurrence stage shorter than this go to the context-mixing model, which
+/// learns a small block faster, and whose slowness costs a small block little time. Coded by
+/// the recurrence coder, the ratio file's slices came out larger than at level 6 by 11.7 %
+/// (4 KB of prose), 4.4 % (32 KB), 2.6 % (32 KB of the mixed corpus), 2.5 % (`alice29.txt`)
+/// and 44 % (`kennedy.xls`, a spreadsheet), against 1.1 % for 8 MiB of prose, whose block is
+/// about 3 MiB.
+pub const RECURRENCE_MIN_BLOCK: usize = 1 << 20;
+
+/// Most parts a `GlyphRevised` or `Recurrence` payload may code its block in.
 pub const MAX_BLOCK_PARTS: usize = 16;
 
-/// When the context-mixing BWT stage codes a block in parts, each with a model and an
-/// arithmetic coder of its own, so that idle cores can code and decode one frame together.
-/// Each part after the first costs its model's warming up again: on the default level's
-/// blocks of prose and of the mixed corpus, two parts cost 0.12-0.20 % of a 1 MiB frame,
-/// 0.03-0.05 % of 4 MiB and 0.01 % of 24 MiB, four parts three times as much.
+/// When the context-mixing and recurrence BWT stages code a block in parts, each with a model
+/// and an arithmetic coder of its own, so that idle cores can code and decode one frame
+/// together. Each part after the first costs its model's warming up again: on the default
+/// level's blocks of prose and of the mixed corpus, two parts cost 0.12-0.20 % of a 1 MiB
+/// frame, 0.03-0.05 % of 4 MiB and 0.01 % of 24 MiB, four parts three times as much.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlockParts {
     /// Parts of a block of at least `min_block` bytes (1 to [`MAX_BLOCK_PARTS`]).
@@ -117,7 +133,7 @@ pub struct BlockParts {
 impl BlockParts {
     /// Two parts from 1 MiB of block (about 2.5 MiB of prose, 1.75 MiB of the mixed corpus): the
     /// machines this is tuned for have two cores, and an input that fits in one frame of the
-    /// context-mixing levels is one frame, whose entropy coding runs on both of them only in
+    /// levels 4 to 6 is one frame, whose entropy coding runs on both of them only in
     /// parts. Where two workers code two frames side by side anyway, parts of blocks of 1 to
     /// 4 MiB cost 0.03-0.07 % (level 4 on text-100m.txt: 0.03 %, and decoding 6-9 % faster, as
     /// one thread alternates the parts' bits).
@@ -146,6 +162,8 @@ fn part_range(len: usize, parts: usize, i: usize) -> std::ops::Range<usize> {
 pub enum Stage {
     /// BWT, then move-to-front ranks with adaptive counters (method `RankRevised`).
     Rank(RankParams),
+    /// BWT, then the recurrence coder (method `Recurrence`).
+    Recurrence(QlfcParams),
     /// BWT, then the context-mixing model `CodecParams::model` (method `GlyphRevised`).
     Bwt,
     /// The word-aware context model over the glyph stream itself (method `TextContext` for
@@ -169,7 +187,9 @@ impl CodecParams {
         };
         let keyed = match self.stage {
             Stage::Rank(_) => true,
-            Stage::Bwt | Stage::Words(..) => input.len() >= KEYED_ORDER_MIN_FRAME,
+            Stage::Recurrence(_) | Stage::Bwt | Stage::Words(..) => {
+                input.len() >= KEYED_ORDER_MIN_FRAME
+            }
         };
         let prior = prior.map(|prior| Prior {
             by_keys: prior.by_keys && keyed,
@@ -202,7 +222,7 @@ impl CodecParams {
         match self.stage {
             Stage::Words(_, Revision::Third) => Some(SURE_COVERAGE),
             Stage::Words(..) => None,
-            Stage::Rank(_) | Stage::Bwt => Some(LARGE_FRAME_COVERAGE),
+            Stage::Rank(_) | Stage::Recurrence(_) | Stage::Bwt => Some(LARGE_FRAME_COVERAGE),
         }
     }
 
@@ -226,6 +246,7 @@ impl Default for CodecParams {
             stage: Stage::Bwt,
             lzp: Some(LzpPolicy::default()),
             parts: BlockParts::DEFAULT,
+            recurrence_min_block: RECURRENCE_MIN_BLOCK,
         }
     }
 }
@@ -301,7 +322,7 @@ pub const CODEBOOK_TRIAL_SIZE: usize = 1 << 20;
 /// once instead of twice.
 pub const SURE_COVERAGE: f64 = 0.8;
 
-/// The smallest frame the context-mixing stages (levels 4 to 9) code over the codebook in the
+/// The smallest frame the stages of levels 4 to 9 code over the codebook in the
 /// order of its keys; smaller ones take it in its own order (payload mode 2). The keys group
 /// words by the word they follow, which a large block's contexts gain from, but a block of a
 /// few KB codes better with the most frequent words' codes together. Over 120 random files of
@@ -548,7 +569,84 @@ struct Staged {
 enum StagedCoder {
     Words(WordModelParams, Revision, CodeLayout),
     Ranks(RankParams),
-    Bwt(ModelParams, BlockParts),
+    Bwt(BlockCoder, BlockParts),
+}
+
+/// The entropy coders of BWT blocks that code a block in parts: the context-mixing model (of
+/// either revision) or the recurrence coder.
+#[derive(Clone, Copy)]
+enum BlockCoder {
+    Cm(cm::Revision, ModelParams),
+    Recurrence(QlfcParams),
+}
+
+impl BlockCoder {
+    /// The coder of new payloads, and their method.
+    fn method(self) -> Method {
+        match self {
+            BlockCoder::Cm(..) => Method::GlyphRevised,
+            BlockCoder::Recurrence(_) => Method::Recurrence,
+        }
+    }
+
+    fn write_params(self, out: &mut Vec<u8>) {
+        match self {
+            BlockCoder::Cm(revision, model) => model.write(revision, out),
+            BlockCoder::Recurrence(params) => params.write(out),
+        }
+    }
+
+    fn encode(self, block: &[u8], out: Vec<u8>) -> Vec<u8> {
+        match self {
+            BlockCoder::Cm(revision, model) => cm::encode(block, revision, model, out),
+            BlockCoder::Recurrence(params) => qlfc::encode(block, params, out),
+        }
+    }
+
+    /// Codes two parts on this thread: the model's bits side by side, or one after the other.
+    fn encode_two(self, blocks: [&[u8]; 2]) -> Vec<Vec<u8>> {
+        match self {
+            BlockCoder::Cm(revision, model) => cm::encode_two(blocks, revision, model).to_vec(),
+            BlockCoder::Recurrence(_) => blocks.map(|b| self.encode(b, Vec::new())).to_vec(),
+        }
+    }
+
+    fn decode_into(self, code: &[u8], out: &mut [u8]) -> bool {
+        match self {
+            BlockCoder::Cm(revision, model) => cm::decode_into(code, revision, model, out),
+            BlockCoder::Recurrence(params) => qlfc::decode_into(code, params, out),
+        }
+    }
+
+    fn decode_two_into(self, codes: [&[u8]; 2], outs: [&mut [u8]; 2]) -> bool {
+        match self {
+            BlockCoder::Cm(revision, model) => cm::decode_two_into(codes, revision, model, outs),
+            BlockCoder::Recurrence(_) => {
+                let [a, b] = outs;
+                self.decode_into(codes[0], a) && self.decode_into(codes[1], b)
+            }
+        }
+    }
+
+    /// Decodes `len` bytes, appending them to `out` and the bits each cost to `costs`.
+    fn decode_with_costs(
+        self,
+        code: &[u8],
+        len: usize,
+        out: &mut Vec<u8>,
+        costs: &mut Vec<f32>,
+    ) -> bool {
+        match self {
+            BlockCoder::Cm(revision, model) => {
+                cm::decode_with_costs(code, len, revision, model, out, costs)
+            }
+            BlockCoder::Recurrence(params) => {
+                let start = out.len();
+                out.resize(start + len, 0);
+                qlfc::decode_with_costs(code, params, &mut out[start..], costs)
+            }
+        }
+    }
 }
 
 /// Most segments a `GlyphRevised` or `RankRevised` payload may cut its block into for the
@@ -595,11 +693,17 @@ fn stage(
             ranks.write(&mut coder_params);
             StagedCoder::Ranks(ranks)
         }
+        (Stage::Recurrence(recurrence), _) if block.len() >= params.recurrence_min_block => {
+            let coder = BlockCoder::Recurrence(recurrence);
+            coder.write_params(&mut coder_params);
+            StagedCoder::Bwt(coder, params.parts)
+        }
         // Without the word transform (binary data, mostly) the BWT stage is the better coder:
         // the word model's contexts are built for glyph streams.
         _ => {
-            params.model.write(MODEL_REVISION, &mut coder_params);
-            StagedCoder::Bwt(params.model, params.parts)
+            let coder = BlockCoder::Cm(MODEL_REVISION, params.model);
+            coder.write_params(&mut coder_params);
+            StagedCoder::Bwt(coder, params.parts)
         }
     };
     resources.pass(HEAVY_BYTES_PER_BYTE * block.len() as u64, || {
@@ -648,40 +752,38 @@ impl Staged {
                 Method::RankRevised,
                 rank::encode(&self.block, rank::Revision::Second, ranks, self.head),
             ),
-            StagedCoder::Bwt(model, parts) => {
+            StagedCoder::Bwt(coder, parts) => {
                 let parts = parts.for_block(self.block.len());
-                let payload = code_in_parts(&self.block, model, parts, self.head, resources);
-                (Method::GlyphRevised, payload)
+                let payload = code_in_parts(&self.block, coder, parts, self.head, resources);
+                (coder.method(), payload)
             }
         }
     }
 }
 
-/// Codes `block` with the BWT stage's model after `head`, in `parts` parts side by side
-/// where `resources` has idle cores: then the head's mode says so, and the part count and the
-/// code length of every part but the last follow it (section 8.10 of the spec).
+/// Codes `block` with `coder` after `head`, in `parts` parts side by side where `resources`
+/// has idle cores: then the head's mode says so, and the part count and the code length of
+/// every part but the last follow it (section 8.10 of the spec).
 fn code_in_parts(
     block: &[u8],
-    model: ModelParams,
+    coder: BlockCoder,
     parts: usize,
     mut head: Vec<u8>,
     resources: &impl Resources,
 ) -> Vec<u8> {
     if parts <= 1 {
-        return cm::encode(block, MODEL_REVISION, model, head);
+        return coder.encode(block, head);
     }
     let part = |i| &block[part_range(block.len(), parts, i)];
     let codes = if resources.lends_cores() {
-        resources.parts(parts, |i| {
-            cm::encode(part(i), MODEL_REVISION, model, Vec::new())
-        })
+        resources.parts(parts, |i| coder.encode(part(i), Vec::new()))
     } else {
         // This thread codes every part, so two at a time, side by side.
         (0..parts)
             .step_by(2)
             .flat_map(|a| match a + 1 < parts {
-                true => cm::encode_two([part(a), part(a + 1)], MODEL_REVISION, model).to_vec(),
-                false => vec![cm::encode(part(a), MODEL_REVISION, model, Vec::new())],
+                true => coder.encode_two([part(a), part(a + 1)]),
+                false => vec![coder.encode(part(a), Vec::new())],
             })
             .collect()
     };
@@ -753,10 +855,12 @@ fn write_transform_params(params: Option<&Params>, out: &mut Vec<u8>) {
 }
 
 /// Whether a payload's block was packed by LZP before the BWT (modes 4 to 6 of methods
-/// `GlyphRevised` and `RankRevised`), as far as its first byte says.
+/// `GlyphRevised`, `RankRevised` and `Recurrence`), as far as its first byte says.
 pub fn lzp_packed(method: Method, payload: &[u8]) -> bool {
-    matches!(method, Method::GlyphRevised | Method::RankRevised)
-        && payload.first().is_some_and(|&mode| mode & MODE_LZP != 0)
+    matches!(
+        method,
+        Method::GlyphRevised | Method::RankRevised | Method::Recurrence
+    ) && payload.first().is_some_and(|&mode| mode & MODE_LZP != 0)
 }
 
 /// Whether a payload's block is coded in parts (modes 8 to 14 of method `GlyphRevised`), as
@@ -889,12 +993,8 @@ pub fn decode_gated(
 
 /// The entropy coder a payload names, with its parameters.
 enum Coder {
-    /// BWT, then the byte-oriented context model.
-    Bwt {
-        revision: cm::Revision,
-        model: ModelParams,
-        rows: BwtRows,
-    },
+    /// BWT, then the byte-oriented context model or the recurrence coder.
+    Bwt { coder: BlockCoder, rows: BwtRows },
     /// The word-aware context model over the block itself.
     Words(WordModelParams, Revision),
     /// BWT, then move-to-front rank coding.
@@ -975,32 +1075,39 @@ impl CodedPayload<'_> {
                     ModelParams::parse(revision, &payload[pos..]).ok_or(PayloadError::Header)?;
                 pos += ModelParams::LEN;
                 Coder::Bwt {
-                    revision,
-                    model,
+                    coder: BlockCoder::Cm(revision, model),
+                    rows: BwtRows::default(),
+                }
+            }
+            Method::Recurrence => {
+                let params = QlfcParams::parse(&payload[pos..]).ok_or(PayloadError::Header)?;
+                pos += QlfcParams::LEN;
+                Coder::Bwt {
+                    coder: BlockCoder::Recurrence(params),
                     rows: BwtRows::default(),
                 }
             }
             Method::Stored => return Err(PayloadError::Header),
         };
         let lzp_flag = mode & MODE_LZP != 0;
-        let revised = matches!(
-            coder,
-            Coder::Bwt {
-                revision: cm::Revision::Second,
-                ..
-            } | Coder::Ranks {
-                revision: rank::Revision::Second,
-                ..
-            }
-        );
-        let parts_flag = mode & MODE_PARTS != 0;
+        // The context-mixing model's second revision and the recurrence coder code a block in
+        // parts; they and the rank coder's second revision carry segment rows and LZP.
         let bwt_revised = matches!(
             coder,
             Coder::Bwt {
-                revision: cm::Revision::Second,
+                coder: BlockCoder::Cm(cm::Revision::Second, _) | BlockCoder::Recurrence(_),
                 ..
             }
         );
+        let revised = bwt_revised
+            || matches!(
+                coder,
+                Coder::Ranks {
+                    revision: rank::Revision::Second,
+                    ..
+                }
+            );
+        let parts_flag = mode & MODE_PARTS != 0;
         if (lzp_flag && !revised) || (parts_flag && !bwt_revised) {
             return Err(PayloadError::Header);
         }
@@ -1032,9 +1139,8 @@ impl CodedPayload<'_> {
         };
         match &mut coder {
             Coder::Bwt {
-                revision: cm::Revision::Second,
+                coder: BlockCoder::Cm(cm::Revision::Second, _) | BlockCoder::Recurrence(_),
                 rows,
-                ..
             }
             | Coder::Ranks {
                 revision: rank::Revision::Second,
@@ -1147,20 +1253,15 @@ impl CodedPayload<'_> {
                     then(block, h.transform)
                 })
             }
-            Coder::Bwt {
-                revision,
-                model,
-                rows,
-            } => {
+            Coder::Bwt { coder, rows } => {
                 let mut bwt_costs = Vec::new();
                 let bwt = match costs {
-                    None => decode_parts(&h.parts, len, revision, model, resources),
+                    None => decode_parts(&h.parts, len, coder, resources),
                     Some(_) => {
                         let (mut bwt, count) = (Vec::new(), h.parts.len());
                         let decoded = h.parts.iter().enumerate().all(|(i, code)| {
                             let part_len = part_range(len, count, i).len();
-                            let (out, costs) = (&mut bwt, &mut bwt_costs);
-                            cm::decode_with_costs(code, part_len, revision, model, out, costs)
+                            coder.decode_with_costs(code, part_len, &mut bwt, &mut bwt_costs)
                         });
                         decoded.then_some(bwt)
                     }
@@ -1180,8 +1281,7 @@ impl CodedPayload<'_> {
 fn decode_parts(
     codes: &[&[u8]],
     len: usize,
-    revision: cm::Revision,
-    model: ModelParams,
+    coder: BlockCoder,
     resources: &impl Resources,
 ) -> Option<Vec<u8>> {
     let count = codes.len();
@@ -1201,10 +1301,8 @@ fn decode_parts(
             .chunks(2)
             .zip(slots.chunks_mut(2))
             .all(|pair| match pair {
-                (&[a, b], [out_a, out_b]) => {
-                    cm::decode_two_into([a, b], revision, model, [out_a, out_b])
-                }
-                (&[code], [out]) => cm::decode_into(code, revision, model, out),
+                (&[a, b], [out_a, out_b]) => coder.decode_two_into([a, b], [out_a, out_b]),
+                (&[code], [out]) => coder.decode_into(code, out),
                 _ => unreachable!("one slot per code"),
             });
         return decoded.then_some(out);
@@ -1212,7 +1310,7 @@ fn decode_parts(
     let slots: Vec<_> = slots.into_iter().map(Mutex::new).collect();
     let decoded = resources.parts(count, |i| {
         let mut part = slots[i].lock().unwrap_or_else(PoisonError::into_inner);
-        cm::decode_into(codes[i], revision, model, &mut part)
+        coder.decode_into(codes[i], &mut part)
     });
     decoded.into_iter().all(|ok| ok).then_some(out)
 }

@@ -50,6 +50,7 @@ pub mod lzp;
 pub mod options;
 pub mod pipeline;
 pub mod primitive;
+pub mod qlfc;
 pub mod rangecoder;
 pub mod rank;
 pub mod read;

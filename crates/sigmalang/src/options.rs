@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::format::MAX_FRAME_SIZE;
 use crate::frame::{CodecParams, Stage};
 use crate::lzp::LzpPolicy;
+use crate::qlfc::QlfcParams;
 use crate::rank::RankParams;
 use crate::wordcm::{self, Revision, WordModelParams};
 use std::sync::Arc;
@@ -101,10 +102,12 @@ impl EncoderOptions {
             // 3.2 % on mixed-100m.txt than `-2` (measured when they all sorted in turns, 31-34 %
             // slower).
             3 => 32 << 20,
-            // The context-mixing levels. Frames of 4 MiB coded no faster than 8 MiB ones and
-            // 1.1-2.4 % larger, so they start at 8 MiB.
-            4 => 8 << 20,
-            5 => 16 << 20,
+            // The recurrence coder's levels, which sort and code frames as the default does
+            // but code the BWT 2-5 times faster than its context mixing: on text-100m.txt,
+            // 32 MiB frames code 0.7 % larger than the default's (mixed-100m.txt 0.4 %),
+            // encoding 1.2-1.6 times as fast and decoding 1.8-2.2 times.
+            4 => 16 << 20,
+            5 => 32 << 20,
             // The BWT stage gains 2.3 % on text-100m.txt from 16 MiB frames over 8 MiB ones,
             // 1.3 % more from 24 MiB ones, and 0.7 % more from 32 MiB ones (mixed-100m.txt
             // 2.4 %); two workers' sorts and word transforms share a memory budget
@@ -145,12 +148,12 @@ impl EncoderOptions {
         match self.size_hint {
             // The top levels keep whole frames even if that leaves a core idle.
             Some(size) if self.level >= 8 => size.clamp(MIN_FRAME_SIZE, level_max),
-            // The context-mixing BWT levels code an input that fits in one of their frames as
-            // one frame, as bsc and bzip3 code such a file as one block: its block's two parts
-            // keep both cores coding (`BlockParts`), and only the word transform and the sort
-            // run on one. Against two equal frames, 4-32 MiB of prose coded 0.7-1.5 % smaller
-            // and the mixed corpus 2.0-6.0 %.
-            Some(size) if self.codes_bwt_by_context_mixing() && size <= level_max => {
+            // The levels that code a BWT block in parts code an input that fits in one of their
+            // frames as one frame, as bsc and bzip3 code such a file as one block: its block's
+            // two parts keep both cores coding (`BlockParts`), and only the word transform and
+            // the sort run on one. Against two equal frames, 4-32 MiB of prose coded 0.7-1.5 %
+            // smaller at the default level and the mixed corpus 2.0-6.0 %.
+            Some(size) if self.codes_bwt_in_parts() && size <= level_max => {
                 size.clamp(MIN_REDUCED_FRAME_SIZE, level_max)
             }
             // An input that needs an even number of frames (at least two) is cut into frames
@@ -173,9 +176,9 @@ impl EncoderOptions {
         }
     }
 
-    /// Whether the level's stage is [`Stage::Bwt`], whose blocks are coded in parts
-    /// ([`crate::frame::BlockParts`]): levels 4 to 6.
-    fn codes_bwt_by_context_mixing(&self) -> bool {
+    /// Whether the level's stage is [`Stage::Recurrence`] or [`Stage::Bwt`], whose blocks are
+    /// coded in parts ([`crate::frame::BlockParts`]): levels 4 to 6.
+    fn codes_bwt_in_parts(&self) -> bool {
         (4..=6).contains(&self.level)
     }
 
@@ -192,15 +195,17 @@ impl EncoderOptions {
         }
     }
 
-    /// The codec tuning for the level: levels 1 to 3 code the BWT with the rank coder, 4 to 6
-    /// with the context-mixing model; levels 7 to 9 code text with the word-aware context
-    /// model instead of the BWT stage (level 7 with its lean third revision, level 9 with
-    /// larger tables); the BWT stage still codes what the word transform cannot take.
+    /// The codec tuning for the level: levels 1 to 3 code the BWT with the rank coder, 4 and 5
+    /// with the recurrence coder, 6 with the context-mixing model; levels 7 to 9 code text
+    /// with the word-aware context model instead of the BWT stage (level 7 with its lean third
+    /// revision, level 9 with larger tables); the BWT stage still codes what the word
+    /// transform cannot take.
     pub(crate) fn codec_params(&self) -> CodecParams {
-        let stage = match self.word_model() {
-            Some((model, revision)) => Stage::Words(model, revision),
-            None if self.codes_bwt_by_context_mixing() => Stage::Bwt,
-            None => Stage::Rank(RankParams::default()),
+        let stage = match (self.word_model(), self.level) {
+            (Some((model, revision)), _) => Stage::Words(model, revision),
+            (None, 4 | 5) => Stage::Recurrence(QlfcParams::default()),
+            (None, 6) => Stage::Bwt,
+            (None, _) => Stage::Rank(RankParams::default()),
         };
         // The fast levels give up on a block whose first sixteenth saves less than 1/256
         // (prose, which would gain under 0.01 % for 1.5 % of their time).
@@ -396,7 +401,7 @@ mod tests {
                 .size_hint(1 << 40)
                 .effective_frame_size()
         };
-        let mib = [4, 16, 32, 8, 16, 32, 24, 24, 128];
+        let mib = [4, 16, 32, 16, 32, 32, 24, 24, 128];
         for (level, mib) in (1..=9).zip(mib) {
             assert_eq!(largest(level), mib << 20, "level {level}");
         }

@@ -284,10 +284,10 @@ impl<T: Tuning<RankParams>> Model<T> {
 }
 
 /// The list of byte values by recency that move-to-front coding keeps.
-struct RecencyList([u8; 256]);
+pub(crate) struct RecencyList(pub(crate) [u8; 256]);
 
 impl RecencyList {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         RecencyList(std::array::from_fn(|i| i as u8))
     }
 
@@ -295,7 +295,7 @@ impl RecencyList {
     /// positions at a time (a word has a zero byte where it equals `byte` broadcast), because
     /// prose's ranks are spread wide: half of them are 8 or more.
     #[inline(always)]
-    fn move_byte(&mut self, byte: u8) -> u8 {
+    pub(crate) fn move_byte(&mut self, byte: u8) -> u8 {
         let list = &mut self.0;
         if list[0] == byte {
             return 0;
