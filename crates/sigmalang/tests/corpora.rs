@@ -1,6 +1,8 @@
 //! Round trips of real text: every Canterbury file and a few megabytes of the shared corpora.
 
 use sigmalang::codebook::{Codebook, KeyLearner};
+use sigmalang::format::{FrameHeader, StreamHeader};
+use sigmalang::frame::Method;
 use sigmalang::glyph::GlyphType;
 use sigmalang::{decode_all, encode_all, DecoderOptions, EncoderOptions};
 use std::io::Write;
@@ -108,6 +110,36 @@ fn workers_taking_turns_make_the_one_thread_stream() {
     assert!(one == two, "-T1 and -T2 streams differ");
     let back = decode_all(&two, DecoderOptions::default().threads(2)).unwrap();
     assert!(back == slice, "round trip differs");
+}
+
+#[test]
+fn the_recurrence_coder_s_parts_make_the_same_stream_on_any_thread_count() {
+    // 6 MB of each corpus is one frame at level 5, whose block (over 1 MiB) goes to the
+    // recurrence coder in two parts: on a lent core at -T2, one after the other at -T1.
+    for (file, offset) in [("text-100m.txt", 0), ("mixed-100m.txt", 50_000_000)] {
+        let data = std::fs::read(corpora().join(file)).unwrap();
+        let slice = &data[offset..offset + 6_000_000];
+        let options = EncoderOptions::default()
+            .level(5)
+            .size_hint(slice.len() as u64);
+        let one = encode_all(slice, &options.clone().threads(1));
+        let two = encode_all(slice, &options.threads(2));
+        assert!(one == two, "{file}: -T1 and -T2 streams differ");
+        let (header, at) = StreamHeader::parse(&two).unwrap().unwrap();
+        let (frame, len) = FrameHeader::parse(&two[at..], header.max_frame_size)
+            .unwrap()
+            .unwrap();
+        assert_eq!(frame.method, Method::Recurrence, "{file}");
+        assert!(
+            two[at + len] & 8 != 0,
+            "{file}: the block is coded in parts"
+        );
+        assert_eq!(frame.decoded_size, slice.len() as u64, "{file}: one frame");
+        for threads in [1, 2] {
+            let back = decode_all(&two, DecoderOptions::default().threads(threads)).unwrap();
+            assert!(back == slice, "{file}: round trip differs");
+        }
+    }
 }
 
 /// The built-in English codebook is what `scripts/train-english-codebook.sh` makes: every word
