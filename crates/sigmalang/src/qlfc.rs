@@ -424,8 +424,9 @@ fn encode_with(block: &[u8], mut model: Model<impl Tuning<QlfcParams>>, out: Vec
             rank
         });
     }
-    let first_bytes: Vec<u8> = recency.0[..seen.iter().filter(|&&s| s).count()].to_vec();
-    ByteTree::code_all(&mut coder, &first_bytes);
+    // The list now starts with the block's bytes in the order of their first runs.
+    let distinct = seen.iter().filter(|&&s| s).count();
+    ByteTree::code_all(&mut coder, &recency.0[..distinct]);
     // The last run's rank (the first pushed) is never coded: the block ends there.
     let mut ranks = ranks.iter().rev();
     let mut start = 0;
