@@ -598,9 +598,10 @@ impl BitModel for Model {
 /// one multiply-add of 16-bit lanes (`pmaddwd`) and training one high multiply and one
 /// saturating add (`pmulhw`, `paddsw`). Twice as many mixers cost less than the first
 /// revision's one 32-bit mixer.
-pub(crate) const WEIGHT_ONE_LOG: u32 = 14;
-/// Every weight of the second revision starts at 0.25.
-const INITIAL_WEIGHT: i16 = 1 << (WEIGHT_ONE_LOG - 2);
+const WEIGHT_ONE_LOG: u32 = 14;
+/// Every weight of the second revision starts at 0.25 (and so does every weight of the
+/// recurrence coder, `qlfc`).
+pub(crate) const INITIAL_WEIGHT: i16 = 1 << (WEIGHT_ONE_LOG - 2);
 /// Smallest `mixer_shift` of the second revision: its scaled error must fit in 16 bits.
 const MIN_REVISED_MIXER_SHIFT: u8 = 12;
 

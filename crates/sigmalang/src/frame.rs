@@ -581,7 +581,7 @@ enum BlockCoder {
 }
 
 impl BlockCoder {
-    /// The coder of new payloads, and their method.
+    /// The method of the payloads this coder writes.
     fn method(self) -> Method {
         match self {
             BlockCoder::Cm(..) => Method::GlyphRevised,

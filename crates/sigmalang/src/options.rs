@@ -177,9 +177,20 @@ impl EncoderOptions {
     }
 
     /// Whether the level's stage is [`Stage::Recurrence`] or [`Stage::Bwt`], whose blocks are
-    /// coded in parts ([`crate::frame::BlockParts`]): levels 4 to 6.
+    /// coded in parts ([`crate::frame::BlockParts`]).
     fn codes_bwt_in_parts(&self) -> bool {
-        (4..=6).contains(&self.level)
+        matches!(self.bwt_stage(), Some(Stage::Recurrence(_) | Stage::Bwt))
+    }
+
+    /// The stage of the levels below the word model's: the rank coder at levels 1 to 3, the
+    /// recurrence coder at 4 and 5, the context-mixing model at 6 (`None` from level 7).
+    fn bwt_stage(&self) -> Option<Stage> {
+        match self.level {
+            ..=3 => Some(Stage::Rank(RankParams::default())),
+            4 | 5 => Some(Stage::Recurrence(QlfcParams::default())),
+            6 => Some(Stage::Bwt),
+            _ => None,
+        }
     }
 
     /// Worker threads in force: as asked, reduced to fit the memory limit (at least one).
@@ -201,11 +212,9 @@ impl EncoderOptions {
     /// revision, level 9 with larger tables); the BWT stage still codes what the word
     /// transform cannot take.
     pub(crate) fn codec_params(&self) -> CodecParams {
-        let stage = match (self.word_model(), self.level) {
-            (Some((model, revision)), _) => Stage::Words(model, revision),
-            (None, 4 | 5) => Stage::Recurrence(QlfcParams::default()),
-            (None, 6) => Stage::Bwt,
-            (None, _) => Stage::Rank(RankParams::default()),
+        let stage = match self.word_model() {
+            Some((model, revision)) => Stage::Words(model, revision),
+            None => self.bwt_stage().unwrap_or(Stage::Bwt),
         };
         // The fast levels give up on a block whose first sixteenth saves less than 1/256
         // (prose, which would gain under 0.01 % for 1.5 % of their time).

@@ -20,7 +20,7 @@
 //! rank, the run just coded), one by the decision alone. Integer arithmetic only, so encoder
 //! and decoder agree everywhere. `docs/FORMAT.md` section 20 specifies it.
 
-use crate::cm::{adapt, mix, squash, stretch_table, train, WEIGHT_ONE_LOG};
+use crate::cm::{adapt, mix, squash, stretch_table, train, INITIAL_WEIGHT};
 use crate::rangecoder;
 use crate::rank::RecencyList;
 use crate::tuning::{DefaultTuning, EncoderDefaults, Tuning};
@@ -131,6 +131,12 @@ fn log2(v: usize) -> usize {
     (usize::BITS - 1 - (v | 1).leading_zeros()) as usize
 }
 
+/// The class of a number v ≥ 1 in the histories: 0 for 1, else 1 + ⌊log2 v⌋.
+#[inline(always)]
+fn class(v: usize) -> usize {
+    log2(v) + usize::from(v > 1)
+}
+
 /// The counters and mixers of one kind of number (run lengths or ranks).
 struct Numbers {
     by_byte: Vec<u16>,
@@ -145,7 +151,7 @@ impl Numbers {
             by_byte: vec![32768; 256 * NODES],
             by_state: vec![32768; STATES * NODES],
             by_decision: [32768; NODES],
-            weights: vec![i16x8::splat(1 << (WEIGHT_ONE_LOG - 2)); 256 * GROUPS],
+            weights: vec![i16x8::splat(INITIAL_WEIGHT); 256 * GROUPS],
         }
     }
 }
@@ -332,7 +338,7 @@ impl<T: Tuning<QlfcParams>> Model<T> {
             (Kind::Run, byte, state),
             len,
         );
-        self.previous_run_class = log2(len) + usize::from(len > 1);
+        self.previous_run_class = class(len);
         self.run_history[byte] = (self.previous_run_class + 1).min(7) as u8;
         len
     }
@@ -350,9 +356,8 @@ impl<T: Tuning<QlfcParams>> Model<T> {
             (Kind::Rank, byte, state),
             rank,
         );
-        let class = log2(rank) + usize::from(rank > 1);
-        self.rank_history[byte] = (class + 1).min(7) as u8;
-        self.previous_rank_class = class;
+        self.previous_rank_class = class(rank);
+        self.rank_history[byte] = (self.previous_rank_class + 1).min(7) as u8;
         rank
     }
 }
