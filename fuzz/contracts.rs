@@ -26,7 +26,7 @@ pub fn decode_payload(data: &[u8]) {
     let [selector, lo, hi, payload @ ..] = data else {
         return;
     };
-    let method = Method::from_byte(selector % 0x80 % 9).expect("methods 0 to 8 exist");
+    let method = Method::from_byte(selector % 0x80 % 10).expect("methods 0 to 9 exist");
     let english = Codebook::english();
     let codebook = (selector & 0x80 != 0).then_some(&*english);
     let declared = usize::from(u16::from_le_bytes([*lo, *hi])).max(1);

@@ -406,7 +406,8 @@ fn summary(mut stream: &[u8]) -> String {
                 Method::TextLean => format!("TextLean/{}", stream[start + len]),
                 Method::Rank => format!("RankFirst/{}", stream[start + len]),
                 Method::RankRevised => format!("Rank/{}", stream[start + len]),
-                Method::Recurrence => format!("Recurrence/{}", stream[start + len]),
+                Method::Recurrence => format!("RecurrenceFirst/{}", stream[start + len]),
+                Method::RecurrenceRevised => format!("Recurrence/{}", stream[start + len]),
             });
         }
         stream = &stream[l.end..];
@@ -551,8 +552,8 @@ const README: &str = "# ΣLANG test vectors
 
 Golden files for the stream format of `docs/FORMAT.md`, in the spirit of xz's `tests/files`:
 `good-*.sigma` must decode to the `good-*.txt` with the same stem, and every `bad-*.sigma` must
-be rejected with the error given below. All are version 11 streams (or damaged ones); `v1/` to
-`v10/` hold the files of versions 1 to 10, which decoders still read.
+be rejected with the error given below. All are version 12 streams (or damaged ones); `v1/` to
+`v11/` hold the files of versions 1 to 11, which decoders still read.
 
 - Regenerate (files and this README): `cargo run --release -p sigmalang --example make_vectors`
   (optionally `-- DIR`). The output is deterministic: fixed texts, a fixed pseudo-random
@@ -808,17 +809,17 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         ..CodecParams::default()
     };
     let encoded = frame::encode(varied.clone(), &recurrence_params, None);
-    assert_eq!(encoded.method, Method::Recurrence);
+    assert_eq!(encoded.method, Method::RecurrenceRevised);
     let recurrence = assemble(
-        &[(Method::Recurrence, encoded.payload, varied.clone())],
+        &[(Method::RecurrenceRevised, encoded.payload, varied.clone())],
         varied.len() as u64,
     );
     w.good(
         "recurrence",
         &recurrence,
         &varied,
-        "the text of `good-rank.sigma` in one `Recurrence` frame: BWT, then runs coded by when \
-         their byte comes back (encoded with `CodecParams::recurrence_min_block` 0, which gives the recurrence \
+        "the text of `good-rank.sigma` in one `RecurrenceRevised` frame: BWT, then runs coded by \
+         when their byte comes back (encoded with `CodecParams::recurrence_min_block` 0, which gives the recurrence \
          coder any block)",
     );
 
@@ -853,14 +854,14 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
     let encoded = frame::encode(varied.clone(), &recurrence_parts_params, None);
     assert_eq!(encoded.payload[0], 9, "a transformed block coded in parts");
     let recurrence_parts = assemble(
-        &[(Method::Recurrence, encoded.payload, varied.clone())],
+        &[(Method::RecurrenceRevised, encoded.payload, varied.clone())],
         varied.len() as u64,
     );
     w.good(
         "recurrence-parts",
         &recurrence_parts,
         &varied,
-        "the same text in one `Recurrence` frame whose block is coded in three parts (encoded \
+        "the same text in one `RecurrenceRevised` frame whose block is coded in three parts (encoded \
          with `CodecParams::parts` asking for three parts of any block)",
     );
 
@@ -1081,14 +1082,14 @@ better by then. Write soon and tell us what you think.\n\nWith love from all of 
 
     let (start0, hlen0, _) = frame(0);
     let mut s = multi.clone();
-    s[start0 + 4] = 9;
+    s[start0 + 4] = 10;
     fix_frame_crc(&mut s, start0, hlen0);
     w.bad(
         "frame-method",
         &s,
         "FrameHeader",
         Some("method"),
-        "frame 0's method byte 9, frame CRC recomputed",
+        "frame 0's method byte 10, frame CRC recomputed",
     );
 
     let (s1, h1, f1) = frame(1);

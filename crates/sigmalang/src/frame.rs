@@ -6,7 +6,8 @@
 //! or the BWT and fast move-to-front rank coding (`RankRevised`; `Rank` frames of format
 //! versions 2 to 4 use its first revision), or no BWT and the word-aware context model
 //! (`TextContext`, or `TextLean` for its faster third revision; `Context` frames of format
-//! version 2 use its first revision), or the BWT and the recurrence coder (`Recurrence`),
+//! version 2 use its first revision), or the BWT and the recurrence coder
+//! (`RecurrenceRevised`; `Recurrence` frames of format version 11 model every bit of a rank),
 //! which codes runs by when their byte comes back. The container (`format`) records which, and
 //! the decoded size.
 
@@ -49,6 +50,9 @@ pub enum Method {
     /// As `GlyphRevised`, with the recurrence coder instead of the context-mixing model
     /// (format version 11).
     Recurrence = 8,
+    /// As `Recurrence`, with the coder's fifth parameter: how many low bits of a rank it
+    /// models (format version 12).
+    RecurrenceRevised = 9,
 }
 
 impl Method {
@@ -64,6 +68,7 @@ impl Method {
             6 => Some(Method::RankRevised),
             7 => Some(Method::TextLean),
             8 => Some(Method::Recurrence),
+            9 => Some(Method::RecurrenceRevised),
             _ => None,
         }
     }
@@ -114,7 +119,8 @@ pub struct CodecParams {
 /// about 3 MiB.
 pub const RECURRENCE_MIN_BLOCK: usize = 1 << 20;
 
-/// Most parts a `GlyphRevised` or `Recurrence` payload may code its block in.
+/// Most parts a `GlyphRevised`, `Recurrence` or `RecurrenceRevised` payload may code its block
+/// in.
 pub const MAX_BLOCK_PARTS: usize = 16;
 
 /// When the context-mixing and recurrence BWT stages code a block in parts, each with a model
@@ -162,7 +168,7 @@ fn part_range(len: usize, parts: usize, i: usize) -> std::ops::Range<usize> {
 pub enum Stage {
     /// BWT, then move-to-front ranks with adaptive counters (method `RankRevised`).
     Rank(RankParams),
-    /// BWT, then the recurrence coder (method `Recurrence`).
+    /// BWT, then the recurrence coder (method `RecurrenceRevised`).
     Recurrence(QlfcParams),
     /// BWT, then the context-mixing model `CodecParams::model` (method `GlyphRevised`).
     Bwt,
@@ -585,7 +591,7 @@ impl BlockCoder {
     fn method(self) -> Method {
         match self {
             BlockCoder::Cm(..) => Method::GlyphRevised,
-            BlockCoder::Recurrence(_) => Method::Recurrence,
+            BlockCoder::Recurrence(_) => Method::RecurrenceRevised,
         }
     }
 
@@ -855,18 +861,22 @@ fn write_transform_params(params: Option<&Params>, out: &mut Vec<u8>) {
 }
 
 /// Whether a payload's block was packed by LZP before the BWT (modes 4 to 6 of methods
-/// `GlyphRevised`, `RankRevised` and `Recurrence`), as far as its first byte says.
+/// `GlyphRevised`, `RankRevised`, `Recurrence` and `RecurrenceRevised`), as far as its first
+/// byte says.
 pub fn lzp_packed(method: Method, payload: &[u8]) -> bool {
     matches!(
         method,
-        Method::GlyphRevised | Method::RankRevised | Method::Recurrence
+        Method::GlyphRevised | Method::RankRevised | Method::Recurrence | Method::RecurrenceRevised
     ) && payload.first().is_some_and(|&mode| mode & MODE_LZP != 0)
 }
 
-/// Whether a payload's block is coded in parts (modes 8 to 14 of method `GlyphRevised`), as
-/// far as its first byte says.
+/// Whether a payload's block is coded in parts (modes 8 to 14 of methods `GlyphRevised`,
+/// `Recurrence` and `RecurrenceRevised`), as far as its first byte says.
 pub fn coded_in_parts(method: Method, payload: &[u8]) -> bool {
-    method == Method::GlyphRevised && payload.first().is_some_and(|&mode| mode & MODE_PARTS != 0)
+    matches!(
+        method,
+        Method::GlyphRevised | Method::Recurrence | Method::RecurrenceRevised
+    ) && payload.first().is_some_and(|&mode| mode & MODE_PARTS != 0)
 }
 
 /// Why a payload could not be decoded.
@@ -1079,9 +1089,14 @@ impl CodedPayload<'_> {
                     rows: BwtRows::default(),
                 }
             }
-            Method::Recurrence => {
-                let params = QlfcParams::parse(&payload[pos..]).ok_or(PayloadError::Header)?;
-                pos += QlfcParams::LEN;
+            Method::Recurrence | Method::RecurrenceRevised => {
+                let revision = match self.method {
+                    Method::Recurrence => qlfc::Revision::First,
+                    _ => qlfc::Revision::Second,
+                };
+                let params =
+                    QlfcParams::parse(revision, &payload[pos..]).ok_or(PayloadError::Header)?;
+                pos += QlfcParams::len(revision);
                 Coder::Bwt {
                     coder: BlockCoder::Recurrence(params),
                     rows: BwtRows::default(),

@@ -15,16 +15,27 @@
 //!
 //! A run length is coded as: is it 1?; if not, k = ⌊log2 v⌋ in unary; then the k bits below
 //! its top bit. A rank (at least one) as k = ⌊log2 v⌋ down a three-decision tree, then its
-//! low bits. Each decision mixes, with weights chosen by the byte and the decision, three
-//! counters: one chosen by the byte, one by a state (the byte's last rank and run, the previous
-//! rank, the run just coded), one by the decision alone. Integer arithmetic only, so encoder
-//! and decoder agree everywhere. `docs/FORMAT.md` section 20 specifies it.
+//! low bits, of which the model predicts the first few and codes the rest at probability 1/2
+//! (in the second revision). Each decision mixes, with weights chosen by the byte and the
+//! decision, three counters: one chosen by the byte, one by a state (the byte's last rank and
+//! run, the previous rank, the run just coded), one by the decision alone. Integer arithmetic
+//! only, so encoder and decoder agree everywhere. `docs/FORMAT.md` section 20 specifies it.
 
 use crate::cm::{adapt, mix, squash, stretch_table, train, INITIAL_WEIGHT};
 use crate::rangecoder;
 use crate::rank::RecencyList;
 use crate::tuning::{DefaultTuning, EncoderDefaults, Tuning};
 use wide::i16x8;
+
+/// The revisions of the coder's payload parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revision {
+    /// Method `Recurrence` (format version 11): four parameters, every low bit of a rank
+    /// predicted by the model.
+    First,
+    /// Method `RecurrenceRevised` (format version 12): a fifth, [`QlfcParams::modelled_rank_bits`].
+    Second,
+}
 
 /// The coder's tunable constants, carried in every payload that uses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,35 +48,50 @@ pub struct QlfcParams {
     pub decision_rate: u8,
     /// Mixer learning rate: weights move by input × error >> (this + 2).
     pub mixer_shift: u8,
+    /// How many low bits of a rank, from the top, the model predicts; the rest are coded at
+    /// probability 1/2, unmodelled. On word-transformed text a rank's low bits past the third
+    /// cost the model a bit each anyway, and predicting them took a tenth of its time.
+    pub modelled_rank_bits: u8,
 }
 
-impl QlfcParams {
-    /// Size of the serialised parameters.
-    pub const LEN: usize = 4;
+/// A rank is below 2^8, so it has at most seven low bits: with this many modelled, all are.
+const ALL_RANK_BITS: u8 = 7;
 
-    /// Appends the parameters to `out`.
+impl QlfcParams {
+    /// Size of the serialised parameters of a revision.
+    pub fn len(revision: Revision) -> usize {
+        match revision {
+            Revision::First => 4,
+            Revision::Second => 5,
+        }
+    }
+
+    /// Appends the parameters to `out`, as the second revision has them.
     pub fn write(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&[
             self.byte_rate,
             self.state_rate,
             self.decision_rate,
             self.mixer_shift,
+            self.modelled_rank_bits,
         ]);
     }
 
-    /// Reads parameters written by [`QlfcParams::write`], rejecting values a decoder does not
+    /// Reads the parameters of a `revision` payload, rejecting values a decoder does not
     /// support.
-    pub fn parse(buf: &[u8]) -> Option<QlfcParams> {
-        let b: [u8; Self::LEN] = buf.get(..Self::LEN)?.try_into().ok()?;
+    pub fn parse(revision: Revision, buf: &[u8]) -> Option<QlfcParams> {
+        let b = buf.get(..Self::len(revision))?;
         let p = QlfcParams {
             byte_rate: b[0],
             state_rate: b[1],
             decision_rate: b[2],
             mixer_shift: b[3],
+            modelled_rank_bits: b.get(4).copied().unwrap_or(ALL_RANK_BITS),
         };
         let rates = [p.byte_rate, p.state_rate, p.decision_rate];
-        let valid =
-            rates.iter().all(|r| (1..=12).contains(r)) && (12..=20).contains(&p.mixer_shift);
+        let valid = rates.iter().all(|r| (1..=12).contains(r))
+            && (12..=20).contains(&p.mixer_shift)
+            && p.modelled_rank_bits <= ALL_RANK_BITS;
         valid.then_some(p)
     }
 }
@@ -76,6 +102,7 @@ impl EncoderDefaults for QlfcParams {
         state_rate: 6,
         decision_rate: 3,
         mixer_shift: 12,
+        modelled_rank_bits: 3,
     };
 }
 
@@ -280,8 +307,8 @@ impl<T: Tuning<QlfcParams>> Model<T> {
     /// Codes a number v ≥ 1 of `kind` (`value` when encoding; ignored when decoding) and
     /// returns it.
     #[inline(always)]
-    fn number(
-        coder: &mut impl BitCoder,
+    fn number<C: BitCoder>(
+        coder: &mut C,
         numbers: &mut Numbers,
         params: QlfcParams,
         stretch: &[i16; 4096],
@@ -289,7 +316,7 @@ impl<T: Tuning<QlfcParams>> Model<T> {
         value: usize,
     ) -> usize {
         let group = kind.first_group();
-        let mut decide = |node: usize, group: usize, bit: u32| {
+        let mut decide = |coder: &mut C, node: usize, group: usize, bit: u32| {
             Self::decide(
                 coder,
                 numbers,
@@ -304,23 +331,32 @@ impl<T: Tuning<QlfcParams>> Model<T> {
             let mut node = 1usize;
             for i in (0..3).rev() {
                 let bit = (wanted >> i & 1) as u32;
-                node = node << 1 | decide(node, group + node, bit) as usize;
+                node = node << 1 | decide(coder, node, group + node, bit) as usize;
             }
             node - 8
         } else {
-            if decide(0, group, u32::from(value == 1)) == 1 {
+            if decide(coder, 0, group, u32::from(value == 1)) == 1 {
                 return 1;
             }
             let mut k = 1;
-            while k < RUN_MAX_LOG && decide(k, group + k.min(7), u32::from(k == wanted)) == 0 {
+            while k < RUN_MAX_LOG && decide(coder, k, group + k.min(7), u32::from(k == wanted)) == 0
+            {
                 k += 1;
             }
             k
         };
+        let modelled_below = match kind {
+            Kind::Run => usize::MAX,
+            Kind::Rank => 1 << params.modelled_rank_bits,
+        };
         let mut v = 1usize;
         for shift in (0..k).rev() {
             let bit = (value >> shift & 1) as u32;
-            v = v << 1 | decide(low_bit_node(k, v), group + 8 + k.min(15), bit) as usize;
+            let bit = match v < modelled_below {
+                true => decide(coder, low_bit_node(k, v), group + 8 + k.min(15), bit),
+                false => coder.code(bit, 1 << 15),
+            };
+            v = v << 1 | bit as usize;
         }
         v
     }
@@ -639,12 +675,39 @@ mod tests {
     fn parameters_round_trip_and_out_of_range_values_are_refused() {
         let mut buf = Vec::new();
         QlfcParams::default().write(&mut buf);
-        assert_eq!(QlfcParams::parse(&buf), Some(QlfcParams::default()));
-        for i in 0..QlfcParams::LEN {
+        assert_eq!(buf.len(), QlfcParams::len(Revision::Second));
+        assert_eq!(
+            QlfcParams::parse(Revision::Second, &buf),
+            Some(QlfcParams::default())
+        );
+        for (i, bad_value) in [0, 0, 0, 0, 8].into_iter().enumerate() {
             let mut bad = buf.clone();
-            bad[i] = 0;
-            assert_eq!(QlfcParams::parse(&bad), None, "byte {i}");
+            bad[i] = bad_value;
+            assert_eq!(QlfcParams::parse(Revision::Second, &bad), None, "byte {i}");
         }
-        assert_eq!(QlfcParams::parse(&buf[..3]), None);
+        assert_eq!(QlfcParams::parse(Revision::Second, &buf[..4]), None);
+        // The first revision's four bytes model every bit of a rank.
+        let first = QlfcParams::parse(Revision::First, &buf[..4]).unwrap();
+        assert_eq!(first.modelled_rank_bits, 7);
+        assert_eq!(QlfcParams::parse(Revision::First, &buf[..3]), None);
+    }
+
+    #[test]
+    fn every_count_of_modelled_rank_bits_round_trips() {
+        // Many distinct bytes, so that ranks have all their low bits.
+        let data: Vec<u8> = crate::test_support::noise(20_000, 5)
+            .into_iter()
+            .map(|b| b % 200)
+            .collect();
+        for modelled_rank_bits in 0..=7 {
+            let params = QlfcParams {
+                modelled_rank_bits,
+                ..QlfcParams::default()
+            };
+            let code = encode(&data, params, Vec::new());
+            let mut back = Vec::new();
+            assert!(decode(&code, data.len(), params, &mut back));
+            assert_eq!(back, data, "{modelled_rank_bits}");
+        }
     }
 }

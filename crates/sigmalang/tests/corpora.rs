@@ -4,6 +4,7 @@ use sigmalang::codebook::{Codebook, KeyLearner};
 use sigmalang::format::{FrameHeader, StreamHeader};
 use sigmalang::frame::Method;
 use sigmalang::glyph::GlyphType;
+use sigmalang::qlfc::{self, QlfcParams};
 use sigmalang::{decode_all, encode_all, DecoderOptions, EncoderOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -129,7 +130,7 @@ fn the_recurrence_coder_s_parts_make_the_same_stream_on_any_thread_count() {
         let (frame, len) = FrameHeader::parse(&two[at..], header.max_frame_size)
             .unwrap()
             .unwrap();
-        assert_eq!(frame.method, Method::Recurrence, "{file}");
+        assert_eq!(frame.method, Method::RecurrenceRevised, "{file}");
         assert!(
             two[at + len] & 8 != 0,
             "{file}: the block is coded in parts"
@@ -140,6 +141,30 @@ fn the_recurrence_coder_s_parts_make_the_same_stream_on_any_thread_count() {
             assert!(back == slice, "{file}: round trip differs");
         }
     }
+}
+
+#[test]
+fn modelling_a_rank_s_low_bits_past_the_third_gains_nothing_on_text_and_fewer_lose() {
+    // The second revision's default (three of a rank's low bits modelled, the rest coded at
+    // 1/2) against the first's (all of them) and against fewer, on the BWT of real text.
+    let data = std::fs::read(corpora().join("canterbury/cantrbry/alice29.txt")).unwrap();
+    let (block, _) = sigmalang::bwt::forward(data);
+    let size = |modelled_rank_bits: u8| {
+        let params = QlfcParams {
+            modelled_rank_bits,
+            ..QlfcParams::default()
+        };
+        let code = qlfc::encode(&block, params, Vec::new());
+        let mut back = Vec::new();
+        assert!(qlfc::decode(&code, block.len(), params, &mut back));
+        assert!(back == block, "{modelled_rank_bits}: round trip differs");
+        code.len()
+    };
+    let (none, one, three, all) = (size(0), size(1), size(3), size(7));
+    assert!(
+        none > one && one > three && three <= all + all / 500,
+        "{none} {one} {three} {all}"
+    );
 }
 
 /// The built-in English codebook is what `scripts/train-english-codebook.sh` makes: every word

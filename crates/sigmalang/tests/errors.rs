@@ -693,7 +693,7 @@ fn frame_header_fields_with_a_correct_crc() {
     for k in 0..frames {
         let h = f.layout.frames[k].header;
         let cases: [(&str, Vec<u8>, &str); 9] = [
-            ("method 9", with_frame_header(k, |_| {}), "method"),
+            ("method 10", with_frame_header(k, |_| {}), "method"),
             (
                 "stored",
                 with_frame_header(k, |h| h.method = Method::Stored),
@@ -736,10 +736,10 @@ fn frame_header_fields_with_a_correct_crc() {
             ),
         ];
         for (name, mut s, what) in cases {
-            if name == "method 9" {
-                // `Method` has no value 9: patch the byte and recompute the CRC by hand.
+            if name == "method 10" {
+                // `Method` has no value 10: patch the byte and recompute the CRC by hand.
                 let frame = f.layout.frames[k];
-                s[frame.start + 4] = 9;
+                s[frame.start + 4] = 10;
                 let end = frame.start + frame.header_len;
                 let crc = header_crc(&s[frame.start..end - 4]);
                 s[end - 4..end].copy_from_slice(&crc.to_le_bytes());

@@ -1,10 +1,10 @@
 //! The golden vectors in `tests/vectors/` (made by `examples/make_vectors.rs`, described in
 //! `tests/vectors/README.md`): every `good-*.sigma` decodes to its `good-*.txt`, and every
 //! `bad-*.sigma` fails with exactly the error in [`BAD`], which the README's table repeats.
-//! The files of older versions, in `tests/vectors/v1/` to `tests/vectors/v10/`, are checked
+//! The files of older versions, in `tests/vectors/v1/` to `tests/vectors/v11/`, are checked
 //! the same way, with the changes in [`V1_BAD`] to [`V4_BAD`], [`V7_BAD`], [`V9_BAD`] and
 //! [`V10_BAD`] (versions 5 to 7 fail alike; [`V9_BAD`] applies to versions 4 to 9, and
-//! [`V10_BAD`] to versions 8 to 10).
+//! [`V10_BAD`] to versions 8 to 11).
 
 use sigmalang::format::{FOOTER_MAGIC, FRAME_MAGIC};
 use sigmalang::frame::PayloadError;
@@ -71,7 +71,7 @@ use Expect::*;
 const BAD: &[(&str, Expect)] = &[
     ("bad-empty-file.sigma", NotSigma),
     ("bad-magic.sigma", NotSigma),
-    ("bad-version-12.sigma", UnsupportedVersion(12)),
+    ("bad-version-13.sigma", UnsupportedVersion(13)),
     ("bad-codebook-unknown.sigma", UnknownCodebook),
     (
         "bad-payload-no-codebook.sigma",
@@ -183,10 +183,12 @@ const OVER_TRAINED_CODEBOOK: &[&str] = &["good-trained-codebook.sigma"];
 /// Files that version 11 added: the first `Recurrence` frames.
 const V11_ONLY: &[&str] = &["good-recurrence.sigma", "good-recurrence-parts.sigma"];
 
-/// The version 8 to 10 files that fail differently from their version 11 counterparts. Method
-/// 8 in `bad-frame-method.sigma` is now `Recurrence`, whose parameters that frame's payload (a
-/// `GlyphRevised` one) does not match. (Version 10's `bad-version-11.sigma` is not kept:
-/// version 11's header is version 10's, so it now decodes.)
+/// The version 8 to 11 files that fail differently from their current counterparts. Method 8
+/// (in versions 8 to 10) in `bad-frame-method.sigma` is now `Recurrence`, and method 9 (in
+/// version 11) `RecurrenceRevised`, whose parameters that frame's payload (a `GlyphRevised`
+/// one) does not match. (Version 10's `bad-version-11.sigma` and version 11's
+/// `bad-version-12.sigma` are not kept: the next version's header is laid out as theirs, so
+/// they now decode.)
 const V10_BAD: &[(&str, Expect)] = &[("bad-frame-method.sigma", Payload(0, PayloadError::Header))];
 
 /// Files that version 10 added after its first release: mode 3 at level 1, and the first
@@ -278,7 +280,7 @@ struct VectorSet {
     bad: Vec<(&'static str, Expect)>,
 }
 
-fn sets() -> [VectorSet; 11] {
+fn sets() -> [VectorSet; 12] {
     // An older version's bad files: the current ones it had, with its own changes.
     let older = |had: &dyn Fn(&str) -> bool, changed: &[(&'static str, Expect)]| {
         BAD.iter()
@@ -289,7 +291,8 @@ fn sets() -> [VectorSet; 11] {
     };
     // Each version's bad-version file names the next version, whose header is laid out as its
     // own: such a file now decodes, so it is not kept.
-    let in_v10 = |name: &str| name != "bad-version-12.sigma" && !V11_ONLY.contains(&name);
+    let in_v11 = |name: &str| name != "bad-version-13.sigma";
+    let in_v10 = |name: &str| in_v11(name) && !V11_ONLY.contains(&name);
     let in_v9 = |name: &str| in_v10(name) && !V10_ADDED.contains(&name);
     let in_v8 = |name: &str| in_v9(name) && !V9_ONLY.contains(&name);
     let in_v7 = |name: &str| in_v8(name) && !V8_ONLY.contains(&name);
@@ -304,6 +307,11 @@ fn sets() -> [VectorSet; 11] {
             dir: dir(),
             good: GOOD.to_vec(),
             bad: BAD.to_vec(),
+        },
+        VectorSet {
+            dir: dir().join("v11"),
+            good: GOOD.iter().copied().filter(|n| in_v11(n)).collect(),
+            bad: older(&in_v11, V10_BAD),
         },
         VectorSet {
             dir: dir().join("v10"),

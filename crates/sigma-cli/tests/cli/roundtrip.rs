@@ -280,3 +280,33 @@ fn inspect_names_the_frames_lzp_packed() {
         .unwrap();
     assert!(back.stdout == records.as_bytes(), "records round trip");
 }
+
+#[test]
+fn inspect_names_the_method_and_a_block_coded_in_parts() {
+    // 6 MB of prose is one frame at levels 4 and 6, whose word-transformed block (over 1 MiB)
+    // is coded in two parts: by the recurrence coder at level 4, the context-mixing model at 6.
+    let dir = tempdir();
+    write_file(dir.path(), "prose.txt", &prose(6_000_000, 7));
+    for (level, method) in [("-4", "RecurrenceRevised"), ("-6", "GlyphRevised")] {
+        assert_quiet_success(
+            &sigma_in(dir.path())
+                .args([level, "-f", "prose.txt"])
+                .output()
+                .unwrap(),
+        );
+        let out = sigma_in(dir.path())
+            .args(["inspect", "--frame", "0", "prose.txt.sigma"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        let first = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            first.contains(&format!("method {method}, block in parts")),
+            "{level}: {first}"
+        );
+    }
+}
