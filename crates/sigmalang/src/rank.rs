@@ -284,10 +284,10 @@ impl<T: Tuning<RankParams>> Model<T> {
 }
 
 /// The list of byte values by recency that move-to-front coding keeps.
-pub(crate) struct RecencyList(pub(crate) [u8; 256]);
+struct RecencyList([u8; 256]);
 
 impl RecencyList {
-    pub(crate) fn new() -> Self {
+    fn new() -> Self {
         RecencyList(std::array::from_fn(|i| i as u8))
     }
 
@@ -295,7 +295,7 @@ impl RecencyList {
     /// positions at a time (a word has a zero byte where it equals `byte` broadcast), because
     /// prose's ranks are spread wide: half of them are 8 or more.
     #[inline(always)]
-    pub(crate) fn move_byte(&mut self, byte: u8) -> u8 {
+    fn move_byte(&mut self, byte: u8) -> u8 {
         let list = &mut self.0;
         if list[0] == byte {
             return 0;
