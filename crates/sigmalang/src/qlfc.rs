@@ -186,6 +186,11 @@ impl Numbers {
 /// returns the bit decoded.
 trait BitCoder {
     fn code(&mut self, bit: u32, p1: u32) -> u32;
+    /// Codes a bit at probability 1/2, which a decoder cannot guess.
+    #[inline(always)]
+    fn code_even(&mut self, bit: u32) -> u32 {
+        self.code(bit, 1 << 15)
+    }
     /// Bytes read past the end of the code (decoding only).
     fn overrun(&self) -> usize {
         0
@@ -204,6 +209,11 @@ impl BitCoder for rangecoder::Decoder<'_> {
     #[inline(always)]
     fn code(&mut self, _bit: u32, p1: u32) -> u32 {
         self.decode(p1)
+    }
+
+    #[inline(always)]
+    fn code_even(&mut self, _bit: u32) -> u32 {
+        self.decode_even()
     }
 
     fn overrun(&self) -> usize {
@@ -353,7 +363,7 @@ impl<T: Tuning<QlfcParams>> Model<T> {
             let bit = (value >> shift & 1) as u32;
             let bit = match v < modelled_below {
                 true => decide(coder, low_bit_node(k, v), group + 8 + k.min(15), bit),
-                false => coder.code(bit, 1 << 15),
+                false => coder.code_even(bit),
             };
             v = v << 1 | bit as usize;
         }
