@@ -241,6 +241,20 @@ fn canterbury_corpus() {
     }
 }
 
+/// The line `sigma inspect --frame 0` prints first about `file` in `dir`: the frame's summary.
+fn first_frame_line(dir: &std::path::Path, file: &str) -> String {
+    let out = sigma_in(dir)
+        .args(["inspect", "--frame", "0", file])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[test]
 fn inspect_names_the_frames_lzp_packed() {
     // Records that repeat a table of digits and punctuation, which the word transform leaves
@@ -261,16 +275,7 @@ fn inspect_names_the_frames_lzp_packed() {
     write_file(dir.path(), "prose.txt", &prose(300_000, 5));
     for (name, packed) in [("records.txt", true), ("prose.txt", false)] {
         assert_quiet_success(&sigma_in(dir.path()).args(["-f", name]).output().unwrap());
-        let out = sigma_in(dir.path())
-            .args(["inspect", "--frame", "0", &format!("{name}.sigma")])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-        let first = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let first = first_frame_line(dir.path(), &format!("{name}.sigma"));
         assert!(first.starts_with("# frame 0:"), "{first}");
         assert_eq!(first.contains("LZP-packed"), packed, "{name}: {first}");
     }
@@ -294,16 +299,7 @@ fn inspect_names_the_method_and_a_block_coded_in_parts() {
                 .output()
                 .unwrap(),
         );
-        let out = sigma_in(dir.path())
-            .args(["inspect", "--frame", "0", "prose.txt.sigma"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-        let first = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let first = first_frame_line(dir.path(), "prose.txt.sigma");
         assert!(
             first.contains(&format!("method {method}, block in parts")),
             "{level}: {first}"
