@@ -13,6 +13,32 @@ fn mbps(bytes: usize, t: Instant) -> String {
     format!("{:.1} MB/s", bytes as f64 / t.elapsed().as_secs_f64() / 1e6)
 }
 
+/// Times an entropy coder's `encode` of `bwt` and its `decode` (which says whether it
+/// succeeded) on a slice of `n` input bytes, prints the code's size, checks the round trip and
+/// returns the decoded BWT.
+fn probe_coder(
+    name: &str,
+    n: usize,
+    bwt: &[u8],
+    encode: impl FnOnce() -> Vec<u8>,
+    decode: impl FnOnce(&[u8], &mut Vec<u8>) -> bool,
+) -> Vec<u8> {
+    let t = Instant::now();
+    let code = encode();
+    println!(
+        "{name:<5} encode {}   -> {} bytes, ratio {:.4}",
+        mbps(n, t),
+        code.len(),
+        n as f64 / code.len() as f64
+    );
+    let t = Instant::now();
+    let mut back = Vec::new();
+    assert!(decode(&code, &mut back), "{name} decodes its own code");
+    println!("{name:<5} decode {}", mbps(n, t));
+    assert!(back == bwt, "{name} round trip");
+    back
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let data = std::fs::read(&args[1]).unwrap();
@@ -56,51 +82,29 @@ fn main() {
         repeats as f64 / b.len() as f64
     );
     if std::env::var_os("QLFC").is_some() {
-        let t = Instant::now();
-        let code = qlfc::encode(&b, qlfc::QlfcParams::default(), Vec::new());
-        println!(
-            "qlfc encode {}   -> {} bytes, ratio {:.4}",
-            mbps(n, t),
-            code.len(),
-            n as f64 / code.len() as f64
+        let params = qlfc::QlfcParams::default();
+        probe_coder(
+            "qlfc",
+            n,
+            &b,
+            || qlfc::encode(&b, params, Vec::new()),
+            |code, back| qlfc::decode(code, b.len(), params, back),
         );
-        let t = Instant::now();
-        let mut back = Vec::new();
-        assert!(qlfc::decode(
-            &code,
-            b.len(),
-            qlfc::QlfcParams::default(),
-            &mut back
-        ));
-        assert!(back == b);
-        println!("qlfc decode {}", mbps(n, t));
         return;
     }
     if std::env::var_os("RANK").is_some() {
-        let t = Instant::now();
-        let revision = rank::Revision::Second;
-        let code = rank::encode(&b, revision, rank::RankParams::default(), Vec::new());
-        println!(
-            "rank encode {}   -> {} bytes, ratio {:.4}",
-            mbps(n, t),
-            code.len(),
-            n as f64 / code.len() as f64
+        let (revision, params) = (rank::Revision::Second, rank::RankParams::default());
+        probe_coder(
+            "rank",
+            n,
+            &b,
+            || rank::encode(&b, revision, params, Vec::new()),
+            |code, back| rank::decode(code, b.len(), revision, params, back, None),
         );
-        let t = Instant::now();
-        let mut back = Vec::new();
-        assert!(rank::decode(
-            &code,
-            b.len(),
-            revision,
-            rank::RankParams::default(),
-            &mut back,
-            None
-        ));
-        println!("rank decode {}", mbps(n, t));
         return;
     }
-    let t = Instant::now();
     let revision = cm::Revision::Second;
+    let params = cm::ModelParams::default();
     if let Some(parts) = std::env::var("PARTS")
         .ok()
         .map(|s| s.parse::<usize>().unwrap())
@@ -109,28 +113,18 @@ fn main() {
         let total: usize = (0..parts)
             .map(|i| {
                 let part = &b[i * len / parts..(i + 1) * len / parts];
-                cm::encode(part, revision, cm::ModelParams::default(), Vec::new()).len()
+                cm::encode(part, revision, params, Vec::new()).len()
             })
             .sum();
         println!("cm in {parts} parts -> {total} bytes");
     }
-    let code = cm::encode(&b, revision, cm::ModelParams::default(), Vec::new());
-    println!(
-        "cm encode  {}   -> {} bytes, ratio {:.4}",
-        mbps(n, t),
-        code.len(),
-        n as f64 / code.len() as f64
+    let back = probe_coder(
+        "cm",
+        n,
+        &b,
+        || cm::encode(&b, revision, params, Vec::new()),
+        |code, back| cm::decode(code, b.len(), revision, params, back),
     );
-    let t = Instant::now();
-    let mut back = Vec::new();
-    assert!(cm::decode(
-        &code,
-        b.len(),
-        revision,
-        cm::ModelParams::default(),
-        &mut back
-    ));
-    println!("cm decode  {}", mbps(n, t));
     let t = Instant::now();
     let mut block = Vec::new();
     bwt::inverse(back, primary, &mut block).unwrap();

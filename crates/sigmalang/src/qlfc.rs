@@ -1,5 +1,6 @@
-//! The recurrence coder of the `Recurrence` frame method: codes a Burrows–Wheeler-transformed
-//! block as runs, each by its length and by when its byte comes back, with mixed predictions.
+//! The recurrence coder of the `Recurrence` and `RecurrenceRevised` frame methods: codes a
+//! Burrows–Wheeler-transformed block as runs, each by its length and by when its byte comes
+//! back, with mixed predictions.
 //!
 //! This is Grebnov's quantized local frequency coding (QLFC, as in bsc), with our own model.
 //! The block is cut into runs of one byte. Both sides keep the bytes of the runs still to come
@@ -145,7 +146,8 @@ const GROUPS: usize = 48;
 /// a number with `k` low bits: its own for each of the first four low bits, one shared by the
 /// rest (node 0 of the k's nodes, which `above` ≥ 1 never takes). On BWT blocks of
 /// word-transformed text, giving the deeper bits their own nodes coded 0.3 % larger; coding
-/// them at probability 1/2 instead made a spreadsheet (`kennedy.xls`) 30 % larger.
+/// every number's deeper bits at probability 1/2 made a spreadsheet (`kennedy.xls`) 30 %
+/// larger, so only a rank's bits past [`QlfcParams::modelled_rank_bits`] are.
 #[inline(always)]
 fn low_bit_node(k: usize, above: usize) -> usize {
     32 + (k.min(15) << 5 | if above < 32 { above } else { 0 })
@@ -370,40 +372,31 @@ impl<T: Tuning<QlfcParams>> Model<T> {
         v
     }
 
-    /// Codes the length of a run of `byte` (`len` when encoding).
+    /// Codes the length of a run of `byte`, or the rank of `byte` after its run (`value` when
+    /// encoding), and records its class in the histories.
     #[inline(always)]
-    fn run(&mut self, coder: &mut impl BitCoder, byte: usize, len: usize) -> usize {
-        let state = self.run_state(byte);
+    fn code(&mut self, coder: &mut impl BitCoder, kind: Kind, byte: usize, value: usize) -> usize {
+        let (state, numbers) = match kind {
+            Kind::Run => (self.run_state(byte), &mut self.runs),
+            Kind::Rank => (self.rank_state(byte), &mut self.ranks),
+        };
         let params = self.tuning.params();
-        let len = Self::number(
+        let value = Self::number(
             coder,
-            &mut self.runs,
+            numbers,
             params,
             self.stretch,
-            (Kind::Run, byte, state),
-            len,
+            (kind, byte, state),
+            value,
         );
-        self.previous_run_class = class(len);
-        self.run_history[byte] = (self.previous_run_class + 1).min(7) as u8;
-        len
-    }
-
-    /// Codes the rank of `byte` after its run (`rank` when encoding).
-    #[inline(always)]
-    fn rank(&mut self, coder: &mut impl BitCoder, byte: usize, rank: usize) -> usize {
-        let state = self.rank_state(byte);
-        let params = self.tuning.params();
-        let rank = Self::number(
-            coder,
-            &mut self.ranks,
-            params,
-            self.stretch,
-            (Kind::Rank, byte, state),
-            rank,
-        );
-        self.previous_rank_class = class(rank);
-        self.rank_history[byte] = (self.previous_rank_class + 1).min(7) as u8;
-        rank
+        let value_class = class(value);
+        let (previous, history) = match kind {
+            Kind::Run => (&mut self.previous_run_class, &mut self.run_history),
+            Kind::Rank => (&mut self.previous_rank_class, &mut self.rank_history),
+        };
+        *previous = value_class;
+        history[byte] = (value_class + 1).min(7) as u8;
+        value
     }
 }
 
@@ -445,7 +438,7 @@ impl ByteTree {
 struct Places([u8x16; 16]);
 
 impl Places {
-    /// The list of the values in order.
+    /// The list of the values in ascending order.
     fn new() -> Self {
         Places(std::array::from_fn(|i| {
             u8x16::from(std::array::from_fn::<u8, 16, _>(|j| (i * 16 + j) as u8))
@@ -540,10 +533,10 @@ fn encode_with(block: &[u8], mut model: Model<impl Tuning<QlfcParams>>, out: Vec
         while end < block.len() && block[end] == byte {
             end += 1;
         }
-        model.run(&mut coder, usize::from(byte), end - start);
+        model.code(&mut coder, Kind::Run, usize::from(byte), end - start);
         let rank = ranks.next().copied().unwrap_or(0);
         if end < block.len() {
-            model.rank(&mut coder, usize::from(byte), usize::from(rank));
+            model.code(&mut coder, Kind::Rank, usize::from(byte), usize::from(rank));
         }
         start = end;
     }
@@ -628,14 +621,14 @@ fn decode_runs<D: BitCoder>(
     let mut done = 0;
     while done < out.len() {
         let byte = list[0];
-        let run = model.run(coder, usize::from(byte), 0);
+        let run = model.code(coder, Kind::Run, usize::from(byte), 0);
         if run > out.len() - done || coder.overrun() > 4 {
             return false;
         }
         out[done..done + run].fill(byte);
         done += run;
         if done < out.len() {
-            let rank = model.rank(coder, usize::from(byte), 0);
+            let rank = model.code(coder, Kind::Rank, usize::from(byte), 0);
             // A rank is below 2^8 (k ≤ 7), so the place exists.
             list.copy_within(1..=rank, 0);
             list[rank] = byte;
