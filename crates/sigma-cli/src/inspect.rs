@@ -244,9 +244,14 @@ pub fn run(args: &[OsString]) -> Result<()> {
                 } else {
                     ""
                 };
+                let breaks = if sigmalang::frame::soft_line_breaks(header.method, payload) {
+                    ", soft line breaks"
+                } else {
+                    ""
+                };
                 writeln!(
                     out,
-                    "# frame {n}: {} -> {} bytes, method {:?}{packed}{parts}, content offset {}",
+                    "# frame {n}: {} -> {} bytes, method {:?}{packed}{parts}{breaks}, content offset {}",
                     loc.decoded_size, loc.frame_bytes, header.method, loc.content_offset
                 )?;
             }

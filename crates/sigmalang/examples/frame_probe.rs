@@ -1,6 +1,7 @@
 //! Times each stage of the frame codec on a slice of a file:
 //! `cargo run --release -p sigmalang --example frame_probe -- FILE [MiB] [offset MiB]`
 //! (environment: `MINC` bank threshold, `RAW` skip the word transform, `DELTA` DELTA glyphs,
+//! `NO_BREAKS` newlines as glyphs (no soft line breaks),
 //! `RANK` the rank coder instead of the context-mixing model, `QLFC` the recurrence coder,
 //! `CODEBOOK` over the built-in English codebook, `PARTS=K` also the size of the BWT coded in K
 //! parts, `DUMP=FILE` writes the word-transformed block to FILE).
@@ -56,7 +57,12 @@ fn main() {
         by_keys: true,
     });
     let deltas = std::env::var_os("DELTA").is_some();
-    let mut tr = transform::encode(input, minc, deltas, TierOrder::ByPredecessor, prior)
+    // Soft line breaks as the BWT levels code them, unless NO_BREAKS is set.
+    let breaks = match std::env::var_os("NO_BREAKS") {
+        Some(_) => None,
+        None => Some(sigmalang::frame::LINE_BREAK_MIN_END),
+    };
+    let mut tr = transform::encode(input, minc, deltas, TierOrder::ByPredecessor, prior, breaks)
         .expect("text transforms");
     if std::env::var_os("RAW").is_some() {
         tr.block = input.to_vec();

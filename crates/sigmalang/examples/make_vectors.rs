@@ -104,6 +104,28 @@ fn varied_text(len: usize, seed: u64) -> Vec<u8> {
 }
 
 /// About `len` bytes of plain English-like prose from a fixed vocabulary.
+/// `text` with the spaces of each line turned into newlines wherever the next word would end
+/// past `width` (greedy wrapping, as in the prose of the shared corpora).
+fn wrap(text: &[u8], width: usize) -> Vec<u8> {
+    let mut out = text.to_vec();
+    let mut line_start = 0;
+    for at in 0..out.len() {
+        match out[at] {
+            b'\n' => line_start = at + 1,
+            b' ' => {
+                let next = out[at + 1..].iter().position(|&b| b == b' ' || b == b'\n');
+                let word_end = at + 1 + next.unwrap_or(out.len() - at - 1);
+                if word_end - line_start > width {
+                    out[at] = b'\n';
+                    line_start = at + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 fn prose(len: usize, seed: u64) -> Vec<u8> {
     const WORDS: [&str; 40] = [
         "the", "of", "and", "a", "to", "in", "is", "was", "that", "it", "river", "stone", "light",
@@ -552,8 +574,8 @@ const README: &str = "# ΣLANG test vectors
 
 Golden files for the stream format of `docs/FORMAT.md`, in the spirit of xz's `tests/files`:
 `good-*.sigma` must decode to the `good-*.txt` with the same stem, and every `bad-*.sigma` must
-be rejected with the error given below. All are version 12 streams (or damaged ones); `v1/` to
-`v11/` hold the files of versions 1 to 11, which decoders still read.
+be rejected with the error given below. All are version 13 streams (or damaged ones); `v1/` to
+`v12/` hold the files of versions 1 to 12, which decoders still read.
 
 - Regenerate (files and this README): `cargo run --release -p sigmalang --example make_vectors`
   (optionally `-- DIR`). The output is deterministic: fixed texts, a fixed pseudo-random
@@ -786,7 +808,11 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         .into_iter()
         .map(|(text, params)| {
             let encoded = frame::encode(text.clone(), params, None);
-            assert_eq!(encoded.payload[0], 5, "a transformed, LZP-packed block");
+            assert_eq!(
+                encoded.payload[0] & 15,
+                5,
+                "a transformed, LZP-packed block"
+            );
             (encoded.method, encoded.payload, text.clone())
         })
         .collect();
@@ -834,7 +860,11 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         ..CodecParams::default()
     };
     let encoded = frame::encode(varied.clone(), &parts_params, None);
-    assert_eq!(encoded.payload[0], 9, "a transformed block coded in parts");
+    assert_eq!(
+        encoded.payload[0] & 15,
+        9,
+        "a transformed block coded in parts"
+    );
     let parts = assemble(
         &[(Method::GlyphRevised, encoded.payload, varied.clone())],
         varied.len() as u64,
@@ -852,7 +882,11 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         ..recurrence_params
     };
     let encoded = frame::encode(varied.clone(), &recurrence_parts_params, None);
-    assert_eq!(encoded.payload[0], 9, "a transformed block coded in parts");
+    assert_eq!(
+        encoded.payload[0] & 15,
+        9,
+        "a transformed block coded in parts"
+    );
     let recurrence_parts = assemble(
         &[(Method::RecurrenceRevised, encoded.payload, varied.clone())],
         varied.len() as u64,
@@ -863,6 +897,25 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         &varied,
         "the same text in one `RecurrenceRevised` frame whose block is coded in three parts (encoded \
          with `CodecParams::parts` asking for three parts of any block)",
+    );
+
+    // Soft line breaks: prose wrapped at 72 columns, whose newlines between words the
+    // transform codes as separators beside the glyph stream (16 added to the payload mode).
+    let wrapped = wrap(&prose(6000, 5), 72);
+    let line_breaks = encode_all(&wrapped, &one);
+    assert!(
+        layout(&line_breaks)
+            .frames
+            .iter()
+            .all(|f| line_breaks[f.0 + f.1] & 16 != 0),
+        "every frame codes soft line breaks"
+    );
+    w.good(
+        "line-breaks",
+        &line_breaks,
+        &wrapped,
+        "prose wrapped at 72 columns at the default level: the newlines between words that end \
+         at column 40 or later are separators coded beside the glyph stream (payload mode 17)",
     );
 
     // Ordinary English over the built-in codebook, so the decoder needs the codebook: at the
@@ -881,11 +934,11 @@ There is room enough now that the spare bedroom has been painted, and the roads 
 better by then. Write soon and tell us what you think.\n\nWith love from all of us,\nHelen\n"
         .to_vec();
     let english = EncoderOptions::default().threads(1);
-    // Every frame's payload starts with its mode.
+    // Every frame's payload starts with its mode (soft line breaks aside).
     let modes = |stream: &[u8]| {
         let l = layout(stream);
         (l.frames.iter())
-            .map(|&(start, len, _)| stream[start + len])
+            .map(|&(start, len, _)| stream[start + len] & 15)
             .collect::<Vec<u8>>()
     };
     let codebook = encode_all(&letter, &english);
@@ -1121,14 +1174,14 @@ better by then. Write soon and tell us what you think.\n\nWith love from all of 
     );
 
     let mut s = multi.clone();
-    s[start0 + hlen0] = 0x17; // the glyph payload's mode byte: bit 4 means nothing
+    s[start0 + hlen0] = 0x27; // the glyph payload's mode byte: bit 5 means nothing
     fix_payload_crc(&mut s, start0, hlen0, frame(0).2.payload_size);
     w.bad(
         "payload-mode",
         &s,
         "Payload",
         None,
-        "frame 0's glyph payload mode byte set to 0x17 (mode 19), payload CRC recomputed",
+        "frame 0's glyph payload mode byte set to 0x27 (bit 5 means nothing), payload CRC recomputed",
     );
 
     let mut s = multi.clone();

@@ -72,11 +72,12 @@ pub struct Glyph<'a> {
 }
 
 impl Glyph<'_> {
-    /// Appends the token to `out`, preceded by a space if `space` is set.
+    /// Appends the token to `out`, preceded by `separator` if there is one (an implicit space,
+    /// or the newline a soft line break puts there).
     #[inline]
-    pub fn render(&self, space: bool, out: &mut Vec<u8>) {
-        if space {
-            out.push(b' ');
+    pub fn render(&self, separator: Option<u8>, out: &mut Vec<u8>) {
+        if let Some(separator) = separator {
+            out.push(separator);
         }
         let start = out.len();
         out.extend_from_slice(self.text);
@@ -123,7 +124,7 @@ mod tests {
             text: b"the",
         };
         let mut out = b"x".to_vec();
-        g.render(true, &mut out);
+        g.render(Some(b' '), &mut out);
         assert_eq!(out, b"x The");
         assert_eq!(g.to_string(), "REFERENCE Σ120 STRING #3 cap \"the\"");
         let upper = Glyph {
@@ -131,7 +132,7 @@ mod tests {
             ..g
         };
         let mut out = Vec::new();
-        upper.render(false, &mut out);
+        upper.render(None, &mut out);
         assert_eq!(out, b"THE");
     }
 }

@@ -35,6 +35,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod breaks;
 pub mod bwt;
 pub mod checksum;
 pub mod cm;

@@ -1,10 +1,10 @@
 //! The golden vectors in `tests/vectors/` (made by `examples/make_vectors.rs`, described in
 //! `tests/vectors/README.md`): every `good-*.sigma` decodes to its `good-*.txt`, and every
 //! `bad-*.sigma` fails with exactly the error in [`BAD`], which the README's table repeats.
-//! The files of older versions, in `tests/vectors/v1/` to `tests/vectors/v11/`, are checked
+//! The files of older versions, in `tests/vectors/v1/` to `tests/vectors/v12/`, are checked
 //! the same way, with the changes in [`V1_BAD`] to [`V4_BAD`], [`V7_BAD`], [`V9_BAD`] and
-//! [`V10_BAD`] (versions 5 to 7 fail alike; [`V9_BAD`] applies to versions 4 to 9, and
-//! [`V10_BAD`] to versions 8 to 11).
+//! [`V10_BAD`] (versions 5 to 7 fail alike; [`V9_BAD`] applies to versions 4 to 12, and
+//! [`V10_BAD`] to versions 8 to 11; [`V9_BAD`] also to versions 10 to 12).
 
 use sigmalang::format::{FOOTER_MAGIC, FRAME_MAGIC};
 use sigmalang::frame::PayloadError;
@@ -71,7 +71,7 @@ use Expect::*;
 const BAD: &[(&str, Expect)] = &[
     ("bad-empty-file.sigma", NotSigma),
     ("bad-magic.sigma", NotSigma),
-    ("bad-version-13.sigma", UnsupportedVersion(13)),
+    ("bad-version-14.sigma", UnsupportedVersion(14)),
     ("bad-codebook-unknown.sigma", UnknownCodebook),
     (
         "bad-payload-no-codebook.sigma",
@@ -175,10 +175,14 @@ const GOOD: &[&str] = &[
     "good-parts.sigma",
     "good-recurrence.sigma",
     "good-recurrence-parts.sigma",
+    "good-line-breaks.sigma",
 ];
 
 /// Good files whose stream names a trained codebook, in the `.sigmacb` file of the same stem.
 const OVER_TRAINED_CODEBOOK: &[&str] = &["good-trained-codebook.sigma"];
+
+/// Files that version 13 added: the first soft line breaks.
+const V13_ONLY: &[&str] = &["good-line-breaks.sigma"];
 
 /// Files that version 11 added: the first `Recurrence` frames.
 const V11_ONLY: &[&str] = &["good-recurrence.sigma", "good-recurrence-parts.sigma"];
@@ -204,12 +208,13 @@ const V7_BAD: &[(&str, Expect)] = &[(
     Payload(0, PayloadError::ModelSize),
 )];
 
-/// The version 4 to 9 files that fail differently from their version 10 counterparts: mode 7
-/// in their `bad-payload-mode.sigma` (mode 3 with the LZP flag) is now a frame over the
-/// stream's codebook in the order of its keys, and those streams name no codebook (in
-/// versions 1 to 3 the frame's method takes no LZP flag, which fails first). (Version
-/// 9's `bad-version-10.sigma` is not kept: version 10's header is version 9's, so it now
-/// decodes.)
+/// The version 4 to 12 files that fail differently from their current counterparts: mode 7
+/// in the `bad-payload-mode.sigma` of versions 4 to 9 (mode 3 with the LZP flag) is now a
+/// frame over the stream's codebook in the order of its keys, and so, from version 13 on, is
+/// mode 23 in those of versions 10 to 12 (mode 3 with the LZP flag and soft line breaks); those
+/// streams name no codebook (in versions 1 to 3 the frame's method takes no LZP flag, which
+/// fails first). (Version 9's `bad-version-10.sigma` is not kept: version 10's header is
+/// version 9's, so it now decodes.)
 const V9_BAD: &[(&str, Expect)] = &[(
     "bad-payload-mode.sigma",
     Payload(0, PayloadError::NoCodebook),
@@ -280,7 +285,7 @@ struct VectorSet {
     bad: Vec<(&'static str, Expect)>,
 }
 
-fn sets() -> [VectorSet; 12] {
+fn sets() -> [VectorSet; 13] {
     // An older version's bad files: the current ones it had, with its own changes.
     let older = |had: &dyn Fn(&str) -> bool, changed: &[(&'static str, Expect)]| {
         BAD.iter()
@@ -291,7 +296,8 @@ fn sets() -> [VectorSet; 12] {
     };
     // Each version's bad-version file names the next version, whose header is laid out as its
     // own: such a file now decodes, so it is not kept.
-    let in_v11 = |name: &str| name != "bad-version-13.sigma";
+    let in_v12 = |name: &str| name != "bad-version-14.sigma" && !V13_ONLY.contains(&name);
+    let in_v11 = |name: &str| in_v12(name);
     let in_v10 = |name: &str| in_v11(name) && !V11_ONLY.contains(&name);
     let in_v9 = |name: &str| in_v10(name) && !V10_ADDED.contains(&name);
     let in_v8 = |name: &str| in_v9(name) && !V9_ONLY.contains(&name);
@@ -309,14 +315,19 @@ fn sets() -> [VectorSet; 12] {
             bad: BAD.to_vec(),
         },
         VectorSet {
+            dir: dir().join("v12"),
+            good: GOOD.iter().copied().filter(|n| in_v12(n)).collect(),
+            bad: older(&in_v12, V9_BAD),
+        },
+        VectorSet {
             dir: dir().join("v11"),
             good: GOOD.iter().copied().filter(|n| in_v11(n)).collect(),
-            bad: older(&in_v11, V10_BAD),
+            bad: older(&in_v11, &[V9_BAD, V10_BAD].concat()),
         },
         VectorSet {
             dir: dir().join("v10"),
             good: GOOD.iter().copied().filter(|n| in_v10(n)).collect(),
-            bad: older(&in_v10, V10_BAD),
+            bad: older(&in_v10, &[V9_BAD, V10_BAD].concat()),
         },
         VectorSet {
             dir: dir().join("v9"),

@@ -256,6 +256,40 @@ fn first_frame_line(dir: &std::path::Path, file: &str) -> String {
 }
 
 #[test]
+fn inspect_names_the_frames_with_soft_line_breaks() {
+    // Prose wrapped at 70 columns: its newlines between words are coded beside the glyphs at
+    // every BWT level.
+    let dir = tempdir();
+    let words = String::from_utf8(prose(200_000, 3))
+        .unwrap()
+        .replace('\n', " ");
+    let mut wrapped = String::new();
+    let mut column = 0;
+    for word in words.split(' ').filter(|w| !w.is_empty()) {
+        if column > 0 && column + 1 + word.len() > 70 {
+            wrapped.push('\n');
+            column = 0;
+        } else if column > 0 {
+            wrapped.push(' ');
+            column += 1;
+        }
+        wrapped.push_str(word);
+        column += word.len();
+    }
+    write_file(dir.path(), "wrapped.txt", wrapped.as_bytes());
+    for level in ["-1", "-4", "-6"] {
+        assert_quiet_success(
+            &sigma_in(dir.path())
+                .args([level, "-f", "wrapped.txt"])
+                .output()
+                .unwrap(),
+        );
+        let first = first_frame_line(dir.path(), "wrapped.txt.sigma");
+        assert!(first.contains(", soft line breaks,"), "{level}: {first}");
+    }
+}
+
+#[test]
 fn inspect_names_the_frames_lzp_packed() {
     // Records that repeat a table of digits and punctuation, which the word transform leaves
     // as it is: the block repeats runs far longer than LZP's 128-byte minimum.
