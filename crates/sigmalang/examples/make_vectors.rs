@@ -917,6 +917,24 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         "prose wrapped at 72 columns at the default level: the newlines between words that end \
          at column 40 or later are separators coded beside the glyph stream (payload mode 17)",
     );
+    let crlf_wrapped: Vec<u8> = wrapped
+        .iter()
+        .flat_map(|&b| {
+            if b == b'\n' {
+                vec![b'\r', b'\n']
+            } else {
+                vec![b]
+            }
+        })
+        .collect();
+    let crlf_breaks = encode_all(&crlf_wrapped, &one);
+    w.good(
+        "line-breaks-crlf",
+        &crlf_breaks,
+        &crlf_wrapped,
+        "the same prose with CR LF line ends, which its soft line breaks stand for (payload \
+         mode 17, line end 1)",
+    );
 
     // Ordinary English over the built-in codebook, so the decoder needs the codebook: at the
     // default level the frame is too small to gain from the keys' order (mode 2), at level 1

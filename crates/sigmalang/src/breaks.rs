@@ -113,20 +113,17 @@ impl<'a> BreakDecoder<'a> {
         }
     }
 
-    /// The separator before a word that ends at column `end` (counted with the separator)
-    /// where the implicit-space rule puts one: a newline or a space.
+    /// Whether the separator before a word that ends at column `end` (counted with the
+    /// separator), where the implicit-space rule puts one, is a newline (else a space).
     #[inline]
-    pub fn separator(&mut self, end: usize) -> u8 {
+    pub fn newline(&mut self, end: usize) -> bool {
         if end < usize::from(self.min_end) {
-            return b' ';
+            return false;
         }
         let p1 = *self.model.slot(end);
         let newline = self.coder.decode(u32::from(p1));
         self.model.update(end, newline);
-        match newline {
-            1 => b'\n',
-            _ => b' ',
-        }
+        newline == 1
     }
 
     /// Records a newline that is a glyph of its own.
@@ -169,8 +166,7 @@ mod tests {
         assert!(code.len() < words.len() / 100, "{} bytes", code.len());
         let mut decoder = BreakDecoder::new(min_end, &code);
         for (end, newline) in coded {
-            let expected = if newline { b'\n' } else { b' ' };
-            assert_eq!(decoder.separator(end), expected);
+            assert_eq!(decoder.newline(end), newline);
         }
         assert!(!decoder.overran());
     }
@@ -180,7 +176,7 @@ mod tests {
         let (min_end, code) = BreakEncoder::new(40).finish();
         let mut decoder = BreakDecoder::new(min_end, &code);
         for end in 0..40 {
-            assert_eq!(decoder.separator(end), b' ');
+            assert!(!decoder.newline(end));
         }
         assert!(!decoder.overran());
         assert!(BreakDecoder::new(min_end, &code[..3]).overran());

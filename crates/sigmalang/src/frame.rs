@@ -885,6 +885,7 @@ fn write_transform_params(params: Option<&Params>, out: &mut Vec<u8>) {
             varint::put(out, p.bank_bytes);
             if let Some(breaks) = &p.line_breaks {
                 out.push(breaks.min_end);
+                out.push(u8::from(breaks.crlf));
                 varint::put(out, breaks.code.len() as u64);
                 out.extend_from_slice(&breaks.code);
             }
@@ -1440,8 +1441,11 @@ fn parse_transform_params(
     let line_breaks = match line_breaks {
         false => None,
         true => {
-            let min_end = *payload.get(*pos).ok_or(PayloadError::Header)?;
-            *pos += 1;
+            let (min_end, crlf) = match payload.get(*pos..*pos + 2) {
+                Some(&[min_end, line_end @ (0 | 1)]) => (min_end, line_end == 1),
+                _ => return Err(PayloadError::Header),
+            };
+            *pos += 2;
             let len = take_varint(payload, pos)?;
             let code = usize::try_from(len)
                 .ok()
@@ -1450,6 +1454,7 @@ fn parse_transform_params(
             *pos += code.len();
             Some(LineBreaks {
                 min_end,
+                crlf,
                 code: code.to_vec(),
             })
         }
@@ -1627,10 +1632,11 @@ mod tests {
             .unwrap();
         let mut len = Vec::new();
         varint::put(&mut len, breaks.code.len() as u64);
-        let column_at = code_at - len.len() - 1;
+        let column_at = code_at - len.len() - 2;
         assert_eq!(frame.payload[column_at], LINE_BREAK_MIN_END);
+        assert_eq!(frame.payload[column_at + 1], 0, "LF line ends");
         let with = |len: u64, code: &[u8]| {
-            let mut payload = frame.payload[..=column_at].to_vec();
+            let mut payload = frame.payload[..column_at + 2].to_vec();
             varint::put(&mut payload, len);
             payload.extend_from_slice(code);
             payload.extend_from_slice(&frame.payload[code_at + breaks.code.len()..]);
@@ -1639,6 +1645,13 @@ mod tests {
         assert_eq!(
             decode_as(frame.method, &with(breaks.code.len() as u64, &breaks.code)),
             Ok(())
+        );
+        // A line end other than LF (0) or CR LF (1).
+        let mut bad_line_end = frame.payload.clone();
+        bad_line_end[column_at + 1] = 2;
+        assert_eq!(
+            decode_as(frame.method, &bad_line_end),
+            Err(PayloadError::Header)
         );
         // A code that claims more bytes than the payload has.
         let past_end = frame.payload.len() as u64;

@@ -75,9 +75,9 @@ impl Glyph<'_> {
     /// Appends the token to `out`, preceded by `separator` if there is one (an implicit space,
     /// or the newline a soft line break puts there).
     #[inline]
-    pub fn render(&self, separator: Option<u8>, out: &mut Vec<u8>) {
+    pub fn render(&self, separator: Option<&[u8]>, out: &mut Vec<u8>) {
         if let Some(separator) = separator {
-            out.push(separator);
+            out.extend_from_slice(separator);
         }
         let start = out.len();
         out.extend_from_slice(self.text);
@@ -124,7 +124,7 @@ mod tests {
             text: b"the",
         };
         let mut out = b"x".to_vec();
-        g.render(Some(b' '), &mut out);
+        g.render(Some(b" "), &mut out);
         assert_eq!(out, b"x The");
         assert_eq!(g.to_string(), "REFERENCE Σ120 STRING #3 cap \"the\"");
         let upper = Glyph {

@@ -95,6 +95,8 @@ pub struct Params {
 pub struct LineBreaks {
     /// The separator before a word is coded if the word ends at this column or later.
     pub min_end: u8,
+    /// Whether the lines end in CR LF rather than LF.
+    pub crlf: bool,
     /// The code of the separators.
     pub code: Vec<u8>,
 }
@@ -226,6 +228,8 @@ struct Tally {
     counts: Vec<u32>,
     occurrences: Occurrences,
     implied_space: [bool; 256],
+    /// Whether more words follow a CR LF line end than a lone LF one.
+    crlf: bool,
 }
 
 impl Tally {
@@ -234,6 +238,8 @@ impl Tally {
         let mut counts: Vec<u32> = Vec::new();
         let mut occurrences = Occurrences::default();
         let mut votes = [[0u32; 2]; 256];
+        // Words after a line end that is a lone LF, and after CR LF.
+        let mut after_line_end = [0u32; 2];
         let mut folded = Vec::new();
         for (kind, range) in Tokenizer::new(input) {
             let (key, case): (&[u8], Case) = match kind {
@@ -245,6 +251,9 @@ impl Tally {
                         (range.start, 0)
                     };
                     votes[byte_before(input, at) as usize][spaced] += 1;
+                    if at >= 2 && input[at - 1] == b'\n' {
+                        after_line_end[usize::from(input[at - 2] == b'\r')] += 1;
+                    }
                     (key, case)
                 }
                 TokenKind::Symbol => (&input[range], Case::AsIs),
@@ -266,6 +275,7 @@ impl Tally {
             counts,
             occurrences,
             implied_space,
+            crlf: after_line_end[1] > after_line_end[0],
         }
     }
 }
@@ -392,6 +402,7 @@ pub fn encode(
         counts,
         occurrences,
         implied_space,
+        crlf,
     } = Tally::of(input);
 
     // Bank: the codebook's entries, then everything else that cannot be spelled, plus words
@@ -548,6 +559,7 @@ pub fn encode(
         deltas_bank: if deltas { bank_len } else { 0 },
         n1,
         n2,
+        crlf,
     };
     // Soft line breaks are kept only where they cost at most [`BREAK_BITS`] each: a frame whose
     // newlines the column does not predict (a few sentence ends, say) codes better with them
@@ -590,6 +602,8 @@ struct GlyphPass<'a> {
     deltas_bank: usize,
     n1: usize,
     n2: usize,
+    /// Whether soft line breaks are CR LF rather than LF.
+    crlf: bool,
 }
 
 /// The glyph stream after the bank section, and the soft line breaks, if any newline became
@@ -629,7 +643,12 @@ impl GlyphPass<'_> {
             deltas_bank,
             n1,
             n2,
+            crlf,
         } = *self;
+        let line_end: &[u8] = match crlf {
+            true => b"\r\n",
+            false => b"\n",
+        };
         let mut glyphs = [0u64; 4];
         let mut context = Successors::new(deltas_bank);
         let mut tokens = Tokenizer::new(input).peekable();
@@ -645,9 +664,8 @@ impl GlyphPass<'_> {
         while let Some((kind, range)) = tokens.next() {
             match kind {
                 TokenKind::Space
-                    if range.len() == 1
-                        && (input[range.start] == b' '
-                            || input[range.start] == b'\n' && breaks.is_some())
+                    if (input[range.clone()] == *b" "
+                        || breaks.is_some() && input[range.clone()] == *line_end)
                         && matches!(tokens.peek(), Some((TokenKind::Word, _))) =>
                 {
                     let (_, word) = tokens.next().expect("peeked");
@@ -661,7 +679,7 @@ impl GlyphPass<'_> {
                     // The column the word ends at, counting its separator.
                     let end = range.start - line_start + 1 + word.len();
                     let coded = implied && breaks.as_ref().is_some_and(|b| b.codes(end));
-                    let newline = input[range.start] == b'\n';
+                    let newline = input[range.start] != b' ';
                     if newline {
                         line_start = range.end;
                     }
@@ -671,7 +689,7 @@ impl GlyphPass<'_> {
                             breaks.hard_newline();
                         }
                         glyphs[GlyphType::Primitive as usize] += 1;
-                        block.push(b'\n');
+                        block.extend_from_slice(line_end);
                         implied_space[b'\n' as usize]
                     } else {
                         if let Some(breaks) = breaks.as_mut().filter(|_| coded) {
@@ -744,7 +762,11 @@ impl GlyphPass<'_> {
         // A frame without a soft break codes as well without the separators' code.
         let breaks = breaks.filter(|_| soft_breaks > 0).map(|breaks| {
             let (min_end, code) = breaks.finish();
-            LineBreaks { min_end, code }
+            LineBreaks {
+                min_end,
+                crlf,
+                code,
+            }
         });
         Some(Emitted {
             block,
@@ -1174,6 +1196,8 @@ pub struct Renderer<'p> {
     implied_space: &'p [bool; 256],
     last: u8,
     breaks: Option<BreakDecoder<'p>>,
+    /// What a soft line break puts before a word: LF or CR LF.
+    line_end: &'static [u8],
     /// Bytes rendered since the last newline (kept only with soft line breaks).
     column: usize,
 }
@@ -1186,6 +1210,10 @@ impl<'p> Renderer<'p> {
             last: FRAME_START,
             breaks: (params.line_breaks.as_ref())
                 .map(|breaks| BreakDecoder::new(breaks.min_end, &breaks.code)),
+            line_end: match params.line_breaks.as_ref().is_some_and(|b| b.crlf) {
+                true => b"\r\n",
+                false => b"\n",
+            },
             column: 0,
         }
     }
@@ -1197,19 +1225,23 @@ impl<'p> Renderer<'p> {
             glyph.is_word && (self.implied_space[self.last as usize] != glyph.space_toggled);
         let start = out.len();
         match &mut self.breaks {
-            None => glyph.render(space.then_some(b' '), out),
+            None => glyph.render(space.then_some(b" "), out),
             Some(breaks) => {
-                let separator = space.then(|| breaks.separator(self.column + 1 + glyph.text.len()));
-                glyph.render(separator, out);
-                let rendered = &out[start..];
-                self.column = match rendered.iter().rposition(|&b| b == b'\n') {
+                let end = self.column + 1 + glyph.text.len();
+                let separator = match space && breaks.newline(end) {
+                    true => self.line_end,
+                    false => b" ",
+                };
+                glyph.render(space.then_some(separator), out);
+                // The column counts from the last LF, the separator's or the glyph's own.
+                let text = &out[start + usize::from(space) * separator.len()..];
+                self.column = match text.iter().rposition(|&b| b == b'\n') {
                     Some(at) => {
-                        if at > 0 || separator != Some(b'\n') {
-                            breaks.hard_newline();
-                        }
-                        rendered.len() - at - 1
+                        breaks.hard_newline();
+                        text.len() - at - 1
                     }
-                    None => self.column + rendered.len(),
+                    None if separator != b" " => text.len(),
+                    None => self.column + out.len() - start,
                 };
             }
         }
@@ -1602,6 +1634,36 @@ mod tests {
         assert_eq!(soft.block.len(), hard.block.len() - (lines - 1));
         assert_eq!(decoded(&soft, text.len()), text);
         assert_eq!(hard.params.line_breaks, None);
+    }
+
+    #[test]
+    fn crlf_lines_take_crlf_soft_line_breaks_and_lone_lfs_stay_glyphs() {
+        let lf = crate::test_support::wrapped_prose(20_000, 72, 0, 7);
+        let mut text = Vec::new();
+        for &b in &lf {
+            if b == b'\n' {
+                text.push(b'\r');
+            }
+            text.push(b);
+        }
+        // A few lone LFs between words, which the frame's CR LF breaks cannot stand for.
+        text.extend_from_slice(
+            b"one two three four five six seven eight nine ten eleven\ntwelve\n",
+        );
+        let order = TierOrder::ByPredecessor;
+        let soft = encode(&text, 2, false, order, None, Some(40)).unwrap();
+        let breaks = soft
+            .params
+            .line_breaks
+            .as_ref()
+            .expect("soft line breaks kept");
+        assert!(breaks.crlf);
+        // Every CR LF before a word became a separator (the wrapped text's last line is long
+        // enough for the one after it too): only the two lone LFs are left.
+        assert_eq!(newlines(&soft.block), 2);
+        assert_eq!(decoded(&soft, text.len()), text);
+        let lf_soft = encode(&lf, 2, false, order, None, Some(40)).unwrap();
+        assert!(!lf_soft.params.line_breaks.unwrap().crlf);
     }
 
     #[test]

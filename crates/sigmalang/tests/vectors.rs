@@ -176,13 +176,14 @@ const GOOD: &[&str] = &[
     "good-recurrence.sigma",
     "good-recurrence-parts.sigma",
     "good-line-breaks.sigma",
+    "good-line-breaks-crlf.sigma",
 ];
 
 /// Good files whose stream names a trained codebook, in the `.sigmacb` file of the same stem.
 const OVER_TRAINED_CODEBOOK: &[&str] = &["good-trained-codebook.sigma"];
 
 /// Files that version 13 added: the first soft line breaks.
-const V13_ONLY: &[&str] = &["good-line-breaks.sigma"];
+const V13_ONLY: &[&str] = &["good-line-breaks.sigma", "good-line-breaks-crlf.sigma"];
 
 /// Files that version 11 added: the first `Recurrence` frames.
 const V11_ONLY: &[&str] = &["good-recurrence.sigma", "good-recurrence-parts.sigma"];
