@@ -915,7 +915,7 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         &line_breaks,
         &wrapped,
         "prose wrapped at 72 columns at the default level: the newlines between words that end \
-         at column 40 or later are separators coded beside the glyph stream (payload mode 17)",
+         at column 48 or later are separators coded beside the glyph stream (payload mode 17)",
     );
     let crlf_wrapped: Vec<u8> = wrapped
         .iter()

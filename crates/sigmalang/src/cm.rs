@@ -322,15 +322,17 @@ impl EncoderDefaults for ModelParams {
     /// 1 with the fast order-1 counters at 3 (was 4), a slower mixer (13, was 12) and half
     /// the weight on the secondary estimate (was 3/4) took 0.11-0.16 % off prose and
     /// 0.25-0.38 % off the mixed corpus on slices of 1, 4, 8 and 24 MiB (no other single
-    /// step of a rate gained more than 0.03 % on prose).
+    /// step of a rate gained more than 0.03 % on prose). With soft line breaks (format
+    /// version 13) the slow order-0 counters at 4 (were 5) and the counters keyed by the byte
+    /// two back at 5 (were 4) took 0.05 % off text-100m.txt and 0.01 % off mixed-100m.txt.
     const DEFAULT: ModelParams = ModelParams {
         mixer_shift: 13,
         order1_limit: 255,
         order2_limit: 127,
         order2_max_log: 12,
         order0_rate: 1,
-        order0_slow_rate: 5,
-        skip_rate: 4,
+        order0_slow_rate: 4,
+        skip_rate: 5,
         order1_fast_rate: 3,
         run_rate: 5,
         apm_rate: 7,

@@ -693,7 +693,7 @@ impl GlyphPass<'_> {
                         implied_space[b'\n' as usize]
                     } else {
                         if let Some(breaks) = breaks.as_mut().filter(|_| coded) {
-                            breaks.code(end, newline);
+                            breaks.code(end, word.len(), newline);
                             soft_breaks += usize::from(newline);
                         }
                         if !implied {
@@ -1228,7 +1228,7 @@ impl<'p> Renderer<'p> {
             None => glyph.render(space.then_some(b" "), out),
             Some(breaks) => {
                 let end = self.column + 1 + glyph.text.len();
-                let separator = match space && breaks.newline(end) {
+                let separator = match space && breaks.newline(end, glyph.text.len()) {
                     true => self.line_end,
                     false => b" ",
                 };
