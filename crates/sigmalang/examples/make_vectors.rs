@@ -917,6 +917,13 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         "prose wrapped at 72 columns at the default level: the newlines between words that end \
          at column 48 or later are separators coded beside the glyph stream (payload mode 17)",
     );
+    let lean_breaks = encode_all(&wrapped, &one.clone().level(7).frame_size(16 << 10));
+    w.good(
+        "line-breaks-lean",
+        &lean_breaks,
+        &wrapped,
+        "the same prose at level 7: a `TextLean` frame with soft line breaks (payload mode 17)",
+    );
     let crlf_wrapped: Vec<u8> = wrapped
         .iter()
         .flat_map(|&b| {

@@ -109,14 +109,13 @@ pub struct CodecParams {
     pub parts: BlockParts,
     /// The recurrence stage codes shorter blocks with the context-mixing model instead.
     pub recurrence_min_block: usize,
-    /// The BWT stages code a newline between two words as the implicit space before the
+    /// The transform codes a newline between two words as the implicit space before the
     /// second, with a bit beside the glyph stream, where the second word would end at this
-    /// column or later (`None`: never). The word model's stages ignore it: their contexts
-    /// include the column.
+    /// column or later (`None`: never).
     pub line_breaks: Option<u8>,
 }
 
-/// The column from which the BWT stages code soft line breaks: a word that ends there or
+/// The column from which the transform codes soft line breaks: a word that ends there or
 /// later may follow a newline. Prose wrapped at 50 to 80 columns breaks almost only past it,
 /// and below it no separator is coded, which halves the separators coded in prose. At level
 /// 6, the first 32 MiB of the prose corpus coded 513 bytes smaller than from column 40 and
@@ -214,17 +213,13 @@ impl CodecParams {
             by_keys: prior.by_keys && keyed,
             ..prior
         });
-        let line_breaks = match self.stage {
-            Stage::Words(..) => None,
-            Stage::Rank(_) | Stage::Recurrence(_) | Stage::Bwt => self.line_breaks,
-        };
         transform::encode(
             input,
             self.bank_threshold(input.len()),
             self.delta_glyphs,
             order,
             prior,
-            line_breaks,
+            self.line_breaks,
         )
     }
 
@@ -333,8 +328,7 @@ const MODE_CODEBOOK_BY_KEYS: u8 = 3;
 const MODE_LZP: u8 = 4;
 /// Added to the mode: the BWT of the block is coded in parts (method 5).
 const MODE_PARTS: u8 = 8;
-/// Added to the mode: the transform codes soft line breaks (methods 5, 6, 8 and 9, version
-/// 13).
+/// Added to the mode: the transform codes soft line breaks (every coded method, version 13).
 const MODE_BREAKS: u8 = 16;
 
 /// Largest frame the encoder codes both over the stream's codebook and without it, keeping
@@ -912,13 +906,10 @@ pub fn coded_in_parts(method: Method, payload: &[u8]) -> bool {
     ) && payload.first().is_some_and(|&mode| mode & MODE_PARTS != 0)
 }
 
-/// Whether a payload codes soft line breaks (16 added to the mode of methods `GlyphRevised`,
-/// `RankRevised`, `Recurrence` and `RecurrenceRevised`), as far as its first byte says.
+/// Whether a payload codes soft line breaks (16 added to the mode of a coded method), as far
+/// as its first byte says.
 pub fn soft_line_breaks(method: Method, payload: &[u8]) -> bool {
-    matches!(
-        method,
-        Method::GlyphRevised | Method::RankRevised | Method::Recurrence | Method::RecurrenceRevised
-    ) && payload.first().is_some_and(|&mode| mode & MODE_BREAKS != 0)
+    method != Method::Stored && payload.first().is_some_and(|&mode| mode & MODE_BREAKS != 0)
 }
 
 /// Why a payload could not be decoded.
@@ -1167,7 +1158,7 @@ impl CodedPayload<'_> {
             );
         let parts_flag = mode & MODE_PARTS != 0;
         let breaks_flag = mode & MODE_BREAKS != 0;
-        if (lzp_flag && !revised) || (parts_flag && !bwt_revised) || (breaks_flag && !revised) {
+        if (lzp_flag && !revised) || (parts_flag && !bwt_revised) {
             return Err(PayloadError::Header);
         }
         let parse_transform_params = |pos: &mut usize, codebook, by_keys| {
@@ -1615,11 +1606,6 @@ mod tests {
         let decode_as =
             |method, payload: &[u8]| decode(method, payload, text.len(), 0, None, &mut Vec::new());
         assert_eq!(decode_as(frame.method, &frame.payload), Ok(()));
-        // Method 1 reads the same header fields as method 5, but not the flag.
-        assert_eq!(
-            decode_as(Method::Glyph, &frame.payload),
-            Err(PayloadError::Header)
-        );
         // The breaks fields, in the payload: break column, code length, code.
         let breaks = params
             .transform(&text, None)

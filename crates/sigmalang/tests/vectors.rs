@@ -177,13 +177,18 @@ const GOOD: &[&str] = &[
     "good-recurrence-parts.sigma",
     "good-line-breaks.sigma",
     "good-line-breaks-crlf.sigma",
+    "good-line-breaks-lean.sigma",
 ];
 
 /// Good files whose stream names a trained codebook, in the `.sigmacb` file of the same stem.
 const OVER_TRAINED_CODEBOOK: &[&str] = &["good-trained-codebook.sigma"];
 
 /// Files that version 13 added: the first soft line breaks.
-const V13_ONLY: &[&str] = &["good-line-breaks.sigma", "good-line-breaks-crlf.sigma"];
+const V13_ONLY: &[&str] = &[
+    "good-line-breaks.sigma",
+    "good-line-breaks-crlf.sigma",
+    "good-line-breaks-lean.sigma",
+];
 
 /// Files that version 11 added: the first `Recurrence` frames.
 const V11_ONLY: &[&str] = &["good-recurrence.sigma", "good-recurrence-parts.sigma"];

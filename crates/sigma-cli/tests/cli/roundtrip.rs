@@ -258,7 +258,7 @@ fn first_frame_line(dir: &std::path::Path, file: &str) -> String {
 #[test]
 fn inspect_names_the_frames_with_soft_line_breaks() {
     // Prose wrapped at 70 columns: its newlines between words are coded beside the glyphs at
-    // every BWT level.
+    // the BWT levels and the word model's alike.
     let dir = tempdir();
     let words = String::from_utf8(prose(200_000, 3))
         .unwrap()
@@ -277,7 +277,7 @@ fn inspect_names_the_frames_with_soft_line_breaks() {
         column += word.len();
     }
     write_file(dir.path(), "wrapped.txt", wrapped.as_bytes());
-    for level in ["-1", "-4", "-6"] {
+    for level in ["-1", "-4", "-6", "-7"] {
         assert_quiet_success(
             &sigma_in(dir.path())
                 .args([level, "-f", "wrapped.txt"])
