@@ -662,7 +662,8 @@ impl GlyphPass<'_> {
         // Where the line of the current token starts: a column is counted from there.
         let mut line_start = 0;
         while let Some((kind, range)) = tokens.next() {
-            match kind {
+            // A word glyph to push after the match: its folded text, case, rank and toggle.
+            let word_glyph = match kind {
                 TokenKind::Space
                     if (input[range.clone()] == *b" "
                         || breaks.is_some() && input[range.clone()] == *line_end)
@@ -701,32 +702,12 @@ impl GlyphPass<'_> {
                         }
                         !implied && implied_space[b' ' as usize]
                     };
-                    push_word(
-                        &mut block,
-                        &mut glyphs,
-                        &mut context,
-                        folded,
-                        case,
-                        rank,
-                        toggle,
-                        n1,
-                        n2,
-                    );
+                    Some((folded, case, rank, toggle))
                 }
                 TokenKind::Word => {
                     let (folded, case, rank) = next_word();
                     let toggle = implied_space[byte_before(input, range.start) as usize];
-                    push_word(
-                        &mut block,
-                        &mut glyphs,
-                        &mut context,
-                        folded,
-                        case,
-                        rank,
-                        toggle,
-                        n1,
-                        n2,
-                    );
+                    Some((folded, case, rank, toggle))
                 }
                 TokenKind::Space => {
                     glyphs[GlyphType::Primitive as usize] += 1;
@@ -737,12 +718,14 @@ impl GlyphPass<'_> {
                         }
                     }
                     block.extend_from_slice(&input[range]);
+                    None
                 }
                 TokenKind::Symbol => {
                     context.other();
                     glyphs[GlyphType::Reference as usize] += 1;
                     let (_, _, rank) = next_word();
-                    push_code(&mut block, rank.expect("every symbol is banked"), n1, n2)
+                    push_code(&mut block, rank.expect("every symbol is banked"), n1, n2);
+                    None
                 }
                 _ => {
                     context.other();
@@ -753,7 +736,21 @@ impl GlyphPass<'_> {
                         }
                         block.push(b);
                     }
+                    None
                 }
+            };
+            if let Some((folded, case, rank, toggle)) = word_glyph {
+                push_word(
+                    &mut block,
+                    &mut glyphs,
+                    &mut context,
+                    folded,
+                    case,
+                    rank,
+                    toggle,
+                    n1,
+                    n2,
+                );
             }
             if block.len() >= input.len() {
                 return None;
