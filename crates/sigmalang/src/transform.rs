@@ -1287,6 +1287,11 @@ mod tests {
     use super::*;
     use crate::codebook::NO_KEY;
 
+    /// `text` transformed with bank threshold 2, no codebook and no soft line breaks.
+    fn without_codebook(text: &[u8], deltas: bool, order: TierOrder) -> Transformed {
+        encode(text, 2, deltas, order, None, None).unwrap()
+    }
+
     #[test]
     fn occurrences_keep_every_id_and_case() {
         let cases = [Case::AsIs, Case::Capitalized, Case::Upper];
@@ -1374,25 +1379,9 @@ mod tests {
     #[test]
     fn predicted_words_become_delta_glyphs() {
         let text = "of the house, of the garden; of the sea and of the sky ".repeat(30);
-        let t = encode(
-            text.as_bytes(),
-            2,
-            true,
-            TierOrder::ByPredecessor,
-            None,
-            None,
-        )
-        .unwrap();
+        let t = without_codebook(text.as_bytes(), true, TierOrder::ByPredecessor);
         assert!(t.glyphs[GlyphType::Delta as usize] > 60, "{:?}", t.glyphs);
-        let plain = encode(
-            text.as_bytes(),
-            2,
-            false,
-            TierOrder::ByPredecessor,
-            None,
-            None,
-        )
-        .unwrap();
+        let plain = without_codebook(text.as_bytes(), false, TierOrder::ByPredecessor);
         assert_eq!(plain.glyphs[GlyphType::Delta as usize], 0);
     }
 
@@ -1400,15 +1389,7 @@ mod tests {
     fn frequent_words_get_short_codes() {
         // (Alphabetical order leaves the one-byte tier in order of frequency.)
         let text = "alpha beta alpha gamma alpha beta delta ".repeat(50);
-        let t = encode(
-            text.as_bytes(),
-            2,
-            false,
-            TierOrder::Alphabetical,
-            None,
-            None,
-        )
-        .unwrap();
+        let t = without_codebook(text.as_bytes(), false, TierOrder::Alphabetical);
         let bank = Bank::parse(
             &t.block[..t.params.bank_bytes as usize],
             t.params.bank_entries,
@@ -1430,24 +1411,8 @@ mod tests {
                 text.push(' ');
             }
         }
-        let by_predecessor = encode(
-            text.as_bytes(),
-            2,
-            false,
-            TierOrder::ByPredecessor,
-            None,
-            None,
-        )
-        .unwrap();
-        let sorted = encode(
-            text.as_bytes(),
-            2,
-            false,
-            TierOrder::Alphabetical,
-            None,
-            None,
-        )
-        .unwrap();
+        let by_predecessor = without_codebook(text.as_bytes(), false, TierOrder::ByPredecessor);
+        let sorted = without_codebook(text.as_bytes(), false, TierOrder::Alphabetical);
         let n1 = usize::from(sorted.params.one_byte_codes);
         assert_eq!(by_predecessor.params, sorted.params);
         assert_eq!(by_predecessor.block.len(), sorted.block.len());
@@ -1480,24 +1445,8 @@ mod tests {
                 text.push_str(&format!("{before} {} ", made_up_word(i)));
             }
         }
-        let t = encode(
-            text.as_bytes(),
-            2,
-            false,
-            TierOrder::ByPredecessor,
-            None,
-            None,
-        )
-        .unwrap();
-        let frequency = encode(
-            text.as_bytes(),
-            2,
-            false,
-            TierOrder::Alphabetical,
-            None,
-            None,
-        )
-        .unwrap();
+        let t = without_codebook(text.as_bytes(), false, TierOrder::ByPredecessor);
+        let frequency = without_codebook(text.as_bytes(), false, TierOrder::Alphabetical);
         assert_eq!(t.block.len(), frequency.block.len());
         let bank = bank_of(&t);
         let word_index = |entry: &[u8]| (0..400u32).find(|&i| made_up_word(i).as_bytes() == entry);
@@ -1816,7 +1765,7 @@ mod tests {
             let mut back = Vec::new();
             decode(&t.params, &t.block, text.len(), Some(&english), &mut back).unwrap();
             assert_eq!(back, text.as_bytes());
-            let without = encode(text.as_bytes(), 2, deltas, sorted, None, None).unwrap();
+            let without = without_codebook(text.as_bytes(), deltas, sorted);
             assert!(t.block.len() < without.block.len());
         }
     }
