@@ -1161,22 +1161,22 @@ impl CodedPayload<'_> {
         if (lzp_flag && !revised) || (parts_flag && !bwt_revised) {
             return Err(PayloadError::Header);
         }
-        let parse_transform_params = |pos: &mut usize, codebook, by_keys| {
+        let transform_params = |pos: &mut usize, codebook, by_keys| {
             parse_transform_params(payload, pos, codebook, by_keys, breaks_flag)
         };
         let transform = match mode & !(MODE_LZP | MODE_PARTS | MODE_BREAKS) {
             MODE_PLAIN if breaks_flag => return Err(PayloadError::Header),
             MODE_PLAIN => None,
-            MODE_TRANSFORMED => Some(parse_transform_params(&mut pos, false, false)?),
+            MODE_TRANSFORMED => Some(transform_params(&mut pos, false, false)?),
             MODE_CODEBOOK | MODE_CODEBOOK_BY_KEYS if self.codebook.is_none() => {
                 return Err(PayloadError::NoCodebook)
             }
-            MODE_CODEBOOK => Some(parse_transform_params(&mut pos, true, false)?),
+            MODE_CODEBOOK => Some(transform_params(&mut pos, true, false)?),
             // Only a codebook with keys can be taken in their order.
             MODE_CODEBOOK_BY_KEYS if self.codebook.and_then(Codebook::keys).is_none() => {
                 return Err(PayloadError::Header)
             }
-            MODE_CODEBOOK_BY_KEYS => Some(parse_transform_params(&mut pos, true, true)?),
+            MODE_CODEBOOK_BY_KEYS => Some(transform_params(&mut pos, true, true)?),
             _ => return Err(PayloadError::Header),
         };
         let block_len = take_varint(payload, &mut pos)?;
