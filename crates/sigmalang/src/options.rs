@@ -246,7 +246,7 @@ impl EncoderOptions {
         };
         let model = WordModelParams {
             table_max_log: level_max,
-            ..WordModelParams::default()
+            ..WordModelParams::for_revision(revision)
         };
         let frame_size = usize::try_from(self.effective_frame_size()).unwrap_or(usize::MAX);
         Some((
