@@ -1,16 +1,39 @@
 //! Sweeps an entropy stage's parameters and prints the payload size of each variant on a slice
 //! of both corpora, coded as the levels that use the stage code it (word transform over the
 //! built-in English codebook, LZP, suffix sort, then the stage):
-//! `cargo run --release -p sigmalang --example tune -- cm|rank [MiB] [offset MiB]`.
+//! `cargo run --release -p sigmalang --example tune -- cm|qlfc|rank|words|lean [MiB] [offset MiB]`.
 //!
-//! `cm` (levels 4-7) steps each `cm::ModelParams` field one either side of its default; `rank`
-//! (levels 1-3) tries every pair of `rank::RankParams` rates within two of the defaults. The
-//! parameters travel in every payload, so a better set needs no format change.
+//! `cm` (level 6, and small blocks at levels 4 and 5) steps each `cm::ModelParams` field one
+//! either side of its default, `qlfc` (levels 4 and 5) each `qlfc::QlfcParams` field, `words`
+//! (levels 8 and 9) and `lean` (level 7) each `wordcm::WordModelParams` field but the table
+//! size; `rank` (levels 1-3) tries every pair of `rank::RankParams` rates within two of the
+//! defaults. The parameters travel in every payload, so a better set needs no format change.
 use sigmalang::cm::{self, ModelParams};
 use sigmalang::codebook::Codebook;
 use sigmalang::frame::{self, CodecParams, Stage};
 use sigmalang::lzp::LzpPolicy;
+use sigmalang::qlfc::QlfcParams;
 use sigmalang::rank::RankParams;
+use sigmalang::wordcm::{Revision, WordModelParams};
+
+/// `base` named "base", then `base` with each listed field one below and one above its value,
+/// named after the change, where `accepts` takes the variant (decoders' ranges).
+macro_rules! single_steps {
+    ($base:expr, $accepts:expr, $($field:ident),*) => {{
+        let base = $base;
+        let mut variants = vec![("base".to_string(), base)];
+        $(
+            for value in [base.$field.saturating_sub(1), base.$field.saturating_add(1)] {
+                let mut variant = base;
+                variant.$field = value;
+                if value != base.$field && $accepts(variant) {
+                    variants.push((format!("{}={value}", stringify!($field)), variant));
+                }
+            }
+        )*
+        variants
+    }};
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -19,8 +42,11 @@ fn main() {
     let skip: usize = args.get(3).map_or(0, |s| s.parse().unwrap());
     let variants = match stage {
         "cm" => cm_variants(),
+        "qlfc" => qlfc_variants(),
         "rank" => rank_variants(),
-        _ => panic!("the stage is cm or rank, not {stage}"),
+        "words" => word_variants(Revision::Second),
+        "lean" => word_variants(Revision::Third),
+        _ => panic!("the stage is cm, qlfc, rank, words or lean, not {stage}"),
     };
     let corpora = [
         "../shared/corpora/text-100m.txt",
@@ -60,19 +86,9 @@ fn main() {
 
 /// The default level's stage with the defaults first, then each single step.
 fn cm_variants() -> Vec<(String, CodecParams)> {
-    let base = ModelParams::default();
-    let mut models = vec![("base".to_string(), base)];
-    macro_rules! steps {
-        ($($field:ident),*) => {$(
-            for value in [base.$field.saturating_sub(1), base.$field.saturating_add(1)] {
-                let variant = ModelParams { $field: value, ..base };
-                if value != base.$field && cm_decoders_accept(variant) {
-                    models.push((format!("{}={value}", stringify!($field)), variant));
-                }
-            }
-        )*};
-    }
-    steps!(
+    let models = single_steps!(
+        ModelParams::default(),
+        cm_decoders_accept,
         mixer_shift,
         order1_limit,
         order0_rate,
@@ -102,6 +118,60 @@ fn cm_decoders_accept(params: ModelParams) -> bool {
     let mut bytes = Vec::new();
     params.write(cm::Revision::Second, &mut bytes);
     ModelParams::parse(cm::Revision::Second, &bytes).is_some()
+}
+
+/// Levels 4 and 5's stage with the defaults first, then each single step.
+fn qlfc_variants() -> Vec<(String, CodecParams)> {
+    let accepts = |params: QlfcParams| {
+        let mut bytes = Vec::new();
+        params.write(&mut bytes);
+        QlfcParams::parse(sigmalang::qlfc::Revision::Second, &bytes).is_some()
+    };
+    let variants = single_steps!(
+        QlfcParams::default(),
+        accepts,
+        byte_rate,
+        state_rate,
+        decision_rate,
+        mixer_shift,
+        modelled_rank_bits
+    );
+    (variants.into_iter())
+        .map(|(name, params)| {
+            let params = CodecParams {
+                stage: Stage::Recurrence(params),
+                lzp: Some(LzpPolicy::default()),
+                ..CodecParams::default()
+            };
+            (name, params)
+        })
+        .collect()
+}
+
+/// The word model's stage in `revision` with the level's parameters first, then each single
+/// step (tables as level 7's, which a slice of up to 32 MiB does not outgrow).
+fn word_variants(revision: Revision) -> Vec<(String, CodecParams)> {
+    let accepts = |params: WordModelParams| {
+        let mut bytes = Vec::new();
+        params.write(&mut bytes);
+        WordModelParams::parse(&bytes).is_some()
+    };
+    let variants = single_steps!(
+        WordModelParams::for_revision(revision),
+        accepts,
+        map_limit_log,
+        mixer_shift,
+        apm_rate
+    );
+    (variants.into_iter())
+        .map(|(name, model)| {
+            let params = CodecParams {
+                stage: Stage::Words(model, revision),
+                ..CodecParams::default()
+            };
+            (name, params)
+        })
+        .collect()
 }
 
 /// The fast levels' stage with the defaults first, then every other pair of rates nearby.
