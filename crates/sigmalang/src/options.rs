@@ -418,6 +418,40 @@ mod tests {
     }
 
     #[test]
+    fn each_level_writes_the_coder_parameters_format_md_lists() {
+        // FORMAT.md section 13, "Model parameters": the bytes each level's payloads carry
+        // (frames large enough for the level's largest tables).
+        let bytes = |level| {
+            let params = EncoderOptions::default()
+                .level(level)
+                .size_hint(1 << 30)
+                .codec_params();
+            let mut out = Vec::new();
+            match params.stage {
+                Stage::Rank(ranks) => ranks.write(&mut out),
+                Stage::Recurrence(recurrence) => recurrence.write(&mut out),
+                Stage::Bwt => params.model.write(crate::cm::Revision::Second, &mut out),
+                Stage::Words(model, _) => model.write(&mut out),
+            }
+            out
+        };
+        let expected: [&[u8]; 9] = [
+            &[0x05, 0x08],
+            &[0x05, 0x08],
+            &[0x05, 0x08],
+            &[0x04, 0x06, 0x03, 0x0c, 0x03],
+            &[0x04, 0x06, 0x03, 0x0c, 0x03],
+            &[0x0d, 0xff, 0x01, 0x04, 0x03, 0x05, 0x05, 0x07, 0x02],
+            &[0x14, 0x0a, 0x0b, 0x07],
+            &[0x15, 0x0a, 0x0b, 0x06],
+            &[0x16, 0x0a, 0x0b, 0x06],
+        ];
+        for (level, expected) in (1..=9).zip(expected) {
+            assert_eq!(bytes(level), expected, "level {level}");
+        }
+    }
+
+    #[test]
     fn memory_limit_counts_the_tables_of_the_level_s_model_revision() {
         let threads_under = |level, limit: u64| {
             EncoderOptions::default()
