@@ -17,9 +17,10 @@ use sigmalang::rank::RankParams;
 use sigmalang::wordcm::{Revision, WordModelParams};
 
 /// `base` named "base", then `base` with each listed field one below and one above its value,
-/// named after the change, where `accepts` takes the variant (decoders' ranges).
+/// named after the change, where `accepts` takes the variant (decoders' ranges); each made
+/// into the `CodecParams` that `codec` gives it.
 macro_rules! single_steps {
-    ($base:expr, $accepts:expr, $($field:ident),*) => {{
+    ($base:expr, $accepts:expr, $codec:expr, $($field:ident),*) => {{
         let base = $base;
         let mut variants = vec![("base".to_string(), base)];
         $(
@@ -32,6 +33,9 @@ macro_rules! single_steps {
             }
         )*
         variants
+            .into_iter()
+            .map(|(name, variant)| (name, $codec(variant)))
+            .collect()
     }};
 }
 
@@ -86,9 +90,15 @@ fn main() {
 
 /// The default level's stage with the defaults first, then each single step.
 fn cm_variants() -> Vec<(String, CodecParams)> {
-    let models = single_steps!(
+    single_steps!(
         ModelParams::default(),
         cm_decoders_accept,
+        |model| CodecParams {
+            stage: Stage::Bwt,
+            lzp: Some(LzpPolicy::default()),
+            model,
+            ..CodecParams::default()
+        },
         mixer_shift,
         order1_limit,
         order0_rate,
@@ -98,19 +108,7 @@ fn cm_variants() -> Vec<(String, CodecParams)> {
         run_rate,
         apm_rate,
         apm_quarters
-    );
-    models
-        .into_iter()
-        .map(|(name, model)| {
-            let params = CodecParams {
-                stage: Stage::Bwt,
-                lzp: Some(LzpPolicy::default()),
-                model,
-                ..CodecParams::default()
-            };
-            (name, params)
-        })
-        .collect()
+    )
 }
 
 /// Whether a payload may carry `params` (the ranges `ModelParams::parse` enforces).
@@ -127,25 +125,20 @@ fn qlfc_variants() -> Vec<(String, CodecParams)> {
         params.write(&mut bytes);
         QlfcParams::parse(sigmalang::qlfc::Revision::Second, &bytes).is_some()
     };
-    let variants = single_steps!(
+    single_steps!(
         QlfcParams::default(),
         accepts,
+        |params| CodecParams {
+            stage: Stage::Recurrence(params),
+            lzp: Some(LzpPolicy::default()),
+            ..CodecParams::default()
+        },
         byte_rate,
         state_rate,
         decision_rate,
         mixer_shift,
         modelled_rank_bits
-    );
-    (variants.into_iter())
-        .map(|(name, params)| {
-            let params = CodecParams {
-                stage: Stage::Recurrence(params),
-                lzp: Some(LzpPolicy::default()),
-                ..CodecParams::default()
-            };
-            (name, params)
-        })
-        .collect()
+    )
 }
 
 /// The word model's stage in `revision` with the level's parameters first, then each single
@@ -156,22 +149,17 @@ fn word_variants(revision: Revision) -> Vec<(String, CodecParams)> {
         params.write(&mut bytes);
         WordModelParams::parse(&bytes).is_some()
     };
-    let variants = single_steps!(
+    single_steps!(
         WordModelParams::for_revision(revision),
         accepts,
+        |model| CodecParams {
+            stage: Stage::Words(model, revision),
+            ..CodecParams::default()
+        },
         map_limit_log,
         mixer_shift,
         apm_rate
-    );
-    (variants.into_iter())
-        .map(|(name, model)| {
-            let params = CodecParams {
-                stage: Stage::Words(model, revision),
-                ..CodecParams::default()
-            };
-            (name, params)
-        })
-        .collect()
+    )
 }
 
 /// The fast levels' stage with the defaults first, then every other pair of rates nearby.
