@@ -156,7 +156,7 @@ impl WordModelParams {
     /// second revision's secondary estimators, which adapt at 1/64 instead of 1/128. With soft
     /// line breaks that made the first 32 MiB of text-100m.txt 0.047 % smaller at level 8 and
     /// of mixed-100m.txt 0.29 % (8 MiB: 0.064 % and 0.23 %; 1/32 gained more on the mixed
-    /// slices, less on prose). The third revision's lose with it on prose (32 MiB 0.036 %
+    /// slices, no more on prose). The third revision's lose with it on prose (32 MiB 0.036 %
     /// larger).
     pub fn for_revision(revision: Revision) -> Self {
         let default = WordModelParams::default();
