@@ -91,7 +91,8 @@ pub struct Cli {
     /// Frame size, e.g. 1MiB (default: from the level and the input size).
     #[arg(long = "frame-size", value_name = "SIZE", value_parser = parse_size)]
     pub frame_size: Option<u64>,
-    /// Memory limit, e.g. 512MiB: fewer threads are used to stay under it.
+    /// Memory limit, e.g. 512MiB: fewer frames are coded at once to stay under it, and the
+    /// cores left over code parts of theirs.
     #[arg(short = 'M', long = "memory", value_name = "SIZE", value_parser = parse_size)]
     pub memory: Option<u64>,
     /// Code small frames over this codebook (made by `sigma train`) instead of the built-in

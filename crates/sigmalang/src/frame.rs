@@ -1703,7 +1703,7 @@ mod tests {
 
     #[test]
     fn blocks_coded_in_parts_decode_alone_and_side_by_side() {
-        let cores = crate::pipeline::IdleCores::new(4);
+        let cores = crate::pipeline::IdleCores::new(4, 4);
         cores.lend(true);
         for text in [prose(300), log(2000)] {
             let whole = encode(text.clone(), &CodecParams::default(), None);
@@ -1985,7 +1985,7 @@ and asked whether there was room for them and their horses for the night.\n";
         let params = CodecParams::default();
         let passes = |input: &[u8], idle_core: bool| {
             let cores = idle_core.then(|| {
-                let cores = crate::pipeline::IdleCores::new(2);
+                let cores = crate::pipeline::IdleCores::new(2, 2);
                 cores.lend(true);
                 cores
             });

@@ -32,7 +32,8 @@ pub struct EncoderOptions {
     pub threads: usize,
     /// Size of the whole input, when known in advance (files), to size frames.
     pub size_hint: Option<u64>,
-    /// Memory the workers may use; fewer threads are started to stay under it.
+    /// Memory the workers may use; fewer workers are started to stay under it, and the cores
+    /// left over code parts of their frames.
     pub memory_limit: Option<u64>,
     /// The codebook frames may be coded over (the built-in English one by default; `None`
     /// for none). The stream header names it, and only a decoder that has it can decode the
@@ -84,7 +85,7 @@ impl EncoderOptions {
         self
     }
 
-    /// Caps the memory the workers may use (fewer threads, never a refusal).
+    /// Caps the memory the workers may use (fewer workers, never a refusal).
     pub fn memory_limit(mut self, bytes: u64) -> Self {
         self.memory_limit = Some(bytes);
         self
@@ -193,7 +194,8 @@ impl EncoderOptions {
         }
     }
 
-    /// Worker threads in force: as asked, reduced to fit the memory limit (at least one).
+    /// Workers in force: one per thread asked, fewer to fit the memory limit (at least one;
+    /// the threads left over code parts of their frames).
     pub fn effective_threads(&self) -> usize {
         let threads = resolve_threads(self.threads);
         match self.memory_limit {
@@ -264,8 +266,9 @@ impl EncoderOptions {
 pub struct DecoderOptions {
     /// Worker threads; 0 means one per available core.
     pub threads: usize,
-    /// Most memory the decoder may use for frames in flight; fewer threads are used to stay
-    /// under it, and a stream whose single frame needs more is refused.
+    /// Most memory the decoder may use for frames in flight; fewer workers are used to stay
+    /// under it (the cores left over decode parts of their frames), and a stream whose single
+    /// frame needs more is refused.
     pub memory_limit: u64,
     /// Codebooks this decoder has besides the built-in English one, for streams that name
     /// them.

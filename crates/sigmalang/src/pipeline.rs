@@ -116,11 +116,14 @@ impl MemoryGate {
 /// coming ([`IdleCores::lend`]), to any core that falls idle while parts remain (the other
 /// worker, once the stream's other frames are done). Lent sooner, a core idle for the moment
 /// between two frames took a part and then ran beside the next frame: three threads on two
-/// cores, and 100 MB decoded 11 % slower.
+/// cores, and 100 MB decoded 11 % slower. A core no worker has (a memory limit left fewer
+/// workers than cores) is lent from the start: no frame can come to it.
 #[derive(Clone)]
 pub struct IdleCores {
     state: Arc<(Mutex<CoreState>, Condvar)>,
     threads: usize,
+    /// Whether some cores have no worker, so that idle cores are always lent.
+    spare: bool,
 }
 
 /// How many cores are busy, and whether idle ones are lent.
@@ -142,27 +145,30 @@ impl Drop for Busy {
 }
 
 impl IdleCores {
-    /// The cores of `threads` threads, all idle, lent once [`IdleCores::lend`] says so.
-    pub fn new(threads: usize) -> Self {
+    /// `cores` cores, all idle, of which `workers` run a pool's workers: those are lent once
+    /// [`IdleCores::lend`] says so, the others always.
+    pub fn new(cores: usize, workers: usize) -> Self {
+        let spare = cores > workers;
         let state = CoreState {
             busy: 0,
-            lending: false,
+            lending: spare,
         };
         IdleCores {
             state: Arc::new((Mutex::new(state), Condvar::new())),
-            threads,
+            threads: cores,
+            spare,
         }
     }
 
     /// Whether idle cores may take parts: `true` once the frames in flight are the last ones
     /// for now (the encoder is finishing, the decoder has reached a stream's footer, a range
-    /// decodes one frame at a time).
+    /// decodes one frame at a time); always `true` with spare cores.
     pub fn lend(&self, lending: bool) {
         self.state
             .0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .lending = lending;
+            .lending = lending || self.spare;
         self.state.1.notify_all();
     }
 
@@ -497,48 +503,53 @@ mod tests {
 
     #[test]
     fn parts_go_to_idle_cores_once_they_are_lent() {
-        use std::sync::mpsc::channel;
-        use std::time::Duration;
-        // Part 0 waits for part 1 to start: only a second thread lets it see that.
+        use std::time::{Duration, Instant};
+        // Each part waits for the other to start: both see it only if they run side by side.
+        // Returns whether they did, and whether the caller took both (whichever thread takes
+        // which part).
         let run = |cores: &IdleCores, wait: Duration| {
-            let (started, seen) = channel::<()>();
-            let (started, seen) = (Mutex::new(started), Mutex::new(seen));
-            let caller = std::thread::current().id();
-            let on_caller = |_| std::thread::current().id() == caller;
-            let parts = cores.parts(2, |i| {
-                if i == 1 {
-                    let _ = started.lock().unwrap().send(());
-                    return (on_caller(i), true);
+            let started = AtomicUsize::new(0);
+            let parts = cores.parts(2, |_| {
+                started.fetch_add(1, Ordering::AcqRel);
+                let deadline = Instant::now() + wait;
+                while started.load(Ordering::Acquire) < 2 && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(1));
                 }
-                let met = seen.lock().unwrap().recv_timeout(wait).is_ok();
-                (on_caller(i), met)
+                let met = started.load(Ordering::Acquire) == 2;
+                (std::thread::current().id(), met)
             });
-            (parts[0], parts[1].0)
+            let caller = std::thread::current().id();
+            (
+                parts.iter().all(|&(_, met)| met),
+                parts.iter().all(|&(id, _)| id == caller),
+            )
         };
-        let cores = IdleCores::new(2);
+        let (apart, side_by_side) = ((false, true), (true, false));
+        let cores = IdleCores::new(2, 2);
         let _job = cores.occupy();
         // Not lent: the caller codes both parts, one after the other.
         assert!(!cores.lends_cores());
-        assert_eq!(
-            run(&cores, Duration::from_millis(100)),
-            ((true, false), true)
-        );
-        // Lent, with the other core idle: a helper takes part 1 while part 0 runs.
+        assert_eq!(run(&cores, Duration::from_millis(100)), apart);
+        // Lent, with the other core idle: a helper takes a part while the caller codes one.
         cores.lend(true);
         assert!(cores.lends_cores());
-        assert_eq!(run(&cores, Duration::from_secs(30)), ((true, true), false));
+        assert_eq!(run(&cores, Duration::from_secs(30)), side_by_side);
         // Lent, but every core busy: the caller again.
         let _other = cores.occupy();
-        assert_eq!(
-            run(&cores, Duration::from_millis(100)),
-            ((true, false), true)
-        );
+        assert_eq!(run(&cores, Duration::from_millis(100)), apart);
         // One thread has no core to lend.
-        let alone = IdleCores::new(1);
+        let alone = IdleCores::new(1, 1);
         alone.lend(true);
         assert!(!alone.lends_cores());
+        // A core without a worker is lent from the start, and stays lent.
+        let spare = IdleCores::new(2, 1);
+        let _job = spare.occupy();
+        assert!(spare.lends_cores());
+        spare.lend(false);
+        assert!(spare.lends_cores());
+        assert_eq!(run(&spare, Duration::from_secs(30)), side_by_side);
         // Results come back in order, however many parts and threads.
-        let cores = IdleCores::new(4);
+        let cores = IdleCores::new(4, 4);
         cores.lend(true);
         assert_eq!(
             cores.parts(16, |i| i * i),

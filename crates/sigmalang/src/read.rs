@@ -167,7 +167,7 @@ impl<R: BufRead> Decoder<R> {
             options,
             pool: None,
             pool_shape: (0, 0),
-            cores: IdleCores::new(1),
+            cores: IdleCores::new(1, 1),
             phase: Phase::StreamStart,
             stream: None,
             streams: 0,
@@ -298,7 +298,7 @@ impl<R: BufRead> Decoder<R> {
             // decoded frames at the peak.
             let shares = Shares {
                 gate: MemoryGate::new(budget),
-                cores: IdleCores::new(threads),
+                cores: IdleCores::new(wanted, threads),
             };
             self.cores = shares.cores.clone();
             self.pool = Some(OrderedPool::new(threads, threads, move |job| {

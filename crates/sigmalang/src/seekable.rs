@@ -354,12 +354,9 @@ impl<R: Read + Seek> SeekableDecoder<R> {
             codebooks,
             pos: 0,
             cached: None,
-            cores: {
-                // Frames are decoded one at a time: every other core may take their parts.
-                let cores = IdleCores::new(resolve_threads(options.threads));
-                cores.lend(true);
-                cores
-            },
+            // Frames are decoded one at a time, on this thread: every other core may take
+            // their parts.
+            cores: IdleCores::new(resolve_threads(options.threads), 1),
         })
     }
 

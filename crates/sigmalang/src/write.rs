@@ -16,7 +16,7 @@ use crate::codebook::Codebook;
 use crate::error::Error;
 use crate::format::{self, FooterHead, FrameHeader, IndexEntry, StreamHeader};
 use crate::frame::{self, CodecParams};
-use crate::options::{DecoderOptions, EncoderOptions};
+use crate::options::{resolve_threads, DecoderOptions, EncoderOptions};
 use crate::pipeline::{Busy, IdleCores, MemoryGate, OrderedPool, Shares};
 use crate::read;
 use crate::stats::{FrameStat, StreamStats};
@@ -142,7 +142,7 @@ impl<W: Write> Encoder<W> {
         let params = options.codec_params();
         let shares = Shares {
             gate: MemoryGate::new(MemoryGate::budget(threads, options.effective_frame_size())),
-            cores: IdleCores::new(threads),
+            cores: IdleCores::new(resolve_threads(options.threads), threads),
         };
         let cores = shares.cores.clone();
         let codebook = options.codebook.clone();

@@ -110,7 +110,8 @@ fn workers_taking_turns_make_the_one_thread_stream() {
 #[test]
 fn the_recurrence_coder_s_parts_make_the_same_stream_on_any_thread_count() {
     // 6 MB of each corpus is one frame at level 5, whose block (over 1 MiB) goes to the
-    // recurrence coder in two parts: on a lent core at -T2, one after the other at -T1.
+    // recurrence coder in two parts: on a lent core at -T2 (also when a memory limit leaves one
+    // worker for two cores), one after the other at -T1.
     for (file, offset) in [("text-100m.txt", 0), ("mixed-100m.txt", 50_000_000)] {
         let data = std::fs::read(corpora().join(file)).unwrap();
         let slice = &data[offset..offset + 6_000_000];
@@ -118,8 +119,14 @@ fn the_recurrence_coder_s_parts_make_the_same_stream_on_any_thread_count() {
             .level(5)
             .size_hint(slice.len() as u64);
         let one = encode_all(slice, &options.clone().threads(1));
-        let two = encode_all(slice, &options.threads(2));
+        let two = encode_all(slice, &options.clone().threads(2));
         assert!(one == two, "{file}: -T1 and -T2 streams differ");
+        let one_worker = options.threads(2).memory_limit(1 << 20);
+        assert_eq!(one_worker.effective_threads(), 1);
+        assert!(
+            encode_all(slice, &one_worker) == two,
+            "{file}: -T2 with one worker differs"
+        );
         let (header, at) = StreamHeader::parse(&two).unwrap().unwrap();
         let (frame, len) = FrameHeader::parse(&two[at..], header.max_frame_size)
             .unwrap()
@@ -130,9 +137,15 @@ fn the_recurrence_coder_s_parts_make_the_same_stream_on_any_thread_count() {
             "{file}: the block is coded in parts"
         );
         assert_eq!(frame.decoded_size, slice.len() as u64, "{file}: one frame");
-        for threads in [1, 2] {
-            let back = decode_all(&two, DecoderOptions::default().threads(threads)).unwrap();
-            assert!(back == slice, "{file}: round trip differs");
+        // The last: one worker (a frame of 6 MB needs 72 MiB) for two threads.
+        let two_threads = DecoderOptions::default().threads(2);
+        for options in [
+            DecoderOptions::default().threads(1),
+            two_threads.clone(),
+            two_threads.memory_limit(100 << 20),
+        ] {
+            let back = decode_all(&two, options.clone()).unwrap();
+            assert!(back == slice, "{file}: round trip differs with {options:?}");
         }
     }
 }
