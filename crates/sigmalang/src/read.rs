@@ -608,6 +608,11 @@ impl<R: BufRead> BufRead for Decoder<R> {
         }
         self.started.get_or_insert_with(Instant::now);
         while self.out_pos == self.out.len() {
+            // The frame handed out is all consumed: freed now, not once the next one is in, so
+            // that it is never resident beside the next frame's decoding (at -T1 that runs
+            // inline in `refill`).
+            self.out = Vec::new();
+            self.out_pos = 0;
             match self.refill() {
                 Ok(true) => {}
                 Ok(false) => {
