@@ -121,7 +121,7 @@ impl MemoryGate {
 #[derive(Clone)]
 pub struct IdleCores {
     state: Arc<(Mutex<CoreState>, Condvar)>,
-    threads: usize,
+    cores: usize,
     /// Whether some cores have no worker, so that idle cores are always lent.
     spare: bool,
 }
@@ -155,7 +155,7 @@ impl IdleCores {
         };
         IdleCores {
             state: Arc::new((Mutex::new(state), Condvar::new())),
-            threads: cores,
+            cores,
             spare,
         }
     }
@@ -172,9 +172,9 @@ impl IdleCores {
         self.state.1.notify_all();
     }
 
-    /// Whether cores are lent now (see [`Resources::lends_cores`]); never with one thread.
+    /// Whether cores are lent now (see [`Resources::lends_cores`]); never with one core.
     pub fn lends_cores(&self) -> bool {
-        self.threads > 1
+        self.cores > 1
             && self
                 .state
                 .0
@@ -195,7 +195,7 @@ impl IdleCores {
     fn claim(&self, done: impl Fn() -> bool) -> Option<Busy> {
         let (state, freed) = &*self.state;
         let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
-        while (s.busy >= self.threads || !s.lending) && !done() {
+        while (s.busy >= self.cores || !s.lending) && !done() {
             s = freed.wait(s).unwrap_or_else(PoisonError::into_inner);
         }
         if done() {
@@ -208,7 +208,7 @@ impl IdleCores {
     /// See [`Resources::parts`]: the caller takes parts in order; a helper thread per further
     /// part waits for a core to lend and takes the next part left, if any.
     pub fn parts<T: Send>(&self, count: usize, part: impl Fn(usize) -> T + Sync) -> Vec<T> {
-        if count <= 1 || self.threads <= 1 {
+        if count <= 1 || self.cores <= 1 {
             return (0..count).map(part).collect();
         }
         let next = AtomicUsize::new(0);
