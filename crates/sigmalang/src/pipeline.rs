@@ -145,8 +145,9 @@ impl Drop for Busy {
 }
 
 impl IdleCores {
-    /// `cores` cores, all idle, of which `workers` run a pool's workers: those are lent once
-    /// [`IdleCores::lend`] says so, the others always.
+    /// `cores` cores, all idle, of which `workers` run a pool's workers. Idle cores are lent
+    /// once [`IdleCores::lend`] says so, or from the start if some cores have no worker (a
+    /// part still takes a core only while fewer than `cores` are busy).
     pub fn new(cores: usize, workers: usize) -> Self {
         let spare = cores > workers;
         let state = CoreState {
