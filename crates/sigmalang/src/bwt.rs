@@ -22,30 +22,35 @@ pub fn forward(block: Vec<u8>) -> (Vec<u8>, u32) {
 /// `k × rate`, so `rows[0]` is the primary index. The inverse can follow the segments between
 /// them side by side ([`inverse_sampled`]).
 pub fn forward_sampled(mut block: Vec<u8>, rate: usize) -> (Vec<u8>, Vec<u32>) {
+    let rows = forward_sampled_in_place(&mut block, rate);
+    (block, rows)
+}
+
+/// [`forward_sampled`] of the bytes of `block`, replacing them: a piece of a larger block is
+/// sorted where it lies, needing room only for its own suffix array.
+pub fn forward_sampled_in_place(block: &mut [u8], rate: usize) -> Vec<u32> {
     assert!(
         rate >= 2 && rate.is_power_of_two(),
         "libsais samples at powers of two"
     );
     if block.is_empty() {
-        return (block, Vec::new());
+        return Vec::new();
     }
     assert!(
         block.len() < i32::MAX as usize,
         "BWT blocks are limited to 2 GiB by the frame size limit"
     );
     let rate = i32::try_from(rate).expect("frames below 2 GiB sample below 2^31");
-    let done = libsais::BwtConstruction::replace_text(&mut block)
+    let done = libsais::BwtConstruction::replace_text(block)
         .with_owned_temporary_array_buffer32()
         .single_threaded()
         .with_aux_indices(libsais::bwt::AuxIndicesSamplingRate::from(rate))
         .run()
         .expect("libsais accepts every block below 2 GiB");
-    let rows = done
-        .aux_indices()
+    done.aux_indices()
         .iter()
         .map(|&row| u32::try_from(row).expect("rows below 2^31"))
-        .collect();
-    (block, rows)
+        .collect()
 }
 
 /// Why an inverse transform was refused.

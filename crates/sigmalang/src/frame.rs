@@ -109,6 +109,9 @@ pub struct CodecParams {
     pub parts: BlockParts,
     /// The recurrence stage codes shorter blocks with the context-mixing model instead.
     pub recurrence_min_block: usize,
+    /// The BWT stages that code a block in parts sort a longer block in pieces of at most
+    /// this many bytes, each the BWT of its own part (`usize::MAX`: never).
+    pub max_sorted_block: usize,
     /// The transform codes a newline between two words as the implicit space before the
     /// second, with a bit beside the glyph stream, where the second word would end at this
     /// column or later (`None`: never).
@@ -134,6 +137,13 @@ pub const RECURRENCE_MIN_BLOCK: usize = 1 << 20;
 /// Most parts a `GlyphRevised`, `Recurrence` or `RecurrenceRevised` payload may code its block
 /// in.
 pub const MAX_BLOCK_PARTS: usize = 16;
+
+/// The longest block the BWT stages that code in parts sort whole ([`CodecParams`]'s
+/// `max_sorted_block`). The sort needs five bytes per byte of its block besides the block, so
+/// this bounds a frame's peak by about 150 MiB however large its frame, while prose in the
+/// default's 48 MiB frames (blocks of 18-20 MB) is still sorted whole. The mixed corpus, whose
+/// blocks are 0.6 of its text, is sorted in two pieces there.
+pub const MAX_SORTED_BLOCK: usize = 24 << 20;
 
 /// When the context-mixing and recurrence BWT stages code a block in parts, each with a model
 /// and an arithmetic coder of its own, so that idle cores can code and decode one frame
@@ -171,8 +181,13 @@ impl BlockParts {
 
 /// The bytes of a block of `len` bytes that part `i` of `parts` codes: as equal as can be.
 fn part_range(len: usize, parts: usize, i: usize) -> std::ops::Range<usize> {
-    let bound = |k: usize| (len as u64 * k as u64 / parts as u64) as usize;
+    let bound = |k: usize| part_bound(len as u64, parts as u64, k as u64) as usize;
     bound(i)..bound(i + 1)
+}
+
+/// Where part `k` of `parts` of a block of `len` bytes starts (`len` for `k` = `parts`).
+fn part_bound(len: u64, parts: u64, k: u64) -> u64 {
+    (u128::from(len) * u128::from(k) / u128::from(parts)) as u64
 }
 
 /// The entropy stage a level uses, from fastest to strongest.
@@ -270,6 +285,7 @@ impl Default for CodecParams {
             lzp: Some(LzpPolicy::default()),
             parts: BlockParts::DEFAULT,
             recurrence_min_block: RECURRENCE_MIN_BLOCK,
+            max_sorted_block: MAX_SORTED_BLOCK,
             line_breaks: Some(LINE_BREAK_MIN_END),
         }
     }
@@ -334,6 +350,9 @@ const MODE_LZP: u8 = 4;
 const MODE_PARTS: u8 = 8;
 /// Added to the mode: the transform codes soft line breaks (every coded method, version 13).
 const MODE_BREAKS: u8 = 16;
+/// Added to the mode of a block coded in parts: each part is the BWT of its own piece of the
+/// block, with segment rows of its own (methods 5 and 9, version 14).
+const MODE_PIECES: u8 = 32;
 
 /// Largest frame the encoder codes both over the stream's codebook and without it, keeping
 /// the smaller payload, unless the codebook covers [`SURE_COVERAGE`] of it. The codebook
@@ -741,9 +760,14 @@ fn stage(
             StagedCoder::Bwt(coder, params.parts)
         }
     };
-    resources.pass(HEAVY_BYTES_PER_BYTE * block.len() as u64, || {
+    // A block sorted in pieces needs room for the suffix array of one piece at a time.
+    let sorted = match coder {
+        StagedCoder::Bwt(..) => block.len().min(params.max_sorted_block.max(1)),
+        _ => block.len(),
+    };
+    resources.pass(HEAVY_BYTES_PER_BYTE * sorted as u64, || {
         let packed = params.lzp.and_then(|policy| lzp::encode(&block, policy));
-        let (block, mut head) = match packed {
+        let (mut block, mut head) = match packed {
             Some((lzp, packed)) => {
                 let lzp = Some((lzp, block.len()));
                 let head = payload_head(transform, &coder_params, packed.len(), lzp);
@@ -755,17 +779,41 @@ fn stage(
                 (block, head)
             }
         };
-        // Both BWT stages this encoder writes carry segment rows.
-        let rate = segment_len(block.len());
-        let (bwt, rows) = bwt::forward_sampled(block, rate);
-        head.push(rate.trailing_zeros() as u8);
-        for row in rows {
-            varint::put(&mut head, u64::from(row));
+        let pieces = match coder {
+            StagedCoder::Bwt(..) => block
+                .len()
+                .div_ceil(params.max_sorted_block.max(1))
+                .clamp(1, MAX_BLOCK_PARTS),
+            _ => 1,
+        };
+        let coder = match coder {
+            // Each piece is coded as a part of its own: its BWT's statistics are its own.
+            StagedCoder::Bwt(block_coder, _) if pieces > 1 => {
+                head[0] |= MODE_PIECES;
+                varint::put(&mut head, pieces as u64);
+                let parts = BlockParts {
+                    count: pieces,
+                    min_block: 0,
+                };
+                StagedCoder::Bwt(block_coder, parts)
+            }
+            coder => coder,
+        };
+        let len = block.len();
+        for i in 0..pieces {
+            // Both BWT stages this encoder writes carry segment rows.
+            let piece = &mut block[part_range(len, pieces, i)];
+            let rate = segment_len(piece.len());
+            let rows = bwt::forward_sampled_in_place(piece, rate);
+            head.push(rate.trailing_zeros() as u8);
+            for row in rows {
+                varint::put(&mut head, u64::from(row));
+            }
         }
         Staged {
             coder,
             head,
-            block: bwt,
+            block,
             over_codebook,
         }
     })
@@ -1050,8 +1098,12 @@ pub fn decode_gated(
 
 /// The entropy coder a payload names, with its parameters.
 enum Coder {
-    /// BWT, then the byte-oriented context model or the recurrence coder.
-    Bwt { coder: BlockCoder, rows: BwtRows },
+    /// BWT, then the byte-oriented context model or the recurrence coder; the rows of each
+    /// piece the block was sorted in (one: the block was sorted whole).
+    Bwt {
+        coder: BlockCoder,
+        pieces: Vec<BwtRows>,
+    },
     /// The word-aware context model over the block itself.
     Words(WordModelParams, Revision),
     /// BWT, then move-to-front rank coding.
@@ -1133,7 +1185,7 @@ impl CodedPayload<'_> {
                 pos += ModelParams::LEN;
                 Coder::Bwt {
                     coder: BlockCoder::Cm(revision, model),
-                    rows: BwtRows::default(),
+                    pieces: Vec::new(),
                 }
             }
             Method::Recurrence | Method::RecurrenceRevised => {
@@ -1146,7 +1198,7 @@ impl CodedPayload<'_> {
                 pos += QlfcParams::len(revision);
                 Coder::Bwt {
                     coder: BlockCoder::Recurrence(params),
-                    rows: BwtRows::default(),
+                    pieces: Vec::new(),
                 }
             }
             Method::Stored => return Err(PayloadError::Header),
@@ -1171,13 +1223,14 @@ impl CodedPayload<'_> {
             );
         let parts_flag = mode & MODE_PARTS != 0;
         let breaks_flag = mode & MODE_BREAKS != 0;
-        if (lzp_flag && !revised) || (parts_flag && !bwt_revised) {
+        let pieces_flag = mode & MODE_PIECES != 0;
+        if (lzp_flag && !revised) || (parts_flag && !bwt_revised) || (pieces_flag && !parts_flag) {
             return Err(PayloadError::Header);
         }
         let transform_params = |pos: &mut usize, codebook, by_keys| {
             parse_transform_params(payload, pos, codebook, by_keys, breaks_flag)
         };
-        let transform = match mode & !(MODE_LZP | MODE_PARTS | MODE_BREAKS) {
+        let transform = match mode & !(MODE_LZP | MODE_PARTS | MODE_BREAKS | MODE_PIECES) {
             MODE_PLAIN if breaks_flag => return Err(PayloadError::Header),
             MODE_PLAIN => None,
             MODE_TRANSFORMED => Some(transform_params(&mut pos, false, false)?),
@@ -1204,31 +1257,56 @@ impl CodedPayload<'_> {
         let take_row = |pos: &mut usize| {
             u32::try_from(take_varint(payload, pos)?).map_err(|_| PayloadError::Header)
         };
+        // Segment rows: of each piece of the block (the first revisions: its primary index).
+        let segment_rows = |pos: &mut usize, piece_len: u64| {
+            let rate_log = *payload.get(*pos).ok_or(PayloadError::Header)?;
+            *pos += 1;
+            if !(1..=31).contains(&rate_log) {
+                return Err(PayloadError::Header);
+            }
+            let segments = piece_len.div_ceil(1 << rate_log);
+            if segments > MAX_BWT_SEGMENTS {
+                return Err(PayloadError::Header);
+            }
+            let mut rows = BwtRows {
+                rows: Vec::with_capacity(segments as usize),
+                rate: 1 << rate_log,
+            };
+            for _ in 0..segments {
+                rows.rows.push(take_row(pos)?);
+            }
+            Ok(rows)
+        };
+        let mut piece_count = 1;
         match &mut coder {
             Coder::Bwt {
                 coder: BlockCoder::Cm(cm::Revision::Second, _) | BlockCoder::Recurrence(_),
-                rows,
+                pieces,
+            } => {
+                if pieces_flag {
+                    piece_count = take_varint(payload, &mut pos)?;
+                    if !(2..=MAX_BLOCK_PARTS as u64).contains(&piece_count)
+                        || piece_count > block_len
+                    {
+                        return Err(PayloadError::Header);
+                    }
+                }
+                for i in 0..piece_count {
+                    let piece_len = part_bound(block_len, piece_count, i + 1)
+                        - part_bound(block_len, piece_count, i);
+                    pieces.push(segment_rows(&mut pos, piece_len)?);
+                }
             }
-            | Coder::Ranks {
+            Coder::Ranks {
                 revision: rank::Revision::Second,
                 rows,
                 ..
-            } => {
-                let rate_log = *payload.get(pos).ok_or(PayloadError::Header)?;
-                pos += 1;
-                if !(1..=31).contains(&rate_log) {
-                    return Err(PayloadError::Header);
-                }
-                let segments = block_len.div_ceil(1 << rate_log);
-                if segments > MAX_BWT_SEGMENTS {
-                    return Err(PayloadError::Header);
-                }
-                rows.rate = 1 << rate_log;
-                for _ in 0..segments {
-                    rows.rows.push(take_row(&mut pos)?);
-                }
-            }
-            Coder::Bwt { rows, .. } | Coder::Ranks { rows, .. } => {
+            } => *rows = segment_rows(&mut pos, block_len)?,
+            Coder::Bwt { pieces, .. } => pieces.push(BwtRows {
+                rate: usize::try_from(block_len.max(1)).map_err(|_| PayloadError::Header)?,
+                rows: vec![take_row(&mut pos)?],
+            }),
+            Coder::Ranks { rows, .. } => {
                 rows.rate = usize::try_from(block_len.max(1)).map_err(|_| PayloadError::Header)?;
                 rows.rows.push(take_row(&mut pos)?);
             }
@@ -1238,7 +1316,11 @@ impl CodedPayload<'_> {
             false => vec![&payload[pos..]],
             true => {
                 let count = take_varint(payload, &mut pos)?;
-                if !(2..=MAX_BLOCK_PARTS as u64).contains(&count) || count > block_len {
+                // A block sorted in pieces codes each piece's BWT as a part.
+                if !(2..=MAX_BLOCK_PARTS as u64).contains(&count)
+                    || count > block_len
+                    || (pieces_flag && count != piece_count)
+                {
                     return Err(PayloadError::Header);
                 }
                 let mut lens = Vec::with_capacity(count as usize);
@@ -1316,11 +1398,12 @@ impl CodedPayload<'_> {
                     return Err(PayloadError::Truncated);
                 }
                 resources.pass(inversion_need, || {
-                    let block = invert_bwt(bwt, &rows, lzp, costs.map(|c| (c, bwt_costs)))?;
+                    let pieces = std::slice::from_ref(&rows);
+                    let block = invert_bwt(bwt, pieces, lzp, costs.map(|c| (c, bwt_costs)))?;
                     then(block, h.transform)
                 })
             }
-            Coder::Bwt { coder, rows } => {
+            Coder::Bwt { coder, pieces } => {
                 let mut bwt_costs = Vec::new();
                 let bwt = match costs {
                     None => decode_parts(&h.parts, len, coder, resources),
@@ -1335,7 +1418,7 @@ impl CodedPayload<'_> {
                 };
                 let bwt = bwt.ok_or(PayloadError::Truncated)?;
                 resources.pass(inversion_need, || {
-                    let block = invert_bwt(bwt, &rows, lzp, costs.map(|c| (c, bwt_costs)))?;
+                    let block = invert_bwt(bwt, &pieces, lzp, costs.map(|c| (c, bwt_costs)))?;
                     then(block, h.transform)
                 })
             }
@@ -1390,25 +1473,47 @@ struct BwtRows {
     rate: usize,
 }
 
-/// Inverts the BWT of `bwt`, then unpacks the result if `lzp` packed it; with costs per BWT
-/// byte, also appends the cost of each block byte (traced back through the transforms) to
-/// the given vector.
+/// Inverts the BWT of `bwt`, one piece after another (`pieces` holds the rows of each; one
+/// piece: the block was sorted whole), then unpacks the result if `lzp` packed it; with costs
+/// per BWT byte, also appends the cost of each block byte (traced back through the
+/// transforms) to the given vector.
 fn invert_bwt(
     bwt: Vec<u8>,
-    rows: &BwtRows,
+    pieces: &[BwtRows],
     lzp: Option<(LzpParams, usize)>,
     costs: Option<(&mut Vec<f32>, Vec<f32>)>,
 ) -> Result<Vec<u8>, PayloadError> {
     let mut block = Vec::new();
     let mut block_costs = Vec::new();
-    match &costs {
-        None => bwt::inverse_sampled(bwt, &rows.rows, rows.rate, &mut block)
-            .map_err(|_| PayloadError::PrimaryIndex)?,
-        Some((_, bwt_costs)) => {
-            let mut sources = Vec::new();
-            bwt::inverse_with_sources(bwt, &rows.rows, rows.rate, &mut block, &mut sources)
-                .map_err(|_| PayloadError::PrimaryIndex)?;
-            block_costs.extend(sources.iter().map(|&i| bwt_costs[i as usize]));
+    let (len, count) = (bwt.len(), pieces.len());
+    let mut whole = Some(bwt);
+    for (i, rows) in pieces.iter().enumerate() {
+        let range = part_range(len, count, i);
+        // A piece is inverted from a copy of its bytes, the last one's once the whole is no
+        // longer needed; a block sorted whole is inverted from the transform itself.
+        let piece = match (count, i + 1 == count) {
+            (1, _) => whole.take().unwrap_or_default(),
+            (_, last) => {
+                let piece = whole
+                    .as_ref()
+                    .map_or(&[][..], |w| &w[range.clone()])
+                    .to_vec();
+                if last {
+                    whole = None;
+                }
+                piece
+            }
+        };
+        match &costs {
+            None => bwt::inverse_sampled(piece, &rows.rows, rows.rate, &mut block)
+                .map_err(|_| PayloadError::PrimaryIndex)?,
+            Some((_, bwt_costs)) => {
+                let mut sources = Vec::new();
+                bwt::inverse_with_sources(piece, &rows.rows, rows.rate, &mut block, &mut sources)
+                    .map_err(|_| PayloadError::PrimaryIndex)?;
+                let costs = &bwt_costs[range];
+                block_costs.extend(sources.iter().map(|&i| costs[i as usize]));
+            }
         }
     }
     let Some((params, len)) = lzp else {
@@ -1746,6 +1851,111 @@ mod tests {
         assert_eq!(BlockParts::DEFAULT.for_block((1 << 20) - 1), 1);
         assert_eq!(in_parts(16).parts.for_block(3), 3);
         assert_eq!(in_parts(16).parts.for_block(0), 1);
+    }
+
+    fn sorted_in_pieces(max_sorted_block: usize, stage: Stage) -> CodecParams {
+        CodecParams {
+            max_sorted_block,
+            stage,
+            recurrence_min_block: 0,
+            ..CodecParams::default()
+        }
+    }
+
+    /// The pieces of a payload's block and the bytes of its BWT each covers.
+    fn piece_lens(frame: &EncodedFrame, len: usize) -> Vec<usize> {
+        let coded = coded(frame, len);
+        let head = coded.parse_header().unwrap();
+        let Coder::Bwt { pieces, .. } = head.coder else {
+            panic!("a BWT stage's payload")
+        };
+        let count = pieces.len();
+        (0..count)
+            .map(|i| part_range(head.block_len as usize, count, i).len())
+            .collect()
+    }
+
+    #[test]
+    fn blocks_sorted_in_pieces_decode_alone_side_by_side_and_with_costs() {
+        let cores = crate::pipeline::IdleCores::new(4, 4);
+        cores.lend(true);
+        let recurrence = Stage::Recurrence(QlfcParams::default());
+        for (text, stage) in [(prose(3000), Stage::Bwt), (log(20000), recurrence)] {
+            let whole = encode(text.clone(), &sorted_in_pieces(usize::MAX, stage), None);
+            let block_len = piece_lens(&whole, text.len())[0];
+            assert!(block_len > 1 << 12, "a block of {block_len} bytes");
+            for pieces in [2, 3, MAX_BLOCK_PARTS] {
+                let params = sorted_in_pieces(block_len.div_ceil(pieces), stage);
+                let frame = encode(text.clone(), &params, None);
+                let method = match stage {
+                    Stage::Bwt => Method::GlyphRevised,
+                    _ => Method::RecurrenceRevised,
+                };
+                assert_eq!(frame.method, method);
+                assert_eq!(frame.payload[0] & MODE_PIECES, MODE_PIECES);
+                let lens = piece_lens(&frame, text.len());
+                assert_eq!(lens.len(), pieces);
+                assert!(lens.iter().all(|&len| len <= params.max_sorted_block));
+                let coded = coded(&frame, text.len());
+                assert_eq!(coded.parse_header().unwrap().parts.len(), pieces);
+                let (method, payload) = (frame.method, &frame.payload);
+                let mut alone = Vec::new();
+                decode(method, payload, text.len(), 0, None, &mut alone).unwrap();
+                assert!(alone == text, "{pieces} pieces decoded by one thread");
+                let mut beside = Vec::new();
+                decode_gated(method, payload, text.len(), 0, None, &mut beside, &cores).unwrap();
+                assert!(beside == text, "{pieces} pieces decoded side by side");
+                let parallel = encode_gated(text.clone(), &params, None, &cores);
+                assert!(
+                    parallel.payload == payload.clone(),
+                    "coded side by side alike"
+                );
+                // Costs follow each block byte back to its piece's BWT.
+                let mut costs = Vec::new();
+                let block = coded
+                    .decode_block(Some(&mut costs), &Alone, |block, _| Ok(block))
+                    .unwrap();
+                assert_eq!(costs.len(), block.len());
+                let bits: f32 = costs.iter().sum();
+                let coded_bits = (payload.len() * 8) as f32;
+                assert!(bits > 0.5 * coded_bits && bits < 1.5 * coded_bits);
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_pieces_are_refused() {
+        let text = prose(3000);
+        let frame = encode(text.clone(), &sorted_in_pieces(1 << 14, Stage::Bwt), None);
+        let decode_as =
+            |payload: &[u8]| decode(frame.method, payload, text.len(), 0, None, &mut Vec::new());
+        let pieces = piece_lens(&frame, text.len()).len();
+        assert!(pieces > 2);
+        // Pieces without parts, and a part count other than the piece count.
+        let mut unparted = frame.payload.clone();
+        unparted[0] &= !MODE_PARTS;
+        assert_eq!(decode_as(&unparted), Err(PayloadError::Header));
+        let coded = coded(&frame, text.len());
+        let head = coded.parse_header().unwrap();
+        let codes_at = frame.payload.len() - head.code.len();
+        let mut parts_section = Vec::new();
+        varint::put(&mut parts_section, pieces as u64);
+        for part in &head.parts[..pieces - 1] {
+            varint::put(&mut parts_section, part.len() as u64);
+        }
+        let count_at = codes_at - parts_section.len();
+        assert_eq!(frame.payload[count_at..codes_at], parts_section[..]);
+        let mut fewer_parts = frame.payload[..count_at].to_vec();
+        varint::put(&mut fewer_parts, pieces as u64 - 1);
+        for part in &head.parts[..pieces - 2] {
+            varint::put(&mut fewer_parts, part.len() as u64);
+        }
+        fewer_parts.extend_from_slice(&frame.payload[codes_at..]);
+        assert_eq!(decode_as(&fewer_parts), Err(PayloadError::Header));
+        // A piece row out of range is the inverse BWT's to refuse.
+        let mut flipped = frame.payload.clone();
+        flipped[count_at - 1] ^= 0x7F;
+        assert!(decode_as(&flipped).is_err());
     }
 
     #[test]

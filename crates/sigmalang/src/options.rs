@@ -108,7 +108,7 @@ impl EncoderOptions {
             // 32 MiB frames code 0.7 % larger than the default's (mixed-100m.txt 0.4 %),
             // encoding 1.2-1.6 times as fast and decoding 1.8-2.2 times.
             4 => 16 << 20,
-            5 => 32 << 20,
+            5 => 48 << 20,
             // The BWT stage gains 2.3 % on text-100m.txt from 16 MiB frames over 8 MiB ones,
             // 1.3 % more from 24 MiB ones, and 0.7 % more from 32 MiB ones (mixed-100m.txt
             // 2.4 %); two workers' sorts and word transforms share a memory budget
@@ -197,7 +197,12 @@ impl EncoderOptions {
     /// Workers in force: one per thread asked, fewer to fit the memory limit (at least one;
     /// the threads left over code parts of their frames).
     pub fn effective_threads(&self) -> usize {
-        let threads = resolve_threads(self.threads);
+        let bwt_in_parts = self.codes_bwt_in_parts();
+        let threads = workers(
+            resolve_threads(self.threads),
+            self.effective_frame_size(),
+            bwt_in_parts,
+        );
         match self.memory_limit {
             Some(limit) => {
                 let model = self.word_model().map(|(m, r)| (m.table_max_log, r));
@@ -352,6 +357,23 @@ pub fn encode_memory_per_thread(frame_size: u64, word_model: Option<(u8, Revisio
     match word_model {
         None => frame_size.saturating_mul(9).saturating_add(16 << 20),
         Some((log, revision)) => frame_size.saturating_mul(6) + wordcm::model_memory(log, revision),
+    }
+}
+
+/// Frames of the BWT stages larger than this are coded and decoded one per two cores (see
+/// [`workers`]).
+pub const SHARED_CORES_FRAME_SIZE: u64 = 32 << 20;
+
+/// The workers a pool of `cores` threads runs for frames of up to `frame_size` bytes, at a BWT
+/// stage (`bwt_stage`) or not: one per core, but one per two cores for BWT frames over
+/// [`SHARED_CORES_FRAME_SIZE`], whose entropy coding the other core shares (their block is
+/// coded in parts). Two such frames side by side would hold two suffix sorts or two inverse
+/// BWTs at once: 192 MiB for two 64 MiB frames of prose, where one at a time takes 136 MiB,
+/// under issue 4's bound of half of bsc's peak.
+pub fn workers(cores: usize, frame_size: u64, bwt_stage: bool) -> usize {
+    match bwt_stage && frame_size > SHARED_CORES_FRAME_SIZE {
+        true => cores.div_ceil(2),
+        false => cores,
     }
 }
 

@@ -290,7 +290,10 @@ impl<R: BufRead> Decoder<R> {
             });
         }
         let wanted = crate::options::resolve_threads(self.options.threads);
-        let threads = wanted.min((self.options.memory_limit / per_thread).max(1) as usize);
+        // Streams without word-model frames are BWT-stage streams.
+        let bwt_stage = header.context_log == 0;
+        let threads = crate::options::workers(wanted, header.max_frame_size, bwt_stage)
+            .min((self.options.memory_limit / per_thread).max(1) as usize);
         let budget = MemoryGate::budget(threads, header.max_frame_size);
         if self.pool.is_none() || self.pool_shape != (threads, budget) {
             // One frame per worker in flight, as in the encoder: more would not be faster
