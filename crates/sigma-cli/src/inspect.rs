@@ -239,7 +239,9 @@ pub fn run(args: &[OsString]) -> Result<()> {
                 } else {
                     ""
                 };
-                let parts = if sigmalang::frame::coded_in_parts(header.method, payload) {
+                let parts = if sigmalang::frame::sorted_in_pieces(header.method, payload) {
+                    ", block in parts sorted apart"
+                } else if sigmalang::frame::coded_in_parts(header.method, payload) {
                     ", block in parts"
                 } else {
                     ""

@@ -18,7 +18,7 @@ use sigmalang::format::{FooterHead, IndexEntry};
 use sigmalang::frame::{self, BlockParts, CodecParams, Method, Stage};
 use sigmalang::glyph::GlyphType;
 use sigmalang::lzp::{LzpParams, LzpPolicy};
-use sigmalang::qlfc::QlfcParams;
+use sigmalang::qlfc::{self, QlfcParams};
 use sigmalang::rank::RankParams;
 use sigmalang::varint;
 use sigmalang::{bwt, cm, transform};
@@ -406,6 +406,24 @@ fn parts_past_end_payload(block: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The block length of a `RecurrenceRevised` payload in mode 1 or 41 (transformed, without LZP
+/// or soft line breaks), and the number of pieces its block was sorted in (mode 41; else 1).
+fn recurrence_block(payload: &[u8]) -> (u64, u64) {
+    let mode = payload[0];
+    assert!(mode == 1 || mode == 41, "mode {mode}");
+    // Mode, recurrence parameters, implicit-space table, n1, n2, bank entries and bank bytes.
+    let mut pos = 1 + QlfcParams::len(qlfc::Revision::Second) + 32 + 2;
+    for _ in 0..2 {
+        pos += varint::get(&payload[pos..]).unwrap().1;
+    }
+    let (block_len, n) = varint::get(&payload[pos..]).unwrap();
+    let pieces = match mode {
+        41 => varint::get(&payload[pos + n..]).unwrap().0,
+        _ => 1,
+    };
+    (block_len, pieces)
+}
+
 /// How each frame of a (possibly concatenated) stream is coded, e.g. `Glyph/1 ×5`.
 fn summary(mut stream: &[u8]) -> String {
     let mut kinds: Vec<String> = Vec::new();
@@ -574,8 +592,8 @@ const README: &str = "# ΣLANG test vectors
 
 Golden files for the stream format of `docs/FORMAT.md`, in the spirit of xz's `tests/files`:
 `good-*.sigma` must decode to the `good-*.txt` with the same stem, and every `bad-*.sigma` must
-be rejected with the error given below. All are version 13 streams (or damaged ones); `v1/` to
-`v12/` hold the files of versions 1 to 12, which decoders still read.
+be rejected with the error given below. All are version 14 streams (or damaged ones); `v1/` to
+`v13/` hold the files of versions 1 to 13, which decoders still read.
 
 - Regenerate (files and this README): `cargo run --release -p sigmalang --example make_vectors`
   (optionally `-- DIR`). The output is deterministic: fixed texts, a fixed pseudo-random
@@ -597,8 +615,9 @@ gives its fields (`what` or `inside` in quotes; offsets are byte positions in th
 third column of good files, `Glyph/0` is a glyph-coded frame without the word transform,
 `Glyph/1` one with it, `Glyph/2` one with it over the stream's codebook, and `/3` one over the
 codebook with its entries in the order of its keys (payload modes, section 8.2 of the spec; 4
-added for an LZP-packed block, as in `Glyph/5`, and 8 for a block coded in parts, as in
-`Glyph/9`). Only the `codebook` files name a codebook (the built-in English one, or the
+added for an LZP-packed block, as in `Glyph/5`, 8 for a block coded in parts, as in `Glyph/9`,
+16 for soft line breaks, as in `Glyph/17`, and 32 more for a block in parts sorted in pieces, as
+in `Recurrence/41`). Only the `codebook` files name a codebook (the built-in English one, or the
 `.sigmacb` file of the same stem, which decoding needs); the others are encoded with
 `EncoderOptions::codebook(None)`.
 
@@ -897,6 +916,40 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
         &varied,
         "the same text in one `RecurrenceRevised` frame whose block is coded in three parts (encoded \
          with `CodecParams::parts` asking for three parts of any block)",
+    );
+
+    // A block sorted in pieces: the library's encoder sorts a block of more than 24 MiB
+    // (`frame::MAX_SORTED_BLOCK`) in pieces; this frame's block is sorted in three with a
+    // policy that splits any block, and put in a stream by hand.
+    let whole = frame::encode(varied.clone(), &recurrence_params, None);
+    assert_eq!(whole.payload[0], 1, "a transformed block sorted whole");
+    let (block_len, _) = recurrence_block(&whole.payload);
+    let max_sorted_block = (block_len as usize).div_ceil(3);
+    let pieces_params = CodecParams {
+        max_sorted_block,
+        ..recurrence_params
+    };
+    let encoded = frame::encode(varied.clone(), &pieces_params, None);
+    assert_eq!(encoded.method, Method::RecurrenceRevised);
+    assert_eq!(
+        encoded.payload[0], 41,
+        "a transformed block in parts, sorted in pieces"
+    );
+    assert_eq!(recurrence_block(&encoded.payload), (block_len, 3));
+    let pieces = assemble(
+        &[(Method::RecurrenceRevised, encoded.payload, varied.clone())],
+        varied.len() as u64,
+    );
+    w.good(
+        "pieces",
+        &pieces,
+        &varied,
+        &format!(
+            "the same text in one `RecurrenceRevised` frame whose block of {block_len} bytes is \
+             sorted in three pieces, each the BWT of its own third of the block with segment rows \
+             of its own, coded as the block's three parts (encoded with \
+             `CodecParams::max_sorted_block` {max_sorted_block}, a third of the block)"
+        ),
     );
 
     // Soft line breaks: prose wrapped at 72 columns, whose newlines between words the
@@ -1199,14 +1252,14 @@ better by then. Write soon and tell us what you think.\n\nWith love from all of 
     );
 
     let mut s = multi.clone();
-    s[start0 + hlen0] = 0x27; // the glyph payload's mode byte: bit 5 means nothing
+    s[start0 + hlen0] = 0x47; // the glyph payload's mode byte: bit 6 means nothing
     fix_payload_crc(&mut s, start0, hlen0, frame(0).2.payload_size);
     w.bad(
         "payload-mode",
         &s,
         "Payload",
         None,
-        "frame 0's glyph payload mode byte set to 0x27 (bit 5 means nothing), payload CRC recomputed",
+        "frame 0's glyph payload mode byte set to 0x47 (bit 6 means nothing), payload CRC recomputed",
     );
 
     let mut s = multi.clone();

@@ -139,10 +139,10 @@ pub const RECURRENCE_MIN_BLOCK: usize = 1 << 20;
 pub const MAX_BLOCK_PARTS: usize = 16;
 
 /// The longest block the BWT stages that code in parts sort whole ([`CodecParams`]'s
-/// `max_sorted_block`). The sort needs five bytes per byte of its block besides the block, so
-/// this bounds a frame's peak by about 150 MiB however large its frame, while prose in the
-/// default's 48 MiB frames (blocks of 18-20 MB) is still sorted whole. The mixed corpus, whose
-/// blocks are 0.6 of its text, is sorted in two pieces there.
+/// `max_sorted_block`). A sort needs the block and four bytes per byte of what it sorts; a
+/// piece is sorted in place, so the default's 48 MiB frames of the mixed corpus, whose blocks
+/// of 30 MB (0.6 of the text) are sorted in two pieces, encode in 130 MiB (sorted whole, a
+/// block would need 143 MiB for its sort alone), while prose's blocks there (18-20 MB) are still sorted whole.
 pub const MAX_SORTED_BLOCK: usize = 24 << 20;
 
 /// When the context-mixing and recurrence BWT stages code a block in parts, each with a model
@@ -965,6 +965,12 @@ pub fn coded_in_parts(method: Method, payload: &[u8]) -> bool {
         method,
         Method::GlyphRevised | Method::Recurrence | Method::RecurrenceRevised
     ) && payload.first().is_some_and(|&mode| mode & MODE_PARTS != 0)
+}
+
+/// Whether a payload's block was sorted in pieces, each coded as a part (32 added to the mode
+/// of a block coded in parts), as far as its first byte says.
+pub fn sorted_in_pieces(method: Method, payload: &[u8]) -> bool {
+    coded_in_parts(method, payload) && payload[0] & MODE_PIECES != 0
 }
 
 /// Whether a payload codes soft line breaks (16 added to the mode of a coded method), as far

@@ -321,6 +321,46 @@ fn inspect_names_the_frames_lzp_packed() {
 }
 
 #[test]
+fn a_block_over_24_mib_is_sorted_in_pieces_and_round_trips() {
+    // Digits and commas make no words, so the block is the text: 26 MB of it, one frame at the
+    // default level, is sorted as two pieces of 13 MB, each coded as a part.
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let text: Vec<u8> = (0..26_000_000)
+        .map(|i| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            match i % 16 {
+                15 => b'\n',
+                7 => b',',
+                _ => b'0' + (state % 10) as u8,
+            }
+        })
+        .collect();
+    let dir = tempdir();
+    write_file(dir.path(), "digits.csv", &text);
+    assert_quiet_success(
+        &sigma_in(dir.path())
+            .args(["-k", "digits.csv"])
+            .output()
+            .unwrap(),
+    );
+    let view = sigma_in(dir.path())
+        .args(["inspect", "--range", "0:16", "digits.csv.sigma"])
+        .output()
+        .unwrap();
+    let view = String::from_utf8_lossy(&view.stdout);
+    let first = view.lines().next().unwrap_or_default();
+    assert!(first.contains("block in parts sorted apart"), "{first}");
+    let back = sigma_in(dir.path())
+        .args(["-dc", "digits.csv.sigma"])
+        .output()
+        .unwrap();
+    assert!(back.status.success());
+    assert!(back.stdout == text, "round trip");
+}
+
+#[test]
 fn inspect_names_the_method_and_a_block_coded_in_parts() {
     // 6 MB of prose is one frame at levels 4 and 6, whose word-transformed block (over 1 MiB)
     // is coded in two parts: by the recurrence coder at level 4, the context-mixing model at 6.
