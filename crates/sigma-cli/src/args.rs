@@ -14,7 +14,7 @@ use std::path::PathBuf;
     after_help = "With no FILE, or when FILE is -, read standard input and write standard output.\n\
                   Compressing FILE writes FILE.sigma and keeps FILE; -d turns FILE.sigma back into FILE.\n\
                   With -r, a directory FILE means every file under it.\n\
-                  Levels: -1 (fastest) .. -9 (smallest), default -6; --fast = -1, --best = -9.\n\
+                  Levels: -1 (fastest) .. -9 (smallest), default -5; --fast = -1, --best = -9.\n\
                   Other commands: sigma demo [FILE], sigma inspect FILE, sigma recover FILE (= sigma -d --recover),\n\
                   sigma train FILE... -o CODEBOOK (learn a codebook for -D).\n\
                   Exit status: 0 success, 1 error, 2 warning (e.g. data lost by --recover)."

@@ -15,7 +15,7 @@ pub const MIN_LEVEL: u8 = 1;
 /// Highest compression level.
 pub const MAX_LEVEL: u8 = 9;
 /// The level used when none is given.
-pub const DEFAULT_LEVEL: u8 = 6;
+pub const DEFAULT_LEVEL: u8 = 5;
 /// Smallest frame size accepted.
 pub const MIN_FRAME_SIZE: u64 = 1 << 10;
 /// The smallest frame a level's frame size is reduced to for a small input of known size.
@@ -103,10 +103,15 @@ impl EncoderOptions {
             // 3.2 % on mixed-100m.txt than `-2` (measured when they all sorted in turns, 31-34 %
             // slower).
             3 => 32 << 20,
-            // The recurrence coder's levels, which sort and code frames as the default does
-            // but code the BWT 2-5 times faster than its context mixing: on text-100m.txt,
-            // 32 MiB frames code 0.7 % larger than the default's (mixed-100m.txt 0.4 %),
-            // encoding 1.2-1.6 times as fast and decoding 1.8-2.2 times.
+            // The recurrence coder's levels, which code the BWT 2-5 times faster than level 6's
+            // context mixing. Level 4's 16 MiB frames go two at a time. The default, level 5,
+            // codes frames of 48 MiB one at a time, its other core coding half of each block
+            // (`workers`): on text-100m.txt 4.617 (two frames; level 6 4.600), mixed-100m.txt
+            // 5.955 (its blocks of 30 MB sorted in two pieces, `frame::MAX_SORTED_BLOCK`;
+            // level 6 5.954), encoding 1.2-1.6 times as fast as level 6 and decoding 1.2-2.2
+            // times, in 104 and 95 MiB on prose, 130 and 113 MiB on the mixed corpus (level
+            // 6: 135 and 119, 133 and 123). Its earlier 32 MiB frames, two at a time, coded
+            // 0.7 % larger than level 6 on prose.
             4 => 16 << 20,
             5 => 48 << 20,
             // The BWT stage gains 2.3 % on text-100m.txt from 16 MiB frames over 8 MiB ones,
@@ -391,7 +396,7 @@ mod tests {
 
     #[test]
     fn frame_size_follows_input_size_and_level() {
-        let o = EncoderOptions::default();
+        let o = EncoderOptions::default().level(6);
         assert_eq!(o.effective_frame_size(), 32 << 20);
         assert_eq!(o.clone().size_hint(100).effective_frame_size(), 1 << 20);
         // An input that fits in one of the level's frames is one frame at levels 4 to 6.
@@ -435,7 +440,7 @@ mod tests {
                 .size_hint(1 << 40)
                 .effective_frame_size()
         };
-        let mib = [4, 16, 32, 16, 32, 32, 24, 24, 128];
+        let mib = [4, 16, 32, 16, 48, 32, 24, 24, 128];
         for (level, mib) in (1..=9).zip(mib) {
             assert_eq!(largest(level), mib << 20, "level {level}");
         }
@@ -495,5 +500,30 @@ mod tests {
         // The BWT stage: 9 × 32 MiB + 16 MiB.
         assert_eq!(threads_under(6, 610), 2);
         assert_eq!(threads_under(6, 600), 1);
+    }
+
+    #[test]
+    fn bwt_frames_over_32_mib_take_two_cores_each() {
+        let workers_at = |level, threads, size| {
+            EncoderOptions::default()
+                .level(level)
+                .threads(threads)
+                .size_hint(size)
+                .effective_threads()
+        };
+        // The default level's 48 MiB frames: one per two cores, an odd core a worker of its own.
+        assert_eq!(workers_at(DEFAULT_LEVEL, 2, 1 << 30), 1);
+        assert_eq!(workers_at(DEFAULT_LEVEL, 3, 1 << 30), 2);
+        assert_eq!(workers_at(DEFAULT_LEVEL, 4, 1 << 30), 2);
+        assert_eq!(workers_at(DEFAULT_LEVEL, 1, 1 << 30), 1);
+        // An input cut into two frames of 30 MB, and the frames of other levels.
+        assert_eq!(workers_at(DEFAULT_LEVEL, 2, 60_000_000), 2);
+        assert_eq!(workers_at(6, 2, 1 << 30), 2);
+        assert_eq!(workers_at(3, 2, 1 << 30), 2);
+        assert_eq!(workers_at(9, 2, 1 << 30), 2);
+        // The decoder's rule: streams with word-model frames keep a worker per core.
+        assert_eq!(workers(2, 48 << 20, true), 1);
+        assert_eq!(workers(2, 48 << 20, false), 2);
+        assert_eq!(workers(2, SHARED_CORES_FRAME_SIZE, true), 2);
     }
 }

@@ -131,7 +131,7 @@ pub struct Encoder<W: Write> {
 }
 
 impl<W: Write> Encoder<W> {
-    /// An encoder with default options (level 6, one thread).
+    /// An encoder with default options (level 5, one thread).
     pub fn new(writer: W) -> Self {
         Self::with_options(writer, &EncoderOptions::default())
     }
@@ -155,7 +155,7 @@ impl<W: Write> Encoder<W> {
             cores,
             buffer: Vec::new(),
             // One frame per worker in flight: reading the next frame takes far less time than
-            // coding one, and a frame more per worker would cost 32 MiB at the default level.
+            // coding one, and a frame more per worker would cost 48 MiB at the default level.
             pool: OrderedPool::new(threads, threads, move |job| {
                 let (job, _core): (FrameJob, Busy) = job;
                 encode_job(&params, codebook.as_deref(), &shares, job)
@@ -239,7 +239,7 @@ impl<W: Write> Encoder<W> {
 
     /// Hands a frame to the workers, then waits for room for the next one before taking more
     /// input: a frame read ahead while every worker is busy would only wait, holding memory
-    /// (a frame, 32 MiB at the default level; the encoder's peak on 100 MB of prose in 24 MiB
+    /// (a frame, 48 MiB at the default level; the encoder's peak on 100 MB of prose in 24 MiB
     /// frames fell from 138 to 115 MiB), and reading it when a worker comes free takes a
     /// hundredth of its coding time.
     fn submit(&mut self, data: Vec<u8>, last: bool) -> io::Result<()> {

@@ -293,7 +293,7 @@ fn levels_and_their_spellings() {
     }
     assert_eq!(compress(&data, &["--fast"]), by_level[0], "--fast is -1");
     assert_eq!(compress(&data, &["--best"]), by_level[8], "--best is -9");
-    assert_eq!(by_level[5], default, "the default level is -6");
+    assert_eq!(by_level[4], default, "the default level is -5");
     // Digits bundled with other flags, in any order; the last level wins.
     assert_eq!(run_ok(&["-9c"], &data), by_level[8]);
     assert_eq!(run_ok(&["-c3"], &data), by_level[2]);
