@@ -351,7 +351,7 @@ const MODE_PARTS: u8 = 8;
 /// Added to the mode: the transform codes soft line breaks (every coded method, version 13).
 const MODE_BREAKS: u8 = 16;
 /// Added to the mode of a block coded in parts: each part is the BWT of its own piece of the
-/// block, with segment rows of its own (methods 5 and 9, version 14).
+/// block, with segment rows of its own (methods 5, 8 and 9, version 14).
 const MODE_PIECES: u8 = 32;
 
 /// Largest frame the encoder codes both over the stream's codebook and without it, keeping
