@@ -142,8 +142,16 @@ pub const MAX_BLOCK_PARTS: usize = 16;
 /// `max_sorted_block`). A sort needs the block and four bytes per byte of what it sorts; a
 /// piece is sorted in place, so the default's 48 MiB frames of the mixed corpus, whose blocks
 /// of 30 MB (0.6 of the text) are sorted in two pieces, encode in 130 MiB (sorted whole, a
-/// block would need 143 MiB for its sort alone), while prose's blocks there (18-20 MB) are still sorted whole.
+/// block would need 143 MiB for its sort alone), while prose's blocks there (18-20 MB) are
+/// still sorted whole.
 pub const MAX_SORTED_BLOCK: usize = 24 << 20;
+
+/// The pieces a block of `len` bytes is sorted in: enough that none is over
+/// `max_sorted_block`, but no more than a block has parts.
+fn sort_pieces(len: usize, max_sorted_block: usize) -> usize {
+    len.div_ceil(max_sorted_block.max(1))
+        .clamp(1, MAX_BLOCK_PARTS)
+}
 
 /// When the context-mixing and recurrence BWT stages code a block in parts, each with a model
 /// and an arithmetic coder of its own, so that idle cores can code and decode one frame
@@ -760,11 +768,14 @@ fn stage(
             StagedCoder::Bwt(coder, params.parts)
         }
     };
-    // A block sorted in pieces needs room for the suffix array of one piece at a time.
-    let sorted = match coder {
-        StagedCoder::Bwt(..) => block.len().min(params.max_sorted_block.max(1)),
-        _ => block.len(),
+    // A block sorted in pieces needs room for the suffix array of one piece at a time (LZP
+    // only shortens it).
+    let in_parts = matches!(coder, StagedCoder::Bwt(..));
+    let pieces_of = |len: usize| match in_parts {
+        true => sort_pieces(len, params.max_sorted_block),
+        false => 1,
     };
+    let sorted = block.len().div_ceil(pieces_of(block.len()));
     resources.pass(HEAVY_BYTES_PER_BYTE * sorted as u64, || {
         let packed = params.lzp.and_then(|policy| lzp::encode(&block, policy));
         let (mut block, mut head) = match packed {
@@ -779,13 +790,7 @@ fn stage(
                 (block, head)
             }
         };
-        let pieces = match coder {
-            StagedCoder::Bwt(..) => block
-                .len()
-                .div_ceil(params.max_sorted_block.max(1))
-                .clamp(1, MAX_BLOCK_PARTS),
-            _ => 1,
-        };
+        let pieces = pieces_of(block.len());
         let coder = match coder {
             // Each piece is coded as a part of its own: its BWT's statistics are its own.
             StagedCoder::Bwt(block_coder, _) if pieces > 1 => {
@@ -1283,6 +1288,13 @@ impl CodedPayload<'_> {
             }
             Ok(rows)
         };
+        // The first revisions' one row, the primary index, for the whole block.
+        let primary_row = |pos: &mut usize| -> Result<BwtRows, PayloadError> {
+            Ok(BwtRows {
+                rate: usize::try_from(block_len.max(1)).map_err(|_| PayloadError::Header)?,
+                rows: vec![take_row(pos)?],
+            })
+        };
         let mut piece_count = 1;
         match &mut coder {
             Coder::Bwt {
@@ -1308,14 +1320,8 @@ impl CodedPayload<'_> {
                 rows,
                 ..
             } => *rows = segment_rows(&mut pos, block_len)?,
-            Coder::Bwt { pieces, .. } => pieces.push(BwtRows {
-                rate: usize::try_from(block_len.max(1)).map_err(|_| PayloadError::Header)?,
-                rows: vec![take_row(&mut pos)?],
-            }),
-            Coder::Ranks { rows, .. } => {
-                rows.rate = usize::try_from(block_len.max(1)).map_err(|_| PayloadError::Header)?;
-                rows.rows.push(take_row(&mut pos)?);
-            }
+            Coder::Bwt { pieces, .. } => pieces.push(primary_row(&mut pos)?),
+            Coder::Ranks { rows, .. } => *rows = primary_row(&mut pos)?,
             Coder::Words(..) => {}
         }
         let parts = match parts_flag {
@@ -1495,20 +1501,12 @@ fn invert_bwt(
     let mut whole = Some(bwt);
     for (i, rows) in pieces.iter().enumerate() {
         let range = part_range(len, count, i);
-        // A piece is inverted from a copy of its bytes, the last one's once the whole is no
-        // longer needed; a block sorted whole is inverted from the transform itself.
-        let piece = match (count, i + 1 == count) {
-            (1, _) => whole.take().unwrap_or_default(),
-            (_, last) => {
-                let piece = whole
-                    .as_ref()
-                    .map_or(&[][..], |w| &w[range.clone()])
-                    .to_vec();
-                if last {
-                    whole = None;
-                }
-                piece
-            }
+        // A piece is inverted from a copy of its bytes, and the transform freed with the last
+        // one; a block sorted whole is inverted from the transform itself.
+        let piece = match (i + 1 == count, count) {
+            (true, 1) => whole.take().expect("one piece"),
+            (true, _) => whole.take().expect("freed with the last piece")[range.clone()].to_vec(),
+            (false, _) => whole.as_ref().expect("kept for the last piece")[range.clone()].to_vec(),
         };
         match &costs {
             None => bwt::inverse_sampled(piece, &rows.rows, rows.rate, &mut block)

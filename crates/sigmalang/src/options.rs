@@ -109,9 +109,9 @@ impl EncoderOptions {
             // (`workers`): on text-100m.txt 4.617 (two frames; level 6 4.600), mixed-100m.txt
             // 5.955 (its blocks of 30 MB sorted in two pieces, `frame::MAX_SORTED_BLOCK`;
             // level 6 5.954), encoding 1.2-1.7 times as fast as level 6 and decoding 1.2-2.2
-            // times (two runs), in 104 and 95 MiB on prose, 130 and 113 MiB on the mixed corpus (level
-            // 6: 135 and 119, 133 and 123). Its earlier 32 MiB frames, two at a time, coded
-            // 0.7 % larger than level 6 on prose.
+            // times (two runs), in 104 and 95 MiB on prose, 130 and 113 MiB on the mixed
+            // corpus (level 6: 135 and 119, 133 and 123). Its earlier 32 MiB frames, two at a
+            // time, coded 0.7 % larger than level 6 on prose.
             4 => 16 << 20,
             5 => 48 << 20,
             // The BWT stage gains 2.3 % on text-100m.txt from 16 MiB frames over 8 MiB ones,
