@@ -4,6 +4,8 @@
 //! smaller than every byte; the marker's row is left out of the output and its position is
 //! returned as the *primary index* (always in `1..=n` for a non-empty block).
 
+use std::sync::{Mutex, PoisonError};
+
 /// Forward BWT of `block`, in place (a frame's block and its transform need not both be in
 /// memory): returns the transformed bytes and the primary index.
 ///
@@ -64,7 +66,7 @@ pub struct BadPrimaryIndex;
 /// Corrupt input yields wrong bytes (the frame checksum catches that), never a panic.
 pub fn inverse(bwt: Vec<u8>, primary: u32, out: &mut Vec<u8>) -> Result<(), BadPrimaryIndex> {
     let rate = bwt.len().max(1);
-    inverse_impl(bwt, &[primary], rate, out, None)
+    inverse_impl(bwt, &[primary], rate, out, None, ONE_GROUP)
 }
 
 /// Inverse of [`forward_sampled`]: appends the original block to `out`, following every
@@ -77,7 +79,21 @@ pub fn inverse_sampled(
     rate: usize,
     out: &mut Vec<u8>,
 ) -> Result<(), BadPrimaryIndex> {
-    inverse_impl(bwt, rows, rate, out, None)
+    inverse_impl(bwt, rows, rate, out, None, ONE_GROUP)
+}
+
+/// [`inverse_sampled`] with the segments cut into `groups` groups of consecutive segments (at
+/// most one per segment), which `run_groups` runs, given their count and a function that
+/// follows group `i`: one after another, or side by side on cores that are idle. Two threads
+/// inverted 19 MB of word-transformed prose in 0.39-0.47 s instead of 0.55-0.80 s.
+pub fn inverse_sampled_in_groups(
+    bwt: Vec<u8>,
+    (rows, rate): (&[u32], usize),
+    out: &mut Vec<u8>,
+    groups: usize,
+    run_groups: impl FnOnce(usize, &(dyn Fn(usize) + Sync)),
+) -> Result<(), BadPrimaryIndex> {
+    inverse_impl(bwt, rows, rate, out, None, (groups, run_groups))
 }
 
 /// Like [`inverse_sampled`], also appending to `sources` the position in `bwt` each output
@@ -89,8 +105,13 @@ pub fn inverse_with_sources(
     out: &mut Vec<u8>,
     sources: &mut Vec<u32>,
 ) -> Result<(), BadPrimaryIndex> {
-    inverse_impl(bwt, rows, rate, out, Some(sources))
+    inverse_impl(bwt, rows, rate, out, Some(sources), ONE_GROUP)
 }
+
+/// Every segment in one group, followed on the caller's thread.
+const ONE_GROUP: (usize, fn(usize, &(dyn Fn(usize) + Sync))) = (1, |count, group| {
+    (0..count).for_each(group);
+});
 
 fn inverse_impl(
     bwt: Vec<u8>,
@@ -98,6 +119,7 @@ fn inverse_impl(
     rate: usize,
     out: &mut Vec<u8>,
     sources: Option<&mut Vec<u32>>,
+    (groups, run_groups): (usize, impl FnOnce(usize, &(dyn Fn(usize) + Sync))),
 ) -> Result<(), BadPrimaryIndex> {
     let n = bwt.len();
     if n == 0 {
@@ -127,13 +149,13 @@ fn inverse_impl(
     // The byte a step yields is the first-column byte of the row it leaves, which the byte
     // counts give, so the transform is freed once the successor table is built, and the
     // output is allocated only then: the two are never resident together.
-    let chains = || Chains::new(n, rows, rate, primary, out, sources);
+    let chains = || Chains::new(n, rows, rate, primary, out, sources).split(groups);
     // Rows hold successors up to n.
     match usize::BITS - n.leading_zeros() {
-        ..=24 => follow_successors::<PackedRows<0>>(bwt, primary, next_of_char, chains),
-        25 => follow_successors::<PackedRows<1>>(bwt, primary, next_of_char, chains),
-        26 => follow_successors::<PackedRows<2>>(bwt, primary, next_of_char, chains),
-        _ => follow_successors::<Vec<u32>>(bwt, primary, next_of_char, chains),
+        ..=24 => follow_successors::<PackedRows<0>>(bwt, primary, next_of_char, chains, run_groups),
+        25 => follow_successors::<PackedRows<1>>(bwt, primary, next_of_char, chains, run_groups),
+        26 => follow_successors::<PackedRows<2>>(bwt, primary, next_of_char, chains, run_groups),
+        _ => follow_successors::<Vec<u32>>(bwt, primary, next_of_char, chains, run_groups),
     }
     Ok(())
 }
@@ -219,14 +241,15 @@ impl Successors for Vec<u32> {
 }
 
 /// Builds the successor table of `bwt` (its byte counts turned into where each byte's rows
-/// start, `next_of_char`), frees the transform, and only then makes the `chains` (which
-/// allocate the output) and follows them through the table.
+/// start, `next_of_char`), frees the transform, and only then makes the groups of `chains`
+/// (which allocate the output) and follows them through the table, as `run_groups` runs them.
 #[inline(always)]
-fn follow_successors<'a, S: Successors>(
+fn follow_successors<'a, S: Successors + Sync>(
     bwt: Vec<u8>,
     primary: usize,
     mut next_of_char: [u32; 256],
-    chains: impl FnOnce() -> Chains<'a>,
+    chains: impl FnOnce() -> Vec<Chains<'a>>,
+    run_groups: impl FnOnce(usize, &(dyn Fn(usize) + Sync)),
 ) {
     let n = bwt.len();
     let mut successors = S::with_rows(n + 1);
@@ -245,7 +268,17 @@ fn follow_successors<'a, S: Successors>(
     drop(bwt);
     // Each byte's rows now end where its counter stopped.
     let first_column = FirstColumn::new(next_of_char, n);
-    chains().follow(|row| (successors.get(row), first_column.byte(row)));
+    let step = |row| (successors.get(row), first_column.byte(row));
+    let groups: Vec<_> = chains().into_iter().map(|g| Mutex::new(Some(g))).collect();
+    run_groups(groups.len(), &|i| {
+        let group = groups[i]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(mut chains) = group {
+            chains.follow(step);
+        }
+    });
 }
 
 /// The first column of the sorted rotations, from where each byte's rows end: row 0 is the
@@ -328,10 +361,41 @@ impl<'a> Chains<'a> {
         }
     }
 
+    /// The chains cut into `groups` groups of consecutive segments (at least one, at most one
+    /// per segment), each writing its own part of the output.
+    fn split(self, groups: usize) -> Vec<Chains<'a>> {
+        let count = groups.clamp(1, self.rows.len().max(1));
+        let (rate, primary) = (self.rate, self.primary);
+        let (mut rows, mut text, mut sources) = (&self.rows[..], self.text, self.sources);
+        (0..count)
+            .map(|g| {
+                let take = rows.len() / (count - g);
+                let bytes = (take * rate).min(text.len());
+                let (group_rows, rest_rows) = rows.split_at(take);
+                let (group_text, rest_text) = std::mem::take(&mut text).split_at_mut(bytes);
+                let (group_sources, rest_sources) = match sources.take() {
+                    Some(s) => {
+                        let (a, b) = s.split_at_mut(bytes);
+                        (Some(a), Some(b))
+                    }
+                    None => (None, None),
+                };
+                (rows, text, sources) = (rest_rows, rest_text, rest_sources);
+                Chains {
+                    rows: group_rows.to_vec(),
+                    rate,
+                    primary,
+                    text: group_text,
+                    sources: group_sources,
+                }
+            })
+            .collect()
+    }
+
     /// Every chain takes one step (`step` maps a row to the next row and the byte it yields),
     /// then the next: `rate` rounds, in which the last segment may end early.
     #[inline(always)]
-    fn follow(&mut self, mut step: impl FnMut(usize) -> (usize, u8)) {
+    fn follow(&mut self, step: impl Fn(usize) -> (usize, u8)) {
         let n = self.text.len();
         for round in 0..self.rate {
             for (k, chain) in self.rows.iter_mut().enumerate() {
@@ -452,6 +516,19 @@ mod tests {
                 let mut back = vec![9];
                 inverse_sampled(t.clone(), &rows, rate, &mut back).unwrap();
                 assert_eq!(back[1..], data[..], "{len} {rate}");
+                for groups in [2, 3, 1000] {
+                    let mut back = vec![9];
+                    let side_by_side = |count, group: &(dyn Fn(usize) + Sync)| {
+                        std::thread::scope(|scope| {
+                            (1..count).for_each(|i| drop(scope.spawn(move || group(i))));
+                            group(0);
+                        })
+                    };
+                    let (rows, t) = (&rows[..], t.clone());
+                    inverse_sampled_in_groups(t, (rows, rate), &mut back, groups, side_by_side)
+                        .unwrap();
+                    assert_eq!(back[1..], data[..], "{len} {rate} in {groups} groups");
+                }
                 let (mut out, mut sources) = (Vec::new(), Vec::new());
                 inverse_with_sources(t.clone(), &rows, rate, &mut out, &mut sources).unwrap();
                 assert_eq!(out, data);

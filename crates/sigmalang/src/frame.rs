@@ -1411,7 +1411,8 @@ impl CodedPayload<'_> {
                 }
                 resources.pass(inversion_need, || {
                     let pieces = std::slice::from_ref(&rows);
-                    let block = invert_bwt(bwt, pieces, lzp, costs.map(|c| (c, bwt_costs)))?;
+                    let costs = costs.map(|c| (c, bwt_costs));
+                    let block = invert_bwt(bwt, pieces, lzp, costs, resources)?;
                     then(block, h.transform)
                 })
             }
@@ -1430,7 +1431,8 @@ impl CodedPayload<'_> {
                 };
                 let bwt = bwt.ok_or(PayloadError::Truncated)?;
                 resources.pass(inversion_need, || {
-                    let block = invert_bwt(bwt, &pieces, lzp, costs.map(|c| (c, bwt_costs)))?;
+                    let costs = costs.map(|c| (c, bwt_costs));
+                    let block = invert_bwt(bwt, &pieces, lzp, costs, resources)?;
                     then(block, h.transform)
                 })
             }
@@ -1488,12 +1490,14 @@ struct BwtRows {
 /// Inverts the BWT of `bwt`, one piece after another (`pieces` holds the rows of each; one
 /// piece: the block was sorted whole), then unpacks the result if `lzp` packed it; with costs
 /// per BWT byte, also appends the cost of each block byte (traced back through the
-/// transforms) to the given vector.
+/// transforms) to the given vector. A piece's segments are followed in two groups, side by
+/// side, when `resources` lends a core.
 fn invert_bwt(
     bwt: Vec<u8>,
     pieces: &[BwtRows],
     lzp: Option<(LzpParams, usize)>,
     costs: Option<(&mut Vec<f32>, Vec<f32>)>,
+    resources: &impl Resources,
 ) -> Result<Vec<u8>, PayloadError> {
     let mut block = Vec::new();
     let mut block_costs = Vec::new();
@@ -1509,8 +1513,18 @@ fn invert_bwt(
             (false, _) => whole.as_ref().expect("kept for the last piece")[range.clone()].to_vec(),
         };
         match &costs {
-            None => bwt::inverse_sampled(piece, &rows.rows, rows.rate, &mut block)
-                .map_err(|_| PayloadError::PrimaryIndex)?,
+            None => {
+                let groups = match resources.lends_cores() {
+                    true => 2,
+                    false => 1,
+                };
+                let run_groups = |count, group: &(dyn Fn(usize) + Sync)| {
+                    resources.parts(count, group);
+                };
+                let rows = (&rows.rows[..], rows.rate);
+                bwt::inverse_sampled_in_groups(piece, rows, &mut block, groups, run_groups)
+                    .map_err(|_| PayloadError::PrimaryIndex)?
+            }
             Some((_, bwt_costs)) => {
                 let mut sources = Vec::new();
                 bwt::inverse_with_sources(piece, &rows.rows, rows.rate, &mut block, &mut sources)
