@@ -91,7 +91,7 @@ pub fn inverse_sampled_in_groups(
     (rows, rate): (&[u32], usize),
     out: &mut Vec<u8>,
     groups: usize,
-    run_groups: impl FnOnce(usize, &(dyn Fn(usize) + Sync)),
+    run_groups: impl FnOnce(usize, &FollowGroup<'_>),
 ) -> Result<(), BadPrimaryIndex> {
     inverse_impl(bwt, rows, rate, out, None, (groups, run_groups))
 }
@@ -108,8 +108,11 @@ pub fn inverse_with_sources(
     inverse_impl(bwt, rows, rate, out, Some(sources), ONE_GROUP)
 }
 
+/// Follows group `i` of a block's segments (see [`inverse_sampled_in_groups`]).
+pub type FollowGroup<'a> = dyn Fn(usize) + Sync + 'a;
+
 /// Every segment in one group, followed on the caller's thread.
-const ONE_GROUP: (usize, fn(usize, &(dyn Fn(usize) + Sync))) = (1, |count, group| {
+const ONE_GROUP: (usize, fn(usize, &FollowGroup<'_>)) = (1, |count, group| {
     (0..count).for_each(group);
 });
 
@@ -119,7 +122,7 @@ fn inverse_impl(
     rate: usize,
     out: &mut Vec<u8>,
     sources: Option<&mut Vec<u32>>,
-    (groups, run_groups): (usize, impl FnOnce(usize, &(dyn Fn(usize) + Sync))),
+    (groups, run_groups): (usize, impl FnOnce(usize, &FollowGroup<'_>)),
 ) -> Result<(), BadPrimaryIndex> {
     let n = bwt.len();
     if n == 0 {
@@ -249,7 +252,7 @@ fn follow_successors<'a, S: Successors + Sync>(
     primary: usize,
     mut next_of_char: [u32; 256],
     chains: impl FnOnce() -> Vec<Chains<'a>>,
-    run_groups: impl FnOnce(usize, &(dyn Fn(usize) + Sync)),
+    run_groups: impl FnOnce(usize, &FollowGroup<'_>),
 ) {
     let n = bwt.len();
     let mut successors = S::with_rows(n + 1);
@@ -518,7 +521,7 @@ mod tests {
                 assert_eq!(back[1..], data[..], "{len} {rate}");
                 for groups in [2, 3, 1000] {
                     let mut back = vec![9];
-                    let side_by_side = |count, group: &(dyn Fn(usize) + Sync)| {
+                    let side_by_side = |count, group: &FollowGroup<'_>| {
                         std::thread::scope(|scope| {
                             (1..count).for_each(|i| drop(scope.spawn(move || group(i))));
                             group(0);

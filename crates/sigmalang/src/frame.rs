@@ -1518,7 +1518,7 @@ fn invert_bwt(
                     true => 2,
                     false => 1,
                 };
-                let run_groups = |count, group: &(dyn Fn(usize) + Sync)| {
+                let run_groups = |count, group: &bwt::FollowGroup<'_>| {
                     resources.parts(count, group);
                 };
                 let rows = (&rows.rows[..], rows.rate);
