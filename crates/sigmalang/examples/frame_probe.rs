@@ -62,8 +62,16 @@ fn main() {
         Some(_) => None,
         None => Some(sigmalang::frame::LINE_BREAK_MIN_END),
     };
-    let mut tr = transform::encode(input, minc, deltas, TierOrder::ByPredecessor, prior, breaks)
-        .expect("text transforms");
+    let mut tr = transform::encode(
+        input,
+        minc,
+        deltas,
+        TierOrder::ByPredecessor,
+        prior,
+        breaks,
+        sigmalang::IN_ONE_PART,
+    )
+    .expect("text transforms");
     if std::env::var_os("RAW").is_some() {
         tr.block = input.to_vec();
     }

@@ -221,6 +221,7 @@ impl CodecParams {
         &self,
         input: &[u8],
         prior: Option<Prior<'_>>,
+        resources: &impl Resources,
     ) -> Result<transform::Transformed, Rejected> {
         let order = match self.stage {
             Stage::Words(..) => TierOrder::Alphabetical,
@@ -243,6 +244,7 @@ impl CodecParams {
             order,
             prior,
             self.line_breaks,
+            side_by_side(resources),
         )
     }
 
@@ -326,6 +328,18 @@ pub trait Resources {
     fn lends_cores(&self) -> bool {
         false
     }
+}
+
+/// How many parts to cut a pure stage's work in ([`crate::Part`]) and how to run them: two,
+/// side by side, while `resources` lends a core, else one.
+fn side_by_side(resources: &impl Resources) -> (usize, impl FnOnce(usize, &crate::Part<'_>) + '_) {
+    let count = match resources.lends_cores() {
+        true => 2,
+        false => 1,
+    };
+    (count, move |count, part: &crate::Part<'_>| {
+        resources.parts(count, part);
+    })
 }
 
 /// One thread and no limit: a caller that codes one frame by itself and shares nothing.
@@ -540,7 +554,7 @@ fn transform_and_sort(
 ) -> Result<(Staged, [u64; 4]), (Vec<u8>, Rejected)> {
     let need = TRANSFORM_BYTES_PER_BYTE * input.len() as u64;
     let offered = prior.is_some();
-    match resources.pass(need, || params.transform(&input, prior)) {
+    match resources.pass(need, || params.transform(&input, prior, resources)) {
         Err(rejected) => Err((input, rejected)),
         Ok(t) => {
             drop(input);
@@ -1514,15 +1528,8 @@ fn invert_bwt(
         };
         match &costs {
             None => {
-                let groups = match resources.lends_cores() {
-                    true => 2,
-                    false => 1,
-                };
-                let run_groups = |count, group: &bwt::FollowGroup<'_>| {
-                    resources.parts(count, group);
-                };
                 let rows = (&rows.rows[..], rows.rate);
-                bwt::inverse_sampled_in_groups(piece, rows, &mut block, groups, run_groups)
+                bwt::inverse_sampled_in_groups(piece, rows, &mut block, side_by_side(resources))
                     .map_err(|_| PayloadError::PrimaryIndex)?
             }
             Some((_, bwt_costs)) => {
@@ -1744,7 +1751,7 @@ mod tests {
         assert_eq!(decode_as(frame.method, &frame.payload), Ok(()));
         // The breaks fields, in the payload: break column, code length, code.
         let breaks = params
-            .transform(&text, None)
+            .transform(&text, None, &Alone)
             .unwrap()
             .params
             .line_breaks
@@ -2044,7 +2051,9 @@ mod tests {
         // The transform takes the text away from the encoder; its coding has more header than
         // the text has bytes, so the encoder decodes the payload to get the text back.
         let text = b"the the the the the the";
-        let transformed = CodecParams::default().transform(text, None).unwrap();
+        let transformed = CodecParams::default()
+            .transform(text, None, &Alone)
+            .unwrap();
         assert!(transformed.block.len() < text.len());
         assert_eq!(round_trip(text).method, Method::Stored);
     }
@@ -2276,7 +2285,7 @@ that nobody should be late, because the boat would not wait for them.\n"
         let english = Codebook::english();
         let bytes: Vec<u8> = (0..20_000u32).map(|i| (i * 7919 % 251) as u8).collect();
         let params = CodecParams::default();
-        assert!(params.transform(&bytes, None).is_err());
+        assert!(params.transform(&bytes, None, &Alone).is_err());
         let with = encode(bytes.clone(), &params, Some(&english));
         let without = encode(bytes, &params, None);
         assert_eq!(with.payload[0], MODE_PLAIN);

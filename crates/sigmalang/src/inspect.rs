@@ -131,7 +131,7 @@ pub fn glyphs_of_text(
         min_coverage: 0.0,
         by_keys: true,
     });
-    match params.transform(text, prior) {
+    match params.transform(text, prior, &crate::frame::Alone) {
         Ok(t) => {
             visit_transformed(&t.params, &t.block, None, text.len(), codebook, visit)
                 .expect("the encoder's own block parses");

@@ -68,6 +68,16 @@ pub mod wordcm;
 pub mod write;
 
 pub use error::{Error, Result};
+
+/// One of a job's independent parts, run by its index: a pure stage (the inverse BWT, the
+/// word transform's tally) takes one with the number of parts to cut its work in and a
+/// function that runs them, one after another or side by side ([`frame::Resources::parts`]).
+pub type Part<'a> = dyn Fn(usize) + Sync + 'a;
+
+/// Runs every part on the caller's thread, in order: a stage's work in one part.
+pub const IN_ONE_PART: (usize, fn(usize, &Part<'_>)) = (1, |count, part| {
+    (0..count).for_each(part);
+});
 pub use options::{DecoderOptions, EncoderOptions};
 pub use seekable::{SeekIndex, SeekableDecoder};
 pub use stats::StreamStats;

@@ -15,6 +15,8 @@ use crate::glyph::{Case, Glyph, GlyphType};
 use crate::intern::Interner;
 use crate::primitive::Primitive;
 use crate::token::{is_ascii_letter, starts_with_letter, TokenKind, Tokenizer};
+use crate::Part;
+use std::sync::{Mutex, PoisonError};
 
 pub use crate::codebook_layout::{SYMBOL_END, WORD_END};
 /// Escape: the next byte is literal.
@@ -232,23 +234,104 @@ struct Tally {
     crlf: bool,
 }
 
+/// Below this many bytes a text is tallied in one part.
+const TALLY_PART_MIN: usize = 1 << 20;
+
+/// How far past an even share a cut between two parts of a tally may move to find a token
+/// boundary it can see alone.
+const TALLY_CUT_WINDOW: usize = 1 << 20;
+
 impl Tally {
-    fn of(input: &[u8]) -> Tally {
+    /// Pass 1 over `input`, cut into up to `parts.0` parts that `parts.1` runs (see
+    /// [`crate::Part`]): each part is tallied alone and the parts merged in order, which gives
+    /// what one pass gives: the same ids (in order of first occurrence), counts, occurrences
+    /// and votes. Two threads tallied 48 MiB of prose in 0.26-0.28 s instead of 0.32-0.34 s,
+    /// 48 MiB of the mixed corpus in 0.16 s instead of 0.26 s, merging included (the second
+    /// part relearns the vocabulary the first one saw, and the two contend for memory).
+    fn of(input: &[u8], (parts, run_parts): (usize, impl FnOnce(usize, &Part<'_>))) -> Tally {
+        Self::of_parts(input, &Self::cuts(input, parts), run_parts)
+    }
+
+    /// The tally of `input` from those of its parts between `cuts` (each where a token starts
+    /// whatever precedes it), which `run_parts` runs.
+    fn of_parts(input: &[u8], cuts: &[usize], run_parts: impl FnOnce(usize, &Part<'_>)) -> Tally {
+        let tallies: Vec<_> = cuts.windows(2).map(|_| Mutex::new(None)).collect();
+        run_parts(tallies.len(), &|i| {
+            let tally = PartTally::of(input, cuts[i]..cuts[i + 1]);
+            *tallies[i].lock().unwrap_or_else(PoisonError::into_inner) = Some(tally);
+        });
+        let mut parts = tallies.into_iter().map(|slot| {
+            let slot = slot.into_inner().unwrap_or_else(PoisonError::into_inner);
+            slot.expect("every part was run")
+        });
+        let mut all = parts.next().expect("at least one part");
+        parts.for_each(|part| all.append(part));
+        let mut implied_space = [false; 256];
+        for (slot, [without, with]) in implied_space.iter_mut().zip(all.votes) {
+            *slot = with > without;
+        }
+        Tally {
+            keys: all.ids.into_keys(),
+            counts: all.counts,
+            occurrences: all.occurrences,
+            implied_space,
+            crlf: all.after_line_end[1] > all.after_line_end[0],
+        }
+    }
+
+    /// Where the parts of `input` start and end (first 0, last its length): near even
+    /// shares, each cut just before an ASCII letter that follows whitespace, where a token
+    /// starts whatever came before; a share without one in [`TALLY_CUT_WINDOW`] bytes joins
+    /// the next.
+    fn cuts(input: &[u8], parts: usize) -> Vec<usize> {
+        let parts = parts.clamp(1, (input.len() / TALLY_PART_MIN).max(1));
+        let mut cuts = vec![0];
+        for k in 1..parts {
+            let share = input.len() / parts * k;
+            let from = share.max(cuts[cuts.len() - 1] + 1);
+            let window = &input[from..input.len().min(from + TALLY_CUT_WINDOW)];
+            let found = window
+                .windows(2)
+                .position(|pair| is_whitespace(pair[0]) && is_ascii_letter(pair[1]));
+            if let Some(at) = found {
+                cuts.push(from + at + 1);
+            }
+        }
+        cuts.push(input.len());
+        cuts
+    }
+}
+
+/// The tally of one part of a text (see [`Tally::of`]).
+struct PartTally {
+    ids: Interner,
+    counts: Vec<u32>,
+    occurrences: Occurrences,
+    votes: [[u32; 2]; 256],
+    /// Words after a line end that is a lone LF, and after CR LF.
+    after_line_end: [u32; 2],
+}
+
+impl PartTally {
+    /// The tally of the tokens of `input[range]`, which starts where a token does; the bytes
+    /// before the range still decide a word's separator and vote.
+    fn of(input: &[u8], range: std::ops::Range<usize>) -> PartTally {
         let mut ids = Interner::default();
         let mut counts: Vec<u32> = Vec::new();
         let mut occurrences = Occurrences::default();
         let mut votes = [[0u32; 2]; 256];
-        // Words after a line end that is a lone LF, and after CR LF.
         let mut after_line_end = [0u32; 2];
         let mut folded = Vec::new();
-        for (kind, range) in Tokenizer::new(input) {
+        let offset = range.start;
+        for (kind, token) in Tokenizer::new(&input[range]) {
+            let token = token.start + offset..token.end + offset;
             let (key, case): (&[u8], Case) = match kind {
                 TokenKind::Word => {
-                    let (key, case) = fold(&input[range.clone()], &mut folded);
-                    let (at, spaced) = if after_single_space(input, range.start) {
-                        (range.start - 1, 1)
+                    let (key, case) = fold(&input[token.clone()], &mut folded);
+                    let (at, spaced) = if after_single_space(input, token.start) {
+                        (token.start - 1, 1)
                     } else {
-                        (range.start, 0)
+                        (token.start, 0)
                     };
                     votes[byte_before(input, at) as usize][spaced] += 1;
                     if at >= 2 && input[at - 1] == b'\n' {
@@ -256,7 +339,7 @@ impl Tally {
                     }
                     (key, case)
                 }
-                TokenKind::Symbol => (&input[range], Case::AsIs),
+                TokenKind::Symbol => (&input[token], Case::AsIs),
                 _ => continue,
             };
             let id = ids.id(key);
@@ -266,17 +349,38 @@ impl Tally {
             counts[id as usize] += 1;
             occurrences.push(id, case);
         }
-        let mut implied_space = [false; 256];
-        for (slot, [without, with]) in implied_space.iter_mut().zip(votes) {
-            *slot = with > without;
-        }
-        Tally {
-            keys: ids.into_keys(),
+        PartTally {
+            ids,
             counts,
             occurrences,
-            implied_space,
-            crlf: after_line_end[1] > after_line_end[0],
+            votes,
+            after_line_end,
         }
+    }
+
+    /// Adds the tally of the part that follows this one: its keys new here take the next ids
+    /// in their order, as one pass over both would have given them.
+    fn append(&mut self, next: PartTally) {
+        let ids: Vec<u32> = (next.ids.into_keys().iter())
+            .zip(&next.counts)
+            .map(|(key, &count)| {
+                let id = self.ids.id(key);
+                if id as usize == self.counts.len() {
+                    self.counts.push(0);
+                }
+                self.counts[id as usize] += count;
+                id
+            })
+            .collect();
+        for (id, case) in next.occurrences.iter() {
+            self.occurrences.push(ids[id as usize], case);
+        }
+        for (votes, more) in self.votes.iter_mut().zip(next.votes) {
+            votes[0] += more[0];
+            votes[1] += more[1];
+        }
+        self.after_line_end[0] += next.after_line_end[0];
+        self.after_line_end[1] += next.after_line_end[1];
     }
 }
 
@@ -396,6 +500,7 @@ pub fn encode(
     order: TierOrder,
     prior: Option<Prior<'_>>,
     line_breaks: Option<u8>,
+    parts: (usize, impl FnOnce(usize, &Part<'_>)),
 ) -> Result<Transformed, Rejected> {
     let Tally {
         keys,
@@ -403,7 +508,7 @@ pub fn encode(
         occurrences,
         implied_space,
         crlf,
-    } = Tally::of(input);
+    } = Tally::of(input, parts);
 
     // Bank: the codebook's entries, then everything else that cannot be spelled, plus words
     // frequent enough; most frequent first.
@@ -1291,10 +1396,79 @@ pub fn decode(
 mod tests {
     use super::*;
     use crate::codebook::NO_KEY;
+    use crate::IN_ONE_PART;
+
+    /// The parts of a tally, in order, and the whole's fields to compare.
+    fn tally_fields(t: Tally) -> impl PartialEq + std::fmt::Debug {
+        (t.keys, t.counts, t.occurrences.0, t.implied_space, t.crlf)
+    }
+
+    #[test]
+    fn a_tally_in_parts_is_the_tally_of_the_whole() {
+        let mut texts = vec![
+            crate::test_support::wrapped_prose(3000, 60, 3, 1),
+            b"Word word WORD\r\nword  x\ty \n\nZ \xc3\xa9t\xc3\xa9 9 a".repeat(40),
+        ];
+        // Many new words in the later parts: ids past one unit of the occurrence list.
+        let made_up: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| made_up_word(i).into_bytes().into_iter().chain([b' ']))
+            .collect();
+        assert!(Tally::of(&made_up, IN_ONE_PART).keys.len() > Occurrences::SHORT_IDS as usize);
+        texts.push(made_up);
+        for text in texts {
+            let whole = tally_fields(Tally::of(&text, IN_ONE_PART));
+            let starts: Vec<usize> = (1..text.len())
+                .filter(|&i| is_whitespace(text[i - 1]) && is_ascii_letter(text[i]))
+                .collect();
+            for parts in [2, 3, 7] {
+                let mut cuts = vec![0];
+                cuts.extend((1..parts).map(|k| starts[starts.len() * k / parts]));
+                cuts.push(text.len());
+                let side_by_side = |count, part: &Part<'_>| {
+                    std::thread::scope(|scope| {
+                        (1..count).for_each(|i| drop(scope.spawn(move || part(i))));
+                        part(0);
+                    })
+                };
+                let in_parts = Tally::of_parts(&text, &cuts, side_by_side);
+                assert_eq!(tally_fields(in_parts), whole, "{parts} parts");
+            }
+        }
+    }
+
+    #[test]
+    fn tally_cuts_fall_where_tokens_start_or_nowhere() {
+        let text = crate::test_support::wrapped_prose(600_000, 70, 0, 2);
+        assert!(text.len() > 3 * TALLY_PART_MIN);
+        let starts: std::collections::HashSet<usize> = Tokenizer::new(&text)
+            .map(|(_, range)| range.start)
+            .collect();
+        for parts in [1, 2, 3] {
+            let cuts = Tally::cuts(&text, parts);
+            assert_eq!(cuts.len(), parts + 1, "{parts} parts");
+            assert_eq!((cuts[0], cuts[parts]), (0, text.len()));
+            for pair in cuts.windows(2) {
+                assert!(pair[0] < pair[1]);
+                assert!(starts.contains(&pair[1]) || pair[1] == text.len());
+                let share = text.len() / parts;
+                assert!(
+                    pair[1] - pair[0] < share + TALLY_CUT_WINDOW,
+                    "{parts} parts"
+                );
+            }
+        }
+        // No whitespace before a letter: one part; too short for two: one part.
+        let digits = b"0123456789 ".repeat(3 * TALLY_PART_MIN / 10);
+        assert_eq!(Tally::cuts(&digits, 2), vec![0, digits.len()]);
+        assert_eq!(
+            Tally::cuts(&text[..TALLY_PART_MIN], 2),
+            vec![0, TALLY_PART_MIN]
+        );
+    }
 
     /// `text` transformed with bank threshold 2, no codebook and no soft line breaks.
     fn without_codebook(text: &[u8], deltas: bool, order: TierOrder) -> Transformed {
-        encode(text, 2, deltas, order, None, None).unwrap()
+        encode(text, 2, deltas, order, None, None, IN_ONE_PART).unwrap()
     }
 
     #[test]
@@ -1314,8 +1488,26 @@ mod tests {
     }
 
     fn round_trip(text: &[u8]) -> Option<usize> {
-        let t = encode(text, 2, false, TierOrder::ByPredecessor, None, None).ok()?;
-        let d = encode(text, 2, true, TierOrder::Alphabetical, None, None).ok()?;
+        let t = encode(
+            text,
+            2,
+            false,
+            TierOrder::ByPredecessor,
+            None,
+            None,
+            IN_ONE_PART,
+        )
+        .ok()?;
+        let d = encode(
+            text,
+            2,
+            true,
+            TierOrder::Alphabetical,
+            None,
+            None,
+            IN_ONE_PART,
+        )
+        .ok()?;
         let mut back = Vec::new();
         decode(&d.params, &d.block, text.len(), None, &mut back).unwrap();
         assert_eq!(back, text, "with DELTA glyphs and sorted tiers");
@@ -1375,6 +1567,7 @@ mod tests {
             TierOrder::ByPredecessor,
             None,
             None,
+            IN_ONE_PART,
         )
         .expect("repeated words shrink");
         assert!(t.params.bank_entries > u64::from(Occurrences::SHORT_IDS));
@@ -1506,8 +1699,18 @@ mod tests {
                     the window of the house by the bridge. "
             .repeat(20);
         for order in [TierOrder::ByPredecessor, TierOrder::Alphabetical] {
-            let over =
-                |book| encode(text.as_bytes(), 2, false, order, prior(book, 0.0), None).unwrap();
+            let over = |book| {
+                encode(
+                    text.as_bytes(),
+                    2,
+                    false,
+                    order,
+                    prior(book, 0.0),
+                    None,
+                    IN_ONE_PART,
+                )
+                .unwrap()
+            };
             let (by_keys, in_its_order) = (over(&english), over(&keyless));
             assert!(by_keys.params.codebook_by_keys && !in_its_order.params.codebook_by_keys);
             assert_ne!(by_keys.block, in_its_order.block);
@@ -1563,8 +1766,8 @@ mod tests {
     fn the_newlines_of_wrapped_prose_become_soft_line_breaks() {
         let text = crate::test_support::wrapped_prose(20_000, 72, 0, 7);
         let order = TierOrder::ByPredecessor;
-        let soft = encode(&text, 2, false, order, None, Some(40)).unwrap();
-        let hard = encode(&text, 2, false, order, None, None).unwrap();
+        let soft = encode(&text, 2, false, order, None, Some(40), IN_ONE_PART).unwrap();
+        let hard = encode(&text, 2, false, order, None, None, IN_ONE_PART).unwrap();
         let breaks = soft
             .params
             .line_breaks
@@ -1602,7 +1805,7 @@ mod tests {
             b"one two three four five six seven eight nine ten eleven\ntwelve\n",
         );
         let order = TierOrder::ByPredecessor;
-        let soft = encode(&text, 2, false, order, None, Some(40)).unwrap();
+        let soft = encode(&text, 2, false, order, None, Some(40), IN_ONE_PART).unwrap();
         let breaks = soft
             .params
             .line_breaks
@@ -1613,7 +1816,7 @@ mod tests {
         // enough for the one after it too): only the two lone LFs are left.
         assert_eq!(newlines(&soft.block), 2);
         assert_eq!(decoded(&soft, text.len()), text);
-        let lf_soft = encode(&lf, 2, false, order, None, Some(40)).unwrap();
+        let lf_soft = encode(&lf, 2, false, order, None, Some(40), IN_ONE_PART).unwrap();
         assert!(!lf_soft.params.line_breaks.unwrap().crlf);
     }
 
@@ -1621,7 +1824,16 @@ mod tests {
     fn a_newline_before_a_word_that_ends_short_of_the_break_column_stays_a_glyph() {
         let mut text = b"A short line\nand then".to_vec();
         text.extend_from_slice(&crate::test_support::wrapped_prose(5000, 72, 0, 8));
-        let soft = encode(&text, 2, false, TierOrder::ByPredecessor, None, Some(40)).unwrap();
+        let soft = encode(
+            &text,
+            2,
+            false,
+            TierOrder::ByPredecessor,
+            None,
+            Some(40),
+            IN_ONE_PART,
+        )
+        .unwrap();
         assert!(soft.params.line_breaks.is_some());
         assert_eq!(newlines(&soft.block), 2);
         assert_eq!(decoded(&soft, text.len()), text);
@@ -1658,6 +1870,7 @@ mod tests {
                     TierOrder::ByPredecessor,
                     None,
                     Some(min_end),
+                    IN_ONE_PART,
                 )
                 .unwrap();
                 assert_eq!(
@@ -1676,8 +1889,8 @@ mod tests {
         // Lines broken after one word in 40, wherever it ends: more than four bits a newline.
         let text = crate::test_support::wrapped_prose(20_000, 0, 40, 9);
         let order = TierOrder::ByPredecessor;
-        let soft = encode(&text, 2, false, order, None, Some(40)).unwrap();
-        let hard = encode(&text, 2, false, order, None, None).unwrap();
+        let soft = encode(&text, 2, false, order, None, Some(40), IN_ONE_PART).unwrap();
+        let hard = encode(&text, 2, false, order, None, None, IN_ONE_PART).unwrap();
         assert_eq!(soft.params, hard.params);
         assert_eq!(soft.block, hard.block);
     }
@@ -1758,6 +1971,7 @@ mod tests {
                 sorted,
                 prior(&english, 0.0),
                 None,
+                IN_ONE_PART,
             )
             .unwrap();
             assert!(t.params.codebook);
@@ -1788,6 +2002,7 @@ mod tests {
                 TierOrder::ByPredecessor,
                 prior(&english, min),
                 None,
+                IN_ONE_PART,
             )
             .unwrap();
             t.params.codebook
