@@ -25,13 +25,18 @@ pub fn forward(block: Vec<u8>) -> (Vec<u8>, u32) {
 /// `k × rate`, so `rows[0]` is the primary index. The inverse can follow the segments between
 /// them side by side ([`inverse_sampled`]).
 pub fn forward_sampled(mut block: Vec<u8>, rate: usize) -> (Vec<u8>, Vec<u32>) {
-    let rows = forward_sampled_in_place(&mut block, rate);
+    let rows = forward_sampled_in_place(&mut block, rate, 1);
     (block, rows)
 }
 
 /// [`forward_sampled`] of the bytes of `block`, replacing them: a piece of a larger block is
 /// sorted where it lies, needing room only for its own suffix array.
-pub fn forward_sampled_in_place(block: &mut [u8], rate: usize) -> Vec<u32> {
+///
+/// With the `parallel-sort` feature, the sort runs on `threads` threads (libsais's OpenMP
+/// build): two sorted 19 MB of word-transformed prose in 0.64-0.99 s instead of 0.81-1.19 s,
+/// taking 1.7 times the processor time (its induced sorting waits on memory); the same
+/// transform whatever the number.
+pub fn forward_sampled_in_place(block: &mut [u8], rate: usize, threads: usize) -> Vec<u32> {
     assert!(
         rate >= 2 && rate.is_power_of_two(),
         "libsais samples at powers of two"
@@ -44,9 +49,18 @@ pub fn forward_sampled_in_place(block: &mut [u8], rate: usize) -> Vec<u32> {
         "BWT blocks are limited to 2 GiB by the frame size limit"
     );
     let rate = i32::try_from(rate).expect("frames below 2 GiB sample below 2^31");
-    let done = libsais::BwtConstruction::replace_text(block)
-        .with_owned_temporary_array_buffer32()
-        .single_threaded()
+    let construction =
+        libsais::BwtConstruction::replace_text(block).with_owned_temporary_array_buffer32();
+    #[cfg(feature = "parallel-sort")]
+    let construction = construction.multi_threaded(libsais::ThreadCount::fixed(
+        u16::try_from(threads).unwrap_or(u16::MAX),
+    ));
+    #[cfg(not(feature = "parallel-sort"))]
+    let construction = {
+        let _ = threads;
+        construction.single_threaded()
+    };
+    let done = construction
         .with_aux_indices(libsais::bwt::AuxIndicesSamplingRate::from(rate))
         .run()
         .expect("libsais accepts every block below 2 GiB");
@@ -533,6 +547,19 @@ mod tests {
             }
         }
         assert_eq!(forward_sampled(Vec::new(), 4), (Vec::new(), Vec::new()));
+    }
+
+    #[test]
+    fn a_sort_on_more_threads_gives_the_same_transform() {
+        // Long enough for libsais to spread its passes over threads.
+        let data = crate::test_support::wrapped_prose(60_000, 70, 0, 5);
+        let mut one = data.clone();
+        let rows = forward_sampled_in_place(&mut one, 1 << 12, 1);
+        for threads in [2, 3] {
+            let mut more = data.clone();
+            assert_eq!(forward_sampled_in_place(&mut more, 1 << 12, threads), rows);
+            assert!(more == one, "{threads} threads");
+        }
     }
 
     #[test]

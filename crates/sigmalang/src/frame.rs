@@ -328,6 +328,13 @@ pub trait Resources {
     fn lends_cores(&self) -> bool {
         false
     }
+
+    /// Runs `job`, a task that spreads itself over threads of its own (the suffix sort), with
+    /// how many it may use: one, and one more for a core that is idle now, which stays
+    /// claimed until `job` returns.
+    fn with_idle_core<T>(&self, job: impl FnOnce(usize) -> T) -> T {
+        job(1)
+    }
 }
 
 /// How many parts to cut a pure stage's work in ([`crate::Part`]) and how to run them: two,
@@ -823,7 +830,8 @@ fn stage(
             // Both BWT stages this encoder writes carry segment rows.
             let piece = &mut block[part_range(len, pieces, i)];
             let rate = segment_len(piece.len());
-            let rows = bwt::forward_sampled_in_place(piece, rate);
+            let rows = resources
+                .with_idle_core(|threads| bwt::forward_sampled_in_place(piece, rate, threads));
             head.push(rate.trailing_zeros() as u8);
             for row in rows {
                 varint::put(&mut head, u64::from(row));

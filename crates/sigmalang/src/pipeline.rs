@@ -187,6 +187,19 @@ impl IdleCores {
                 .lending
     }
 
+    /// See [`Resources::with_idle_core`]: a core is claimed if one is lent and idle now.
+    pub fn with_idle_core<T>(&self, job: impl FnOnce(usize) -> T) -> T {
+        let claimed = {
+            let mut state = self.state.0.lock().unwrap_or_else(PoisonError::into_inner);
+            let idle = self.cores > 1 && state.lending && state.busy < self.cores;
+            idle.then(|| {
+                state.busy += 1;
+                Busy(Arc::clone(&self.state))
+            })
+        };
+        job(1 + usize::from(claimed.is_some()))
+    }
+
     /// Counts a core busy for a job about to be submitted, until the returned guard drops
     /// (the job holds it).
     pub fn occupy(&self) -> Busy {
@@ -286,6 +299,10 @@ impl Resources for IdleCores {
     fn lends_cores(&self) -> bool {
         IdleCores::lends_cores(self)
     }
+
+    fn with_idle_core<T>(&self, job: impl FnOnce(usize) -> T) -> T {
+        IdleCores::with_idle_core(self, job)
+    }
 }
 
 /// What the frames of a pool share: its memory gate and its idle cores.
@@ -308,6 +325,10 @@ impl Resources for Shares {
 
     fn lends_cores(&self) -> bool {
         self.cores.lends_cores()
+    }
+
+    fn with_idle_core<T>(&self, job: impl FnOnce(usize) -> T) -> T {
+        self.cores.with_idle_core(job)
     }
 }
 
@@ -571,6 +592,32 @@ mod tests {
             pool.submit(x, INLINE_JOB_BYTES);
         }
         drop(pool);
+    }
+
+    #[test]
+    fn a_job_gets_a_second_thread_only_for_a_lent_idle_core_and_holds_it() {
+        let cores = IdleCores::new(2, 2);
+        let _job = cores.occupy();
+        assert_eq!(cores.with_idle_core(|threads| threads), 1, "not lent");
+        cores.lend(true);
+        let nested = cores.with_idle_core(|threads| (threads, cores.with_idle_core(|t| t)));
+        assert_eq!(
+            nested,
+            (2, 1),
+            "the idle core is claimed while the job runs"
+        );
+        assert_eq!(
+            cores.with_idle_core(|threads| threads),
+            2,
+            "and given back after"
+        );
+        let _other = cores.occupy();
+        assert_eq!(
+            cores.with_idle_core(|threads| threads),
+            1,
+            "every core busy"
+        );
+        assert_eq!(IdleCores::new(1, 1).with_idle_core(|threads| threads), 1);
     }
 
     #[test]
