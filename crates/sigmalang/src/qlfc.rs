@@ -134,24 +134,16 @@ impl Kind {
         }
     }
 }
-/// Decisions of a number: "is it 1" and the steps of k (nodes below 32), then the low bits by
-/// k (to 15) and the bits above them ([`low_bit_node`]).
-const NODES: usize = 32 + 16 * 32;
+/// Decisions of a run length: "is it 1" and the steps of k (nodes below 32), then the low bits
+/// by k (to 15) and the bits above them ([`LowBitNodes::node`]).
+const RUN_NODES: usize = 32 + 16 * 32;
+/// Decisions of a rank: the tree of k (nodes 1 to 7), then the low bits by k (to 7) and the
+/// bits above them, as many of those as the model predicts.
+const RANK_TREE_NODES: usize = 8;
 /// States: three histories of 8 classes each ([`Model::run_state`], [`Model::rank_state`]).
 const STATES: usize = 8 * 8 * 8;
 /// Mixer weight sets per byte: by decision group (run lengths from 0, ranks from 24).
 const GROUPS: usize = 48;
-
-/// The decision node of the low bit after `above` (the number's bits so far, top bit first) of
-/// a number with `k` low bits: its own for each of the first four low bits, one shared by the
-/// rest (node 0 of the k's nodes, which `above` ≥ 1 never takes). On BWT blocks of
-/// word-transformed text, giving the deeper bits their own nodes coded 0.3 % larger; coding
-/// every number's deeper bits at probability 1/2 made a spreadsheet (`kennedy.xls`) 30 %
-/// larger, so only a rank's bits past [`QlfcParams::modelled_rank_bits`] are.
-#[inline(always)]
-fn low_bit_node(k: usize, above: usize) -> usize {
-    32 + (k.min(15) << 5 | if above < 32 { above } else { 0 })
-}
 
 /// ⌊log2 v⌋, and 0 for 0.
 #[inline(always)]
@@ -167,20 +159,56 @@ fn class(v: usize) -> usize {
 
 /// The counters and mixers of one kind of number (run lengths or ranks).
 struct Numbers {
+    /// Counters by byte and node, `nodes` a byte.
     by_byte: Vec<u16>,
+    /// Counters by state and node, `nodes` a state.
     by_state: Vec<u16>,
-    by_decision: [u16; NODES],
+    by_decision: [u16; RUN_NODES],
     weights: Vec<i16x8>,
+    nodes: usize,
+    low_bits: LowBitNodes,
+}
+
+/// Where the nodes of a kind's low bits are: those of k from `first + k << shift`.
+#[derive(Clone, Copy)]
+struct LowBitNodes {
+    first: usize,
+    shift: u32,
 }
 
 impl Numbers {
-    fn new() -> Self {
+    /// The counters of run lengths, or of ranks whose first `modelled_rank_bits` low bits are
+    /// predicted: only their nodes, so that a state's counters lie in two or three cache
+    /// lines, not eight (the tables of both kinds are larger than a core's second-level cache).
+    fn new(kind: Kind, modelled_rank_bits: u8) -> Self {
+        let (first, shift, max_k) = match kind {
+            Kind::Run => (32, 5, 15),
+            Kind::Rank => (RANK_TREE_NODES, u32::from(modelled_rank_bits.min(5)), 7),
+        };
+        let nodes = first + ((max_k + 1) << shift);
         Numbers {
-            by_byte: vec![32768; 256 * NODES],
-            by_state: vec![32768; STATES * NODES],
-            by_decision: [32768; NODES],
+            by_byte: vec![32768; 256 * nodes],
+            by_state: vec![32768; STATES * nodes],
+            by_decision: [32768; RUN_NODES],
             weights: vec![i16x8::splat(INITIAL_WEIGHT); 256 * GROUPS],
+            nodes,
+            low_bits: LowBitNodes { first, shift },
         }
+    }
+}
+
+impl LowBitNodes {
+    /// The decision node of the low bit after `above` (the number's bits so far, top bit
+    /// first) of a number with `k` low bits: its own for each of the first (up to five) low
+    /// bits, one shared by the rest (the first node of k's, which `above` ≥ 1 never takes).
+    /// On BWT blocks of word-transformed text, giving the deeper bits their own nodes coded
+    /// 0.3 % larger; coding every number's deeper bits at probability 1/2 made a spreadsheet
+    /// (`kennedy.xls`) 30 % larger, so only a rank's bits past
+    /// [`QlfcParams::modelled_rank_bits`] are.
+    #[inline(always)]
+    fn node(self, k: usize, above: usize) -> usize {
+        let own = if above >> self.shift == 0 { above } else { 0 };
+        self.first + (k.min(15) << self.shift | own)
     }
 }
 
@@ -242,8 +270,8 @@ impl<T: Tuning<QlfcParams>> Model<T> {
         Model {
             tuning,
             stretch: stretch_table(),
-            runs: Numbers::new(),
-            ranks: Numbers::new(),
+            runs: Numbers::new(Kind::Run, 0),
+            ranks: Numbers::new(Kind::Rank, tuning.params().modelled_rank_bits),
             rank_history: [0; 256],
             run_history: [0; 256],
             previous_rank_class: 0,
@@ -275,8 +303,8 @@ impl<T: Tuning<QlfcParams>> Model<T> {
         (byte, state, node, group): (usize, usize, usize, usize),
         bit: u32,
     ) -> u32 {
-        let by_byte = byte * NODES + node;
-        let by_state = state * NODES + node;
+        let by_byte = byte * numbers.nodes + node;
+        let by_state = state * numbers.nodes + node;
         let st = |p: u16| stretch[usize::from(p >> 4)];
         let inputs = i16x8::from([
             st(numbers.by_byte[by_byte]),
@@ -327,6 +355,7 @@ impl<T: Tuning<QlfcParams>> Model<T> {
         value: usize,
     ) -> usize {
         let group = kind.first_group();
+        let low_bits = numbers.low_bits;
         let mut decide = |coder: &mut C, node: usize, group: usize, bit: u32| {
             Self::decide(
                 coder,
@@ -364,7 +393,10 @@ impl<T: Tuning<QlfcParams>> Model<T> {
         for shift in (0..k).rev() {
             let bit = (value >> shift & 1) as u32;
             let bit = match v < modelled_below {
-                true => decide(coder, low_bit_node(k, v), group + 8 + k.min(15), bit),
+                true => {
+                    let node = low_bits.node(k, v);
+                    decide(coder, node, group + 8 + k.min(15), bit)
+                }
                 false => coder.code_even(bit),
             };
             v = v << 1 | bit as usize;
