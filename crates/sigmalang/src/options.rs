@@ -376,9 +376,6 @@ pub const SHARED_CORES_FRAME_SIZE: u64 = 32 << 20;
 /// BWTs at once: 192 MiB for two 64 MiB frames of prose, where one at a time takes 136 MiB,
 /// under issue 4's bound of half of bsc's peak.
 pub fn workers(cores: usize, frame_size: u64, bwt_stage: bool) -> usize {
-    if let Ok(w) = std::env::var("XW") {
-        return w.parse().unwrap();
-    }
     match bwt_stage && frame_size > SHARED_CORES_FRAME_SIZE {
         true => cores.div_ceil(2),
         false => cores,

@@ -55,9 +55,6 @@ pub const HEAVY_BYTES_PER_BYTE: u64 = 5;
 impl MemoryGate {
     /// The budget of `workers` threads coding frames of up to `frame_size` bytes.
     pub fn budget(workers: usize, frame_size: u64) -> u64 {
-        if let Ok(w) = std::env::var("XB") {
-            return w.parse::<u64>().unwrap() << 20;
-        }
         if frame_size <= FREE_FRAME_SIZE {
             u64::MAX
         } else {
