@@ -1398,7 +1398,7 @@ mod tests {
     use crate::codebook::NO_KEY;
     use crate::IN_ONE_PART;
 
-    /// The parts of a tally, in order, and the whole's fields to compare.
+    /// A tally's fields, to compare.
     fn tally_fields(t: Tally) -> impl PartialEq + std::fmt::Debug {
         (t.keys, t.counts, t.occurrences.0, t.implied_space, t.crlf)
     }
