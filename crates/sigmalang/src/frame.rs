@@ -303,7 +303,8 @@ impl Default for CodecParams {
 
 /// What a frame's coding shares with the other frames of its pool: memory for its heavy
 /// phases, and idle cores for its independent parts (the two parts of a large block, the two
-/// codings of a small frame's codebook trial).
+/// codings of a small frame's codebook trial, the halves of the word transform's tally and of
+/// the inverse BWT's segments) and for the suffix sort's second thread.
 ///
 /// The word transform, the suffix sort and the inverse BWT each hold several times their
 /// block, briefly, while the entropy coder between them holds about the block. A worker pool
