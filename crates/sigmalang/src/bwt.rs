@@ -527,15 +527,14 @@ mod tests {
                 assert_eq!(back[1..], data[..], "{len} {rate}");
                 for groups in [2, 3, 1000] {
                     let mut back = vec![9];
-                    let side_by_side = |count, group: &Part<'_>| {
-                        std::thread::scope(|scope| {
-                            (1..count).for_each(|i| drop(scope.spawn(move || group(i))));
-                            group(0);
-                        })
-                    };
                     let (rows, t) = (&rows[..], t.clone());
-                    inverse_sampled_in_groups(t, (rows, rate), &mut back, (groups, side_by_side))
-                        .unwrap();
+                    inverse_sampled_in_groups(
+                        t,
+                        (rows, rate),
+                        &mut back,
+                        (groups, crate::test_support::side_by_side),
+                    )
+                    .unwrap();
                     assert_eq!(back[1..], data[..], "{len} {rate} in {groups} groups");
                 }
                 let (mut out, mut sources) = (Vec::new(), Vec::new());

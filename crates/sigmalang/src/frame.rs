@@ -341,10 +341,7 @@ pub trait Resources {
 /// How many parts to cut a pure stage's work in ([`crate::Part`]) and how to run them: two,
 /// side by side, while `resources` lends a core, else one.
 fn side_by_side(resources: &impl Resources) -> (usize, impl FnOnce(usize, &crate::Part<'_>) + '_) {
-    let count = match resources.lends_cores() {
-        true => 2,
-        false => 1,
-    };
+    let count = 1 + usize::from(resources.lends_cores());
     (count, move |count, part: &crate::Part<'_>| {
         resources.parts(count, part);
     })

@@ -68,6 +68,9 @@ pub mod wordcm;
 pub mod write;
 
 pub use error::{Error, Result};
+pub use options::{DecoderOptions, EncoderOptions};
+pub use seekable::{SeekIndex, SeekableDecoder};
+pub use stats::StreamStats;
 
 /// One of a job's independent parts, run by its index: a pure stage (the inverse BWT, the
 /// word transform's tally) takes one with the number of parts to cut its work in and a
@@ -78,9 +81,6 @@ pub type Part<'a> = dyn Fn(usize) + Sync + 'a;
 pub const IN_ONE_PART: (usize, fn(usize, &Part<'_>)) = (1, |count, part| {
     (0..count).for_each(part);
 });
-pub use options::{DecoderOptions, EncoderOptions};
-pub use seekable::{SeekIndex, SeekableDecoder};
-pub use stats::StreamStats;
 
 use std::io::{Read, Write};
 

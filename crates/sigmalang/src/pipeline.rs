@@ -188,13 +188,17 @@ impl IdleCores {
     pub fn with_idle_core<T>(&self, job: impl FnOnce(usize) -> T) -> T {
         let claimed = {
             let mut state = self.state.0.lock().unwrap_or_else(PoisonError::into_inner);
-            let idle = self.cores > 1 && state.lending && state.busy < self.cores;
-            idle.then(|| {
+            self.has_core_to_lend(&state).then(|| {
                 state.busy += 1;
                 Busy(Arc::clone(&self.state))
             })
         };
         job(1 + usize::from(claimed.is_some()))
+    }
+
+    /// Whether a core is lent and idle in `state` (never with one core).
+    fn has_core_to_lend(&self, state: &CoreState) -> bool {
+        self.cores > 1 && state.lending && state.busy < self.cores
     }
 
     /// Counts a core busy for a job about to be submitted, until the returned guard drops
@@ -209,7 +213,7 @@ impl IdleCores {
     fn claim(&self, done: impl Fn() -> bool) -> Option<Busy> {
         let (state, freed) = &*self.state;
         let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
-        while (s.busy >= self.cores || !s.lending) && !done() {
+        while !self.has_core_to_lend(&s) && !done() {
             s = freed.wait(s).unwrap_or_else(PoisonError::into_inner);
         }
         if done() {

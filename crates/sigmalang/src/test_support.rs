@@ -1,4 +1,15 @@
-//! Inputs shared by the unit tests of several modules.
+//! Inputs and helpers shared by the unit tests of several modules.
+
+use crate::Part;
+
+/// Runs `count` parts side by side, a scoped thread each beside the caller's, as a pool with
+/// idle cores would.
+pub(crate) fn side_by_side(count: usize, part: &Part<'_>) {
+    std::thread::scope(|scope| {
+        (1..count).for_each(|i| drop(scope.spawn(move || part(i))));
+        part(0);
+    })
+}
 
 /// `len` bytes of xorshift64 output from `seed`: incompressible, and the same on every run.
 pub(crate) fn noise(len: usize, seed: u64) -> Vec<u8> {

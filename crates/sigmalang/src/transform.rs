@@ -316,11 +316,13 @@ impl PartTally {
     /// The tally of the tokens of `input[range]`, which starts where a token does; the bytes
     /// before the range still decide a word's separator and vote.
     fn of(input: &[u8], range: std::ops::Range<usize>) -> PartTally {
-        let mut ids = Interner::default();
-        let mut counts: Vec<u32> = Vec::new();
-        let mut occurrences = Occurrences::default();
-        let mut votes = [[0u32; 2]; 256];
-        let mut after_line_end = [0u32; 2];
+        let mut tally = PartTally {
+            ids: Interner::default(),
+            counts: Vec::new(),
+            occurrences: Occurrences::default(),
+            votes: [[0; 2]; 256],
+            after_line_end: [0; 2],
+        };
         let mut folded = Vec::new();
         let offset = range.start;
         for (kind, token) in Tokenizer::new(&input[range]) {
@@ -333,29 +335,30 @@ impl PartTally {
                     } else {
                         (token.start, 0)
                     };
-                    votes[byte_before(input, at) as usize][spaced] += 1;
+                    tally.votes[byte_before(input, at) as usize][spaced] += 1;
                     if at >= 2 && input[at - 1] == b'\n' {
-                        after_line_end[usize::from(input[at - 2] == b'\r')] += 1;
+                        tally.after_line_end[usize::from(input[at - 2] == b'\r')] += 1;
                     }
                     (key, case)
                 }
                 TokenKind::Symbol => (&input[token], Case::AsIs),
                 _ => continue,
             };
-            let id = ids.id(key);
-            if id as usize == counts.len() {
-                counts.push(0);
-            }
-            counts[id as usize] += 1;
-            occurrences.push(id, case);
+            let id = tally.add(key, 1);
+            tally.occurrences.push(id, case);
         }
-        PartTally {
-            ids,
-            counts,
-            occurrences,
-            votes,
-            after_line_end,
+        tally
+    }
+
+    /// Counts `count` occurrences of `key`, giving it the next id if it is new; returns its id.
+    #[inline]
+    fn add(&mut self, key: &[u8], count: u32) -> u32 {
+        let id = self.ids.id(key);
+        if id as usize == self.counts.len() {
+            self.counts.push(0);
         }
+        self.counts[id as usize] += count;
+        id
     }
 
     /// Adds the tally of the part that follows this one: its keys new here take the next ids
@@ -363,14 +366,7 @@ impl PartTally {
     fn append(&mut self, next: PartTally) {
         let ids: Vec<u32> = (next.ids.into_keys().iter())
             .zip(&next.counts)
-            .map(|(key, &count)| {
-                let id = self.ids.id(key);
-                if id as usize == self.counts.len() {
-                    self.counts.push(0);
-                }
-                self.counts[id as usize] += count;
-                id
-            })
+            .map(|(key, &count)| self.add(key, count))
             .collect();
         for (id, case) in next.occurrences.iter() {
             self.occurrences.push(ids[id as usize], case);
@@ -1424,13 +1420,7 @@ mod tests {
                 let mut cuts = vec![0];
                 cuts.extend((1..parts).map(|k| starts[starts.len() * k / parts]));
                 cuts.push(text.len());
-                let side_by_side = |count, part: &Part<'_>| {
-                    std::thread::scope(|scope| {
-                        (1..count).for_each(|i| drop(scope.spawn(move || part(i))));
-                        part(0);
-                    })
-                };
-                let in_parts = Tally::of_parts(&text, &cuts, side_by_side);
+                let in_parts = Tally::of_parts(&text, &cuts, crate::test_support::side_by_side);
                 assert_eq!(tally_fields(in_parts), whole, "{parts} parts");
             }
         }
