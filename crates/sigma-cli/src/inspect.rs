@@ -251,9 +251,14 @@ pub fn run(args: &[OsString]) -> Result<()> {
                 } else {
                     ""
                 };
+                let split = if sigmalang::frame::rendered_in_two_parts(header.method, payload) {
+                    ", rendered in two parts"
+                } else {
+                    ""
+                };
                 writeln!(
                     out,
-                    "# frame {n}: {} -> {} bytes, method {:?}{packed}{parts}{breaks}, content offset {}",
+                    "# frame {n}: {} -> {} bytes, method {:?}{packed}{parts}{breaks}{split}, content offset {}",
                     loc.decoded_size, loc.frame_bytes, header.method, loc.content_offset
                 )?;
             }

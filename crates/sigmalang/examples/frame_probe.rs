@@ -6,7 +6,7 @@
 //! `CODEBOOK` over the built-in English codebook, `PARTS=K` also the size of the BWT coded in K
 //! parts, `DUMP=FILE` writes the word-transformed block to FILE).
 use sigmalang::codebook::Codebook;
-use sigmalang::transform::{Prior, TierOrder};
+use sigmalang::transform::{Prior, Shape, TierOrder};
 use sigmalang::{bwt, cm, qlfc, rank, transform};
 use std::time::Instant;
 
@@ -62,16 +62,14 @@ fn main() {
         Some(_) => None,
         None => Some(sigmalang::frame::LINE_BREAK_MIN_END),
     };
-    let mut tr = transform::encode(
-        input,
-        minc,
+    let shape = Shape {
         deltas,
-        TierOrder::ByPredecessor,
         prior,
-        breaks,
-        sigmalang::IN_ONE_PART,
-    )
-    .expect("text transforms");
+        line_breaks: breaks,
+        split_min: transform::SPLIT_MIN,
+        ..Shape::new(minc, TierOrder::ByPredecessor)
+    };
+    let mut tr = transform::encode(input, &shape, sigmalang::IN_ONE_PART).expect("text transforms");
     if std::env::var_os("RAW").is_some() {
         tr.block = input.to_vec();
     }
@@ -146,7 +144,15 @@ fn main() {
     let t = Instant::now();
     if std::env::var_os("RAW").is_none() {
         let mut out = Vec::new();
-        transform::decode(&tr.params, &block, n, codebook, &mut out).unwrap();
+        transform::decode(
+            &tr.params,
+            &block,
+            n,
+            codebook,
+            &mut out,
+            sigmalang::IN_ONE_PART,
+        )
+        .unwrap();
         println!("untransform {}", mbps(n, t));
         assert_eq!(out, input);
     }

@@ -592,8 +592,8 @@ const README: &str = "# ΣLANG test vectors
 
 Golden files for the stream format of `docs/FORMAT.md`, in the spirit of xz's `tests/files`:
 `good-*.sigma` must decode to the `good-*.txt` with the same stem, and every `bad-*.sigma` must
-be rejected with the error given below. All are version 14 streams (or damaged ones); `v1/` to
-`v13/` hold the files of versions 1 to 13, which decoders still read.
+be rejected with the error given below. All are version 15 streams (or damaged ones); `v1/` to
+`v14/` hold the files of versions 1 to 14, which decoders still read.
 
 - Regenerate (files and this README): `cargo run --release -p sigmalang --example make_vectors`
   (optionally `-- DIR`). The output is deterministic: fixed texts, a fixed pseudo-random
@@ -616,8 +616,8 @@ third column of good files, `Glyph/0` is a glyph-coded frame without the word tr
 `Glyph/1` one with it, `Glyph/2` one with it over the stream's codebook, and `/3` one over the
 codebook with its entries in the order of its keys (payload modes, section 8.2 of the spec; 4
 added for an LZP-packed block, as in `Glyph/5`, 8 for a block coded in parts, as in `Glyph/9`,
-16 for soft line breaks, as in `Glyph/17`, and 32 more for a block in parts sorted in pieces, as
-in `Recurrence/41`). Only the `codebook` files name a codebook (the built-in English one, or the
+16 for soft line breaks, as in `Glyph/17`, 32 more for a block in parts sorted in pieces, as
+in `Recurrence/41`, and 64 for a glyph stream rendered in two parts, as in `Glyph/81`). Only the `codebook` files name a codebook (the built-in English one, or the
 `.sigmacb` file of the same stem, which decoding needs); the others are encoded with
 `EncoderOptions::codebook(None)`.
 
@@ -996,6 +996,35 @@ bytes 0x00–0x08, ESC, DEL, invalid UTF-8, upper-case and mixed-case words, no 
          mode 17, line end 1)",
     );
 
+    // A glyph stream rendered in two parts: the library's encoder splits a text of 1 MiB or
+    // more (`transform::SPLIT_MIN`); this frame, two paragraphs of wrapped prose, is split with
+    // a policy that splits any text, and put in a stream by hand.
+    let mut paragraphs = wrapped.clone();
+    paragraphs.push(b'\n');
+    paragraphs.extend_from_slice(&wrap(&prose(6000, 6), 72));
+    let split_params = CodecParams {
+        split_min: 0,
+        ..CodecParams::default()
+    };
+    let encoded = frame::encode(paragraphs.clone(), &split_params, None);
+    assert_eq!(encoded.method, Method::GlyphRevised);
+    assert_eq!(
+        encoded.payload[0], 81,
+        "a transformed block with soft line breaks, rendered in two parts"
+    );
+    let split = assemble(
+        &[(Method::GlyphRevised, encoded.payload, paragraphs.clone())],
+        paragraphs.len() as u64,
+    );
+    w.good(
+        "split",
+        &split,
+        &paragraphs,
+        "two paragraphs of prose wrapped at 72 columns in one frame whose glyph stream is rendered \
+         in two parts, split after the blank line, each part with soft line breaks of its own \
+         (payload mode 81; encoded with `CodecParams::split_min` 0, which splits any text)",
+    );
+
     // Ordinary English over the built-in codebook, so the decoder needs the codebook: at the
     // default level the frame is too small to gain from the keys' order (mode 2), at level 1
     // it is coded in that order (mode 3).
@@ -1252,14 +1281,14 @@ better by then. Write soon and tell us what you think.\n\nWith love from all of 
     );
 
     let mut s = multi.clone();
-    s[start0 + hlen0] = 0x47; // the glyph payload's mode byte: bit 6 means nothing
+    s[start0 + hlen0] = 0x83; // the glyph payload's mode byte: bit 7 means nothing
     fix_payload_crc(&mut s, start0, hlen0, frame(0).2.payload_size);
     w.bad(
         "payload-mode",
         &s,
         "Payload",
         None,
-        "frame 0's glyph payload mode byte set to 0x47 (bit 6 means nothing), payload CRC recomputed",
+        "frame 0's glyph payload mode byte set to 0x83 (bit 7 means nothing), payload CRC recomputed",
     );
 
     let mut s = multi.clone();

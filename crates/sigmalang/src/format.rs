@@ -25,9 +25,9 @@ pub const END_MAGIC: [u8; 4] = [0xFE, 0xCE, 0xA3, b'Z'];
 /// `GlyphRevised` blocks coded in parts; version 10 payload mode 3 (the codebook's entries in
 /// the order of its keys); version 11 the `Recurrence` method; version 12 the
 /// `RecurrenceRevised` method; version 13 soft line breaks (payload mode flag 16); version
-/// 14 blocks sorted in pieces (payload mode flag 32). This library still reads versions 1 to
-/// 13.
-pub const VERSION: u8 = 14;
+/// 14 blocks sorted in pieces (payload mode flag 32); version 15 glyph streams rendered in two
+/// parts (payload mode flag 64). This library still reads versions 1 to 14.
+pub const VERSION: u8 = 15;
 /// The oldest format version this library reads.
 pub const OLDEST_VERSION: u8 = 1;
 /// Stream flag bits a decoder must find clear; the other four bits are ignorable.

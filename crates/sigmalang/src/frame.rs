@@ -18,7 +18,9 @@ use crate::pipeline::HEAVY_BYTES_PER_BYTE;
 use crate::qlfc::{self, QlfcParams};
 use crate::rank::{self, RankParams};
 use crate::token::Tokenizer;
-use crate::transform::{self, LineBreaks, Params, Prior, Rejected, TierOrder, TransformError};
+use crate::transform::{
+    self, LineBreaks, Params, Prior, Rejected, Shape, Split, TierOrder, TransformError,
+};
 use crate::wordcm::{self, CodeLayout, Revision, WordModelParams};
 use crate::{bwt, varint};
 use std::sync::{Mutex, PoisonError};
@@ -116,6 +118,9 @@ pub struct CodecParams {
     /// second, with a bit beside the glyph stream, where the second word would end at this
     /// column or later (`None`: never).
     pub line_breaks: Option<u8>,
+    /// The transform's glyph stream is rendered in two parts (side by side where a core is
+    /// free) for texts of at least this many bytes (`usize::MAX`: never).
+    pub split_min: usize,
 }
 
 /// The column from which the transform codes soft line breaks: a word that ends there or
@@ -237,15 +242,15 @@ impl CodecParams {
             by_keys: prior.by_keys && keyed,
             ..prior
         });
-        transform::encode(
-            input,
-            self.bank_threshold(input.len()),
-            self.delta_glyphs,
+        let shape = Shape {
+            min_count: self.bank_threshold(input.len()),
+            deltas: self.delta_glyphs,
             order,
             prior,
-            self.line_breaks,
-            side_by_side(resources),
-        )
+            line_breaks: self.line_breaks,
+            split_min: self.split_min,
+        };
+        transform::encode(input, &shape, side_by_side(resources))
     }
 
     /// The share of its word and symbol occurrences a codebook must cover for a frame of over
@@ -297,6 +302,7 @@ impl Default for CodecParams {
             recurrence_min_block: RECURRENCE_MIN_BLOCK,
             max_sorted_block: MAX_SORTED_BLOCK,
             line_breaks: Some(LINE_BREAK_MIN_END),
+            split_min: transform::SPLIT_MIN,
         }
     }
 }
@@ -340,7 +346,7 @@ pub trait Resources {
 
 /// How many parts to cut a pure stage's work in ([`crate::Part`]) and how to run them: two,
 /// side by side, while `resources` lends a core, else one.
-fn side_by_side(resources: &impl Resources) -> (usize, impl FnOnce(usize, &crate::Part<'_>) + '_) {
+fn side_by_side(resources: &impl Resources) -> (usize, impl Fn(usize, &crate::Part<'_>) + '_) {
     let count = 1 + usize::from(resources.lends_cores());
     (count, move |count, part: &crate::Part<'_>| {
         resources.parts(count, part);
@@ -380,6 +386,9 @@ const MODE_BREAKS: u8 = 16;
 /// Added to the mode of a block coded in parts: each part is the BWT of its own piece of the
 /// block, with segment rows of its own (methods 5, 8 and 9, version 14).
 const MODE_PIECES: u8 = 32;
+/// Added to the mode of a word-transformed block: its glyph stream is rendered in two parts
+/// (every coded method, version 15).
+const MODE_SPLIT: u8 = 64;
 
 /// Largest frame the encoder codes both over the stream's codebook and without it, keeping
 /// the smaller payload, unless the codebook covers [`SURE_COVERAGE`] of it. The codebook
@@ -933,7 +942,12 @@ fn mode(params: Option<&Params>) -> u8 {
         true => MODE_BREAKS,
         false => 0,
     };
+    let split = match params.is_some_and(|p| p.split.is_some()) {
+        true => MODE_SPLIT,
+        false => 0,
+    };
     breaks
+        | split
         | match params {
             None => MODE_PLAIN,
             Some(p) if p.codebook_by_keys => MODE_CODEBOOK_BY_KEYS,
@@ -969,6 +983,14 @@ fn write_transform_params(params: Option<&Params>, out: &mut Vec<u8>) {
                 varint::put(out, breaks.code.len() as u64);
                 out.extend_from_slice(&breaks.code);
             }
+            if let Some(split) = &p.split {
+                varint::put(out, split.glyphs_before);
+                varint::put(out, split.text_before);
+                if p.line_breaks.is_some() {
+                    varint::put(out, split.breaks_code.len() as u64);
+                    out.extend_from_slice(&split.breaks_code);
+                }
+            }
         }
     }
 }
@@ -1002,6 +1024,12 @@ pub fn sorted_in_pieces(method: Method, payload: &[u8]) -> bool {
 /// as its first byte says.
 pub fn soft_line_breaks(method: Method, payload: &[u8]) -> bool {
     method != Method::Stored && payload.first().is_some_and(|&mode| mode & MODE_BREAKS != 0)
+}
+
+/// Whether a payload's glyph stream is rendered in two parts (64 added to the mode of a coded
+/// method, version 15), as far as its first byte says.
+pub fn rendered_in_two_parts(method: Method, payload: &[u8]) -> bool {
+    method != Method::Stored && payload.first().is_some_and(|&mode| mode & MODE_SPLIT != 0)
 }
 
 /// Why a payload could not be decoded.
@@ -1045,6 +1073,7 @@ impl From<TransformError> for PayloadError {
             TransformError::NoCodebook => PayloadError::NoCodebook,
             TransformError::NoKeys => PayloadError::Header,
             TransformError::BreaksTruncated => PayloadError::Truncated,
+            TransformError::BadSplit => PayloadError::Header,
         }
     }
 }
@@ -1117,6 +1146,7 @@ pub fn decode_gated(
                     decoded_size,
                     codebook,
                     out,
+                    side_by_side(resources),
                 )?),
             })?;
         }
@@ -1254,15 +1284,17 @@ impl CodedPayload<'_> {
             );
         let parts_flag = mode & MODE_PARTS != 0;
         let breaks_flag = mode & MODE_BREAKS != 0;
+        let split_flag = mode & MODE_SPLIT != 0;
         let pieces_flag = mode & MODE_PIECES != 0;
         if (lzp_flag && !revised) || (parts_flag && !bwt_revised) || (pieces_flag && !parts_flag) {
             return Err(PayloadError::Header);
         }
         let transform_params = |pos: &mut usize, codebook, by_keys| {
-            parse_transform_params(payload, pos, codebook, by_keys, breaks_flag)
+            parse_transform_params(payload, pos, codebook, by_keys, (breaks_flag, split_flag))
         };
-        let transform = match mode & !(MODE_LZP | MODE_PARTS | MODE_BREAKS | MODE_PIECES) {
-            MODE_PLAIN if breaks_flag => return Err(PayloadError::Header),
+        let flags = MODE_LZP | MODE_PARTS | MODE_BREAKS | MODE_PIECES | MODE_SPLIT;
+        let transform = match mode & !flags {
+            MODE_PLAIN if breaks_flag || split_flag => return Err(PayloadError::Header),
             MODE_PLAIN => None,
             MODE_TRANSFORMED => Some(transform_params(&mut pos, false, false)?),
             MODE_CODEBOOK | MODE_CODEBOOK_BY_KEYS if self.codebook.is_none() => {
@@ -1564,7 +1596,7 @@ fn parse_transform_params(
     pos: &mut usize,
     codebook: bool,
     codebook_by_keys: bool,
-    line_breaks: bool,
+    (line_breaks, split): (bool, bool),
 ) -> Result<Params, PayloadError> {
     let fixed = payload.get(*pos..*pos + 34).ok_or(PayloadError::Header)?;
     let mut implied_space = [false; 256];
@@ -1586,18 +1618,23 @@ fn parse_transform_params(
                 _ => return Err(PayloadError::Header),
             };
             *pos += 2;
-            let len = take_varint(payload, pos)?;
-            let code = usize::try_from(len)
-                .ok()
-                .and_then(|len| payload.get(*pos..pos.checked_add(len)?))
-                .ok_or(PayloadError::Header)?;
-            *pos += code.len();
             Some(LineBreaks {
                 min_end,
                 crlf,
-                code: code.to_vec(),
+                code: take_code(payload, pos)?,
             })
         }
+    };
+    let split = match split {
+        false => None,
+        true => Some(Split {
+            glyphs_before: take_varint(payload, pos)?,
+            text_before: take_varint(payload, pos)?,
+            breaks_code: match line_breaks {
+                Some(_) => take_code(payload, pos)?,
+                None => Vec::new(),
+            },
+        }),
     };
     Ok(Params {
         implied_space,
@@ -1608,7 +1645,19 @@ fn parse_transform_params(
         bank_entries,
         bank_bytes,
         line_breaks,
+        split,
     })
+}
+
+/// Reads a length (a varint) and that many bytes from `payload` at `*pos`.
+fn take_code(payload: &[u8], pos: &mut usize) -> Result<Vec<u8>, PayloadError> {
+    let len = take_varint(payload, pos)?;
+    let code = usize::try_from(len)
+        .ok()
+        .and_then(|len| payload.get(*pos..pos.checked_add(len)?))
+        .ok_or(PayloadError::Header)?;
+    *pos += code.len();
+    Ok(code.to_vec())
 }
 
 #[cfg(test)]

@@ -80,26 +80,31 @@ fn visit_transformed(
 ) -> Result<Option<f32>, PayloadError> {
     let (bank, stream) = Bank::of_block(params, block, codebook)?;
     let bank_bytes = block.len() - stream.len();
-    let mut renderer = Renderer::new(params);
     let mut text = Vec::new();
     let mut total = 0;
-    let mut reader = GlyphReader::new(&bank, stream, params);
-    let mut start = 0;
-    while let Some(glyph) = reader.next() {
-        let glyph = glyph?;
-        text.clear();
-        renderer.render(&glyph, &mut text);
-        total += text.len();
-        if total > max_len {
-            return Err(PayloadError::Size);
+    // Where the current part's glyphs start in the block.
+    let mut base = bank_bytes;
+    for part in params.stream_parts(stream, max_len)? {
+        let mut renderer = Renderer::new(params, part.breaks_code);
+        let mut reader = GlyphReader::new(&bank, part.glyphs, params);
+        let mut start = 0;
+        while let Some(glyph) = reader.next() {
+            let glyph = glyph?;
+            text.clear();
+            renderer.render(&glyph, &mut text);
+            total += text.len();
+            if total > max_len {
+                return Err(PayloadError::Size);
+            }
+            let end = reader.position();
+            let line = GlyphLine {
+                bits: cost_of(costs, base + start..base + end),
+                ..GlyphLine::new(&glyph, &text)
+            };
+            start = end;
+            visit(line, &bank);
         }
-        let end = reader.position();
-        let line = GlyphLine {
-            bits: cost_of(costs, bank_bytes + start..bank_bytes + end),
-            ..GlyphLine::new(&glyph, &text)
-        };
-        start = end;
-        visit(line, &bank);
+        base += part.glyphs.len();
     }
     Ok(cost_of(costs, 0..bank_bytes))
 }

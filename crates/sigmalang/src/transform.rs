@@ -88,8 +88,24 @@ pub struct Params {
     pub bank_entries: u64,
     /// Length of the bank section at the start of the block.
     pub bank_bytes: u64,
-    /// The soft line breaks, if the stream codes newlines between words as implicit spaces.
+    /// The soft line breaks, if the stream codes newlines between words as implicit spaces
+    /// (of the first part, if the stream is rendered in two).
     pub line_breaks: Option<LineBreaks>,
+    /// Where the second part starts, if the glyph stream is rendered in two.
+    pub split: Option<Split>,
+}
+
+/// The second of the two parts a glyph stream is rendered in (format version 15). Each part
+/// renders as a frame starts: after an LF, at column 0, with soft line breaks and the
+/// successor table afresh; so the two can be rendered side by side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// Length of the first part's glyph stream.
+    pub glyphs_before: u64,
+    /// Length of the first part's text.
+    pub text_before: u64,
+    /// The second part's separators' code (empty without soft line breaks).
+    pub breaks_code: Vec<u8>,
 }
 
 /// The soft line breaks of a frame (`crate::breaks`): which implicit spaces are newlines.
@@ -165,12 +181,17 @@ impl Occurrences {
     }
 
     fn iter(&self) -> impl Iterator<Item = (u32, Case)> + '_ {
+        self.iter_from(0)
+    }
+
+    /// The occurrences from `unit` on (where one starts).
+    fn iter_from(&self, unit: usize) -> impl Iterator<Item = (u32, Case)> + '_ {
         let case = |bits: u16| match bits & 3 {
             0 => Case::AsIs,
             1 => Case::Capitalized,
             _ => Case::Upper,
         };
-        let mut units = self.0.iter().copied();
+        let mut units = self.0[unit..].iter().copied();
         std::iter::from_fn(move || {
             let unit = units.next()?;
             Some(match unit & Self::ESCAPE == Self::ESCAPE {
@@ -222,6 +243,39 @@ pub struct Rejected {
     pub over_codebook: bool,
 }
 
+/// Texts shorter than this are rendered in one part ([`Shape::split_min`]'s default).
+pub const SPLIT_MIN: usize = 1 << 20;
+
+/// How far past the middle of a text its split may move to find a place to start a part.
+const SPLIT_WINDOW: usize = 1 << 20;
+
+/// Where a text of [`Shape::split_min`] bytes or more splits into the two parts its glyph
+/// stream is rendered in (format version 15): the first place from its middle, within
+/// [`SPLIT_WINDOW`] bytes, where the second part can start as a frame does: after an LF that
+/// ends a whitespace glyph, so at column 0 with LF as the byte before. Such a whitespace run
+/// is never a word's separator: it is followed by something other than a word, or it is
+/// more than a line end alone.
+fn split_point(input: &[u8]) -> Option<usize> {
+    let from = (input.len() / 2).max(1);
+    let to = input.len().min(from + SPLIT_WINDOW);
+    (from..to).find(|&at| {
+        if input[at - 1] != b'\n' || is_whitespace(input[at]) {
+            return false;
+        }
+        let run = input[..at]
+            .iter()
+            .rev()
+            .take(3)
+            .take_while(|&&b| is_whitespace(b));
+        let line_end_alone = match run.count() {
+            1 => true,
+            2 => input[at - 2] == b'\r',
+            _ => false,
+        };
+        !(line_end_alone && starts_with_letter(&input[at..]))
+    })
+}
+
 /// Pass 1 of the transform over a text: every distinct word (folded) and symbol with an id
 /// (`keys[id]`) and its count, each occurrence's id and case in order (pass 2 then neither
 /// folds nor hashes again), and the implicit space decided per preceding byte by vote.
@@ -232,24 +286,39 @@ struct Tally {
     implied_space: [bool; 256],
     /// Whether more words follow a CR LF line end than a lone LF one.
     crlf: bool,
+    /// Where in `occurrences` (in units) each part after the first starts.
+    part_units: Vec<usize>,
 }
 
-/// Below this many bytes a text is tallied in one part.
-const TALLY_PART_MIN: usize = 1 << 20;
-
-/// How far past an even share a cut between two parts of a tally may move to find a token
-/// boundary it can see alone.
-const TALLY_CUT_WINDOW: usize = 1 << 20;
-
 impl Tally {
-    /// Pass 1 over `input`, cut into up to `parts.0` parts that `parts.1` runs (see
-    /// [`crate::Part`]): each part is tallied alone and the parts merged in order, which gives
-    /// what one pass gives: the same ids (in order of first occurrence), counts, occurrences
-    /// and votes. Two threads tallied 48 MiB of prose in 0.26-0.28 s instead of 0.32-0.34 s,
-    /// 48 MiB of the mixed corpus in 0.16 s instead of 0.26 s, merging included (the second
-    /// part relearns the vocabulary the first one saw, and the two contend for memory).
-    fn of(input: &[u8], (parts, run_parts): (usize, impl FnOnce(usize, &Part<'_>))) -> Tally {
-        Self::of_parts(input, &Self::cuts(input, parts), run_parts)
+    /// Pass 1 over `input`, in two parts split at `split` (the second starting where a token
+    /// starts whatever precedes it) if `parts.0` allows more than one; `parts.1` runs them
+    /// (see [`crate::Part`]): each part is tallied alone and the parts merged in order, which
+    /// gives what one pass gives: the same ids (in order of first occurrence), counts,
+    /// occurrences and votes. Two threads tallied 48 MiB of prose in 0.26-0.28 s instead of
+    /// 0.32-0.34 s, 48 MiB of the mixed corpus in 0.16 s instead of 0.26 s, merging included
+    /// (the second part relearns the vocabulary the first one saw, and the two contend for
+    /// memory). In one part, the tally still notes where the occurrences after `split` start.
+    fn of(
+        input: &[u8],
+        split: Option<usize>,
+        (parts, run_parts): (usize, impl FnOnce(usize, &Part<'_>)),
+    ) -> Tally {
+        match split {
+            Some(at) if parts > 1 => Self::of_parts(input, &[0, at, input.len()], run_parts),
+            _ => {
+                let mut tally = PartTally::default();
+                let mut part_units = Vec::new();
+                let mut from = 0;
+                for at in split.into_iter().chain([input.len()]) {
+                    tally.count(input, from..at);
+                    part_units.push(tally.occurrences.0.len());
+                    from = at;
+                }
+                part_units.pop();
+                tally.into_tally(part_units)
+            }
+        }
     }
 
     /// The tally of `input` from those of its parts between `cuts` (each where a token starts
@@ -257,7 +326,8 @@ impl Tally {
     fn of_parts(input: &[u8], cuts: &[usize], run_parts: impl FnOnce(usize, &Part<'_>)) -> Tally {
         let tallies: Vec<_> = cuts.windows(2).map(|_| Mutex::new(None)).collect();
         run_parts(tallies.len(), &|i| {
-            let tally = PartTally::of(input, cuts[i]..cuts[i + 1]);
+            let mut tally = PartTally::default();
+            tally.count(input, cuts[i]..cuts[i + 1]);
             *tallies[i].lock().unwrap_or_else(PoisonError::into_inner) = Some(tally);
         });
         let mut parts = tallies.into_iter().map(|slot| {
@@ -265,44 +335,16 @@ impl Tally {
             slot.expect("every part was run")
         });
         let mut all = parts.next().expect("at least one part");
-        parts.for_each(|part| all.append(part));
-        let mut implied_space = [false; 256];
-        for (slot, [without, with]) in implied_space.iter_mut().zip(all.votes) {
-            *slot = with > without;
+        let mut part_units = Vec::new();
+        for part in parts {
+            part_units.push(all.occurrences.0.len());
+            all.append(part);
         }
-        Tally {
-            keys: all.ids.into_keys(),
-            counts: all.counts,
-            occurrences: all.occurrences,
-            implied_space,
-            crlf: all.after_line_end[1] > all.after_line_end[0],
-        }
-    }
-
-    /// Where the parts of `input` start and end (first 0, last its length): near even
-    /// shares, each cut just before an ASCII letter that follows whitespace, where a token
-    /// starts whatever came before; a share without one in [`TALLY_CUT_WINDOW`] bytes joins
-    /// the next.
-    fn cuts(input: &[u8], parts: usize) -> Vec<usize> {
-        let parts = parts.clamp(1, (input.len() / TALLY_PART_MIN).max(1));
-        let mut cuts = vec![0];
-        for k in 1..parts {
-            let share = input.len() / parts * k;
-            let from = share.max(cuts[cuts.len() - 1] + 1);
-            let window = &input[from..input.len().min(from + TALLY_CUT_WINDOW)];
-            let found = window
-                .windows(2)
-                .position(|pair| is_whitespace(pair[0]) && is_ascii_letter(pair[1]));
-            if let Some(at) = found {
-                cuts.push(from + at + 1);
-            }
-        }
-        cuts.push(input.len());
-        cuts
+        all.into_tally(part_units)
     }
 }
 
-/// The tally of one part of a text (see [`Tally::of`]).
+/// The tally of one part of a text, or of several in order (see [`Tally::of`]).
 struct PartTally {
     ids: Interner,
     counts: Vec<u32>,
@@ -312,17 +354,22 @@ struct PartTally {
     after_line_end: [u32; 2],
 }
 
-impl PartTally {
-    /// The tally of the tokens of `input[range]`, which starts where a token does; the bytes
-    /// before the range still decide a word's separator and vote.
-    fn of(input: &[u8], range: std::ops::Range<usize>) -> PartTally {
-        let mut tally = PartTally {
+impl Default for PartTally {
+    fn default() -> Self {
+        PartTally {
             ids: Interner::default(),
             counts: Vec::new(),
             occurrences: Occurrences::default(),
             votes: [[0; 2]; 256],
             after_line_end: [0; 2],
-        };
+        }
+    }
+}
+
+impl PartTally {
+    /// Tallies the tokens of `input[range]`, which starts where a token does; the bytes
+    /// before the range still decide a word's separator and vote.
+    fn count(&mut self, input: &[u8], range: std::ops::Range<usize>) {
         let mut folded = Vec::new();
         let offset = range.start;
         for (kind, token) in Tokenizer::new(&input[range]) {
@@ -335,19 +382,18 @@ impl PartTally {
                     } else {
                         (token.start, 0)
                     };
-                    tally.votes[byte_before(input, at) as usize][spaced] += 1;
+                    self.votes[byte_before(input, at) as usize][spaced] += 1;
                     if at >= 2 && input[at - 1] == b'\n' {
-                        tally.after_line_end[usize::from(input[at - 2] == b'\r')] += 1;
+                        self.after_line_end[usize::from(input[at - 2] == b'\r')] += 1;
                     }
                     (key, case)
                 }
                 TokenKind::Symbol => (&input[token], Case::AsIs),
                 _ => continue,
             };
-            let id = tally.add(key, 1);
-            tally.occurrences.push(id, case);
+            let id = self.add(key, 1);
+            self.occurrences.push(id, case);
         }
-        tally
     }
 
     /// Counts `count` occurrences of `key`, giving it the next id if it is new; returns its id.
@@ -377,6 +423,23 @@ impl PartTally {
         }
         self.after_line_end[0] += next.after_line_end[0];
         self.after_line_end[1] += next.after_line_end[1];
+    }
+
+    /// The tally of the whole, the occurrences of each part after the first starting at
+    /// `part_units`.
+    fn into_tally(self, part_units: Vec<usize>) -> Tally {
+        let mut implied_space = [false; 256];
+        for (slot, [without, with]) in implied_space.iter_mut().zip(self.votes) {
+            *slot = with > without;
+        }
+        Tally {
+            keys: self.ids.into_keys(),
+            counts: self.counts,
+            occurrences: self.occurrences,
+            implied_space,
+            crlf: self.after_line_end[1] > self.after_line_end[0],
+            part_units,
+        }
     }
 }
 
@@ -481,30 +544,69 @@ pub(crate) fn order_in_tiers(by_key: &[u32], n1: usize, n2: usize) -> Vec<u32> {
     order
 }
 
-/// Applies the word transform to `input`, or gives up where it would not make the block
-/// smaller.
-///
-/// `min_count` is how often an ASCII word must occur in the frame to be banked; `deltas`
-/// turns on DELTA glyphs for words their predecessor predicts; `order` orders the frame's
-/// entries within each code length. With a `prior` codebook that covers enough of the frame,
-/// the Σ-bank starts with its entries, in its order; the frame's own entries follow, and only
-/// they are spelled in the block.
+/// How [`encode`] shapes a frame's Σ-bank and glyph stream.
+#[derive(Clone, Copy)]
+pub struct Shape<'a> {
+    /// How often an ASCII word must occur in the frame to be banked.
+    pub min_count: u32,
+    /// Whether words their predecessor predicts become DELTA glyphs.
+    pub deltas: bool,
+    /// How the frame's entries are ordered within each code length.
+    pub order: TierOrder,
+    /// A codebook the Σ-bank starts with (in its order) if it covers enough of the frame; the
+    /// frame's own entries follow, and only they are spelled in the block.
+    pub prior: Option<Prior<'a>>,
+    /// The column from which a newline between two words may become a soft line break
+    /// (`None`: never).
+    pub line_breaks: Option<u8>,
+    /// Texts of at least this many bytes are rendered in two parts, side by side where a core
+    /// is free (`usize::MAX`: never; nor with DELTA glyphs, whose successor table spans the
+    /// frame).
+    pub split_min: usize,
+}
+
+impl Shape<'_> {
+    /// Banks words that occur `min_count` times, orders entries by `order`, and nothing else:
+    /// no DELTA glyphs, codebook, soft line breaks or parts.
+    pub fn new(min_count: u32, order: TierOrder) -> Self {
+        Shape {
+            min_count,
+            deltas: false,
+            order,
+            prior: None,
+            line_breaks: None,
+            split_min: usize::MAX,
+        }
+    }
+}
+
+/// Applies the word transform to `input` as `shape` says, or gives up where it would not make
+/// the block smaller. `parts` says in how many parts its passes may be cut, and runs them.
 pub fn encode(
     input: &[u8],
-    min_count: u32,
-    deltas: bool,
-    order: TierOrder,
-    prior: Option<Prior<'_>>,
-    line_breaks: Option<u8>,
-    parts: (usize, impl FnOnce(usize, &Part<'_>)),
+    shape: &Shape<'_>,
+    parts: (usize, impl Fn(usize, &Part<'_>)),
 ) -> Result<Transformed, Rejected> {
+    let Shape {
+        min_count,
+        deltas,
+        order,
+        prior,
+        line_breaks,
+        split_min,
+    } = *shape;
+    let split = match !deltas && input.len() >= split_min {
+        true => split_point(input),
+        false => None,
+    };
     let Tally {
         keys,
         counts,
         occurrences,
         implied_space,
         crlf,
-    } = Tally::of(input, parts);
+        part_units,
+    } = Tally::of(input, split, (parts.0, &parts.1));
 
     // Bank: the codebook's entries, then everything else that cannot be spelled, plus words
     // frequent enough; most frequent first.
@@ -661,19 +763,21 @@ pub fn encode(
         n1,
         n2,
         crlf,
+        split: split.zip(part_units.first().copied()),
     };
     // Soft line breaks are kept only where they cost at most [`BREAK_BITS`] each: a frame whose
     // newlines the column does not predict (a few sentence ends, say) codes better with them
     // as glyphs, so it is emitted again without.
-    let emitted = match pass.emit(&bank_section, line_breaks) {
+    let emitted = match pass.emit(&bank_section, line_breaks, &parts) {
         Some(emitted) if emitted.breaks.is_none() || emitted.breaks_pay() => Some(emitted),
-        Some(_) => pass.emit(&bank_section, None),
+        Some(_) => pass.emit(&bank_section, None, &parts),
         None => None,
     };
     let Emitted {
         block,
         glyphs,
         breaks,
+        split,
         ..
     } = emitted.ok_or(rejected)?;
     Ok(Transformed {
@@ -686,6 +790,7 @@ pub fn encode(
             bank_entries: bank.len() as u64,
             bank_bytes: bank_bytes as u64,
             line_breaks: breaks,
+            split,
         },
         block,
         glyphs,
@@ -713,14 +818,25 @@ struct GlyphPass<'a> {
     n2: usize,
     /// Whether soft line breaks are CR LF rather than LF.
     crlf: bool,
+    /// Where the second of two parts starts: in the text, and in `occurrences` (in units).
+    split: Option<(usize, usize)>,
 }
 
-/// The glyph stream after the bank section, and the soft line breaks, if any newline became
-/// one.
+/// The block, and the soft line breaks, if any newline became one; for a text in two parts,
+/// where the second starts.
 struct Emitted {
     block: Vec<u8>,
     glyphs: [u64; 4],
     breaks: Option<LineBreaks>,
+    split: Option<Split>,
+    soft_breaks: usize,
+}
+
+/// What emitting one part of the text gave besides its glyph stream.
+struct PartEmitted {
+    glyphs: [u64; 4],
+    /// The separators' code, if soft line breaks were asked for.
+    breaks: Option<Vec<u8>>,
     soft_breaks: usize,
 }
 
@@ -735,15 +851,126 @@ const BREAK_BITS: usize = 4;
 impl Emitted {
     /// Whether the soft line breaks cost little enough to keep.
     fn breaks_pay(&self) -> bool {
-        (self.breaks.as_ref()).is_some_and(|b| b.code.len() * 8 <= self.soft_breaks * BREAK_BITS)
+        let second = self
+            .split
+            .as_ref()
+            .map_or(0, |split| split.breaks_code.len());
+        (self.breaks.as_ref())
+            .is_some_and(|b| (b.code.len() + second) * 8 <= self.soft_breaks * BREAK_BITS)
     }
 }
 
 impl GlyphPass<'_> {
     /// The block: `bank_section`, then the glyph stream, coding newlines between words that
     /// end at column `line_breaks` or later as soft line breaks; `None` if the block grows as
-    /// long as the input.
-    fn emit(&self, bank_section: &[u8], line_breaks: Option<u8>) -> Option<Emitted> {
+    /// long as the input. A text split in two is emitted in two parts that `parts` runs, side
+    /// by side if it has a core for the second.
+    fn emit(
+        &self,
+        bank_section: &[u8],
+        line_breaks: Option<u8>,
+        (parts, run_parts): &(usize, impl Fn(usize, &Part<'_>)),
+    ) -> Option<Emitted> {
+        let len = self.input.len();
+        let mut block = Vec::with_capacity(len / 2);
+        block.extend_from_slice(bank_section);
+        let Some((at, units)) = self.split else {
+            let whole = self.emit_part(0..len, 0, &mut block, line_breaks, len)?;
+            return Some(self.emitted(block, whole, None, line_breaks));
+        };
+        let (first, second, second_start) = if *parts == 1 {
+            let first = self.emit_part(0..at, 0, &mut block, line_breaks, len);
+            let second_start = block.len();
+            let second = first
+                .as_ref()
+                .and_then(|_| self.emit_part(at..len, units, &mut block, line_breaks, len));
+            (first, second, second_start)
+        } else {
+            // The second part goes to a block of its own, appended once both are done; alone
+            // it may grow only so long that the whole could still be shorter than the text.
+            let blocks = [
+                Mutex::new(block),
+                Mutex::new(Vec::with_capacity((len - at) / 2)),
+            ];
+            let emitted: [Mutex<Option<PartEmitted>>; 2] = Default::default();
+            run_parts(2, &|i| {
+                let mut block = blocks[i].lock().unwrap_or_else(PoisonError::into_inner);
+                let part = match i {
+                    0 => self.emit_part(0..at, 0, &mut block, line_breaks, len),
+                    _ => {
+                        let limit = len - bank_section.len();
+                        self.emit_part(at..len, units, &mut block, line_breaks, limit)
+                    }
+                };
+                *emitted[i].lock().unwrap_or_else(PoisonError::into_inner) = part;
+            });
+            let [first, second] =
+                emitted.map(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner));
+            let [first_block, second_block] =
+                blocks.map(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner));
+            block = first_block;
+            let second_start = block.len();
+            block.extend_from_slice(&second_block);
+            (first, second, second_start)
+        };
+        let (first, second) = (first?, second?);
+        if block.len() >= len {
+            return None;
+        }
+        let second = (second, (second_start - bank_section.len(), at));
+        Some(self.emitted(block, first, Some(second), line_breaks))
+    }
+
+    /// The whole of what `emit` gave: the block, the first part (or the whole text) and the
+    /// second part, with where it starts in the glyph stream and in the text.
+    fn emitted(
+        &self,
+        block: Vec<u8>,
+        first: PartEmitted,
+        second: Option<(PartEmitted, (usize, usize))>,
+        line_breaks: Option<u8>,
+    ) -> Emitted {
+        let mut glyphs = first.glyphs;
+        let mut soft_breaks = first.soft_breaks;
+        if let Some((part, _)) = &second {
+            glyphs
+                .iter_mut()
+                .zip(part.glyphs)
+                .for_each(|(all, more)| *all += more);
+            soft_breaks += part.soft_breaks;
+        }
+        // A frame without a soft break codes as well without the separators' code.
+        let min_end = line_breaks.filter(|_| soft_breaks > 0);
+        let breaks = min_end.zip(first.breaks).map(|(min_end, code)| LineBreaks {
+            min_end,
+            crlf: self.crlf,
+            code,
+        });
+        let split = second.map(|(part, (glyphs_before, text_before))| Split {
+            glyphs_before: glyphs_before as u64,
+            text_before: text_before as u64,
+            breaks_code: min_end.and(part.breaks).unwrap_or_default(),
+        });
+        Emitted {
+            block,
+            glyphs,
+            breaks,
+            split,
+            soft_breaks,
+        }
+    }
+
+    /// Appends the glyphs of `input[range]` to `block`, the words' ids and cases read from
+    /// `units` on in the occurrences; `None` once `block` is `limit` bytes long. The part
+    /// starts as a frame does: as if after an LF, with soft line breaks coded afresh.
+    fn emit_part(
+        &self,
+        range: std::ops::Range<usize>,
+        units: usize,
+        block: &mut Vec<u8>,
+        line_breaks: Option<u8>,
+        limit: usize,
+    ) -> Option<PartEmitted> {
         let GlyphPass {
             input,
             keys,
@@ -754,14 +981,16 @@ impl GlyphPass<'_> {
             n1,
             n2,
             crlf,
+            split: _,
         } = *self;
         let line_end = line_end(crlf);
-        let mut block = Vec::with_capacity(input.len() / 2);
-        block.extend_from_slice(bank_section);
         let mut glyphs = [0u64; 4];
         let mut context = Successors::new(deltas_bank);
-        let mut tokens = Tokenizer::new(input).peekable();
-        let mut occurrences = occurrences.iter();
+        let offset = range.start;
+        let mut tokens = Tokenizer::new(&input[range.clone()])
+            .map(|(kind, token)| (kind, token.start + offset..token.end + offset))
+            .peekable();
+        let mut occurrences = occurrences.iter_from(units);
         let mut next_word = || {
             let (id, case) = occurrences.next().expect("pass 1 saw the same words");
             (&*keys[id as usize], case, rank_of[id as usize])
@@ -769,7 +998,7 @@ impl GlyphPass<'_> {
         let mut breaks = line_breaks.map(BreakEncoder::new);
         let mut soft_breaks = 0usize;
         // Where the line of the current token starts: a column is counted from there.
-        let mut line_start = 0;
+        let mut line_start = range.start;
         while let Some((kind, range)) = tokens.next() {
             // A word glyph to push after the match: its folded text, case, rank and toggle.
             let word_glyph = match kind {
@@ -833,7 +1062,7 @@ impl GlyphPass<'_> {
                     context.other();
                     glyphs[GlyphType::Reference as usize] += 1;
                     let (_, _, rank) = next_word();
-                    push_code(&mut block, rank.expect("every symbol is banked"), n1, n2);
+                    push_code(block, rank.expect("every symbol is banked"), n1, n2);
                     None
                 }
                 _ => {
@@ -850,7 +1079,7 @@ impl GlyphPass<'_> {
             };
             if let Some((folded, case, rank, toggle)) = word_glyph {
                 push_word(
-                    &mut block,
+                    block,
                     &mut glyphs,
                     &mut context,
                     folded,
@@ -861,23 +1090,13 @@ impl GlyphPass<'_> {
                     n2,
                 );
             }
-            if block.len() >= input.len() {
+            if block.len() >= limit {
                 return None;
             }
         }
-        // A frame without a soft break codes as well without the separators' code.
-        let breaks = breaks.filter(|_| soft_breaks > 0).map(|breaks| {
-            let (min_end, code) = breaks.finish();
-            LineBreaks {
-                min_end,
-                crlf,
-                code,
-            }
-        });
-        Some(Emitted {
-            block,
+        Some(PartEmitted {
             glyphs,
-            breaks,
+            breaks: breaks.map(|breaks| breaks.finish().1),
             soft_breaks,
         })
     }
@@ -962,6 +1181,9 @@ pub enum TransformError {
     NoKeys,
     /// The soft line breaks' code ends before the last separator it codes.
     BreaksTruncated,
+    /// The split of the glyph stream in two parts lies past its end or past the frame's
+    /// text, or the first part's text is not as long as the split says.
+    BadSplit,
 }
 
 /// The Σ-bank of a frame, as parsed from its block.
@@ -1309,13 +1531,14 @@ pub struct Renderer<'p> {
 }
 
 impl<'p> Renderer<'p> {
-    /// A renderer at the start of a frame.
-    pub fn new(params: &'p Params) -> Self {
+    /// A renderer at the start of a frame, or of a part of its glyph stream whose separators
+    /// are coded in `breaks_code` (see [`Params::stream_parts`]).
+    pub fn new(params: &'p Params, breaks_code: &'p [u8]) -> Self {
         Renderer {
             implied_space: &params.implied_space,
             last: FRAME_START,
             breaks: (params.line_breaks.as_ref())
-                .map(|breaks| BreakDecoder::new(breaks.min_end, &breaks.code)),
+                .map(|breaks| BreakDecoder::new(breaks.min_end, breaks_code)),
             line_end: line_end(params.line_breaks.as_ref().is_some_and(|b| b.crlf)),
             column: 0,
         }
@@ -1363,7 +1586,86 @@ impl<'p> Renderer<'p> {
     }
 }
 
-/// Inverts [`encode`]: appends the frame's text to `out`, failing if it would exceed `max_len` bytes.
+/// One of the parts a frame's glyph stream is rendered in, each from the frame's start state.
+pub struct StreamPart<'a> {
+    /// Its glyph stream.
+    pub glyphs: &'a [u8],
+    /// The code of its soft line breaks (empty without them).
+    pub breaks_code: &'a [u8],
+    /// The length of its text, where the payload gives it (the first of two parts).
+    pub text_len: Option<usize>,
+}
+
+impl Params {
+    /// The parts `stream`, the glyph stream of a frame of at most `max_len` bytes, is
+    /// rendered in: one, or two where [`Params::split`] says.
+    pub fn stream_parts<'a>(
+        &'a self,
+        stream: &'a [u8],
+        max_len: usize,
+    ) -> Result<Vec<StreamPart<'a>>, TransformError> {
+        let breaks_code = self.line_breaks.as_ref().map_or(&[][..], |b| &b.code);
+        let Some(split) = &self.split else {
+            return Ok(vec![StreamPart {
+                glyphs: stream,
+                breaks_code,
+                text_len: None,
+            }]);
+        };
+        let at = |offset: u64, len: usize| {
+            usize::try_from(offset)
+                .ok()
+                .filter(|&offset| offset <= len)
+                .ok_or(TransformError::BadSplit)
+        };
+        let (first, second) = stream.split_at(at(split.glyphs_before, stream.len())?);
+        Ok(vec![
+            StreamPart {
+                glyphs: first,
+                breaks_code,
+                text_len: Some(at(split.text_before, max_len)?),
+            },
+            StreamPart {
+                glyphs: second,
+                breaks_code: &split.breaks_code,
+                text_len: None,
+            },
+        ])
+    }
+}
+
+impl StreamPart<'_> {
+    /// Appends the part's text to `out`: at most `max_len` bytes, and exactly its length if
+    /// the payload gives it.
+    pub fn render(
+        &self,
+        bank: &Bank<'_>,
+        params: &Params,
+        max_len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), TransformError> {
+        let (start, limit) = (out.len(), self.text_len.unwrap_or(max_len).min(max_len));
+        let too_long = match self.text_len {
+            Some(_) => TransformError::BadSplit,
+            None => TransformError::TooLong,
+        };
+        let mut renderer = Renderer::new(params, self.breaks_code);
+        for glyph in GlyphReader::new(bank, self.glyphs, params) {
+            renderer.render(&glyph?, out);
+            if out.len() - start > limit {
+                return Err(too_long);
+            }
+        }
+        renderer.finish()?;
+        match self.text_len {
+            Some(len) if out.len() - start != len => Err(TransformError::BadSplit),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Inverts [`encode`]: appends the frame's text to `out`, failing if it would exceed `max_len`
+/// bytes. A glyph stream in two parts is rendered side by side if `parts` allows two.
 ///
 /// `codebook` is the stream's; it must be given if `params` say the bank starts with it.
 pub fn decode(
@@ -1372,20 +1674,56 @@ pub fn decode(
     max_len: usize,
     codebook: Option<&Codebook>,
     out: &mut Vec<u8>,
+    (parts, run_parts): (usize, impl FnOnce(usize, &Part<'_>)),
 ) -> Result<(), TransformError> {
     let (bank, stream) = Bank::of_block(params, block, codebook)?;
-    let limit = out.len() + max_len;
+    let stream_parts = params.stream_parts(stream, max_len)?;
     // The decoded size is known (and bounded by the payload's size), so the output is
     // allocated once: growing it by doubling would hold the old and the new buffer at once.
     out.reserve(max_len);
-    let mut renderer = Renderer::new(params);
-    for glyph in GlyphReader::new(&bank, stream, params) {
-        renderer.render(&glyph?, out);
-        if out.len() > limit {
-            return Err(TransformError::TooLong);
+    let start = out.len();
+    let [first, second] = match &stream_parts[..] {
+        [first, second] if parts > 1 => [first, second],
+        _ => {
+            for part in &stream_parts {
+                let rest = max_len - (out.len() - start);
+                part.render(&bank, params, rest, out)?;
+            }
+            return Ok(());
         }
+    };
+    // The second part's text goes to a buffer of its own, appended once both are rendered.
+    let text_before = first
+        .text_len
+        .expect("the first of two parts has its length");
+    let tail_len = max_len - text_before;
+    let (out, tail) = (Mutex::new(out), Mutex::new(Vec::with_capacity(tail_len)));
+    let rendered = [Mutex::new(Ok(())), Mutex::new(Ok(()))];
+    run_parts(2, &|i| {
+        let result = match i {
+            0 => first.render(
+                &bank,
+                params,
+                text_before,
+                &mut out.lock().unwrap_or_else(PoisonError::into_inner),
+            ),
+            _ => second.render(
+                &bank,
+                params,
+                tail_len,
+                &mut tail.lock().unwrap_or_else(PoisonError::into_inner),
+            ),
+        };
+        *rendered[i].lock().unwrap_or_else(PoisonError::into_inner) = result;
+    });
+    for result in rendered {
+        result
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)?;
     }
-    renderer.finish()
+    let out = out.into_inner().unwrap_or_else(PoisonError::into_inner);
+    out.extend_from_slice(&tail.into_inner().unwrap_or_else(PoisonError::into_inner));
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1409,10 +1747,12 @@ mod tests {
         let made_up: Vec<u8> = (0..20_000u32)
             .flat_map(|i| made_up_word(i).into_bytes().into_iter().chain([b' ']))
             .collect();
-        assert!(Tally::of(&made_up, IN_ONE_PART).keys.len() > Occurrences::SHORT_IDS as usize);
+        assert!(
+            Tally::of(&made_up, None, IN_ONE_PART).keys.len() > Occurrences::SHORT_IDS as usize
+        );
         texts.push(made_up);
         for text in texts {
-            let whole = tally_fields(Tally::of(&text, IN_ONE_PART));
+            let whole = tally_fields(Tally::of(&text, None, IN_ONE_PART));
             let starts: Vec<usize> = (1..text.len())
                 .filter(|&i| is_whitespace(text[i - 1]) && is_ascii_letter(text[i]))
                 .collect();
@@ -1426,39 +1766,67 @@ mod tests {
         }
     }
 
+    /// `count` paragraphs of `words` words of wrapped prose each, a blank line between them.
+    fn paragraphs(count: u64, words: usize) -> Vec<u8> {
+        let paragraph = |seed| crate::test_support::wrapped_prose(words, 70, 3, seed);
+        (0..count).map(paragraph).collect::<Vec<_>>().join(&b'\n')
+    }
+
     #[test]
-    fn tally_cuts_fall_where_tokens_start_or_nowhere() {
-        let text = crate::test_support::wrapped_prose(600_000, 70, 0, 2);
-        assert!(text.len() > 3 * TALLY_PART_MIN);
-        let starts: std::collections::HashSet<usize> = Tokenizer::new(&text)
-            .map(|(_, range)| range.start)
-            .collect();
-        for parts in [1, 2, 3] {
-            let cuts = Tally::cuts(&text, parts);
-            assert_eq!(cuts.len(), parts + 1, "{parts} parts");
-            assert_eq!((cuts[0], cuts[parts]), (0, text.len()));
-            for pair in cuts.windows(2) {
-                assert!(pair[0] < pair[1]);
-                assert!(starts.contains(&pair[1]) || pair[1] == text.len());
-                let share = text.len() / parts;
-                assert!(
-                    pair[1] - pair[0] < share + TALLY_CUT_WINDOW,
-                    "{parts} parts"
-                );
-            }
+    fn a_text_splits_after_a_line_that_ends_in_a_glyph_or_nowhere() {
+        let prose = paragraphs(300, 2000);
+        let crlf = String::from_utf8_lossy(&prose)
+            .replace('\n', "\r\n")
+            .into_bytes();
+        for text in [&prose, &crlf] {
+            let at = split_point(text).expect("wrapped prose has paragraphs");
+            assert!((text.len() / 2..text.len() / 2 + SPLIT_WINDOW).contains(&at));
+            assert_eq!(text[at - 1], b'\n');
+            assert!(Tokenizer::new(text).any(|(_, token)| token.start == at));
+            // Not a word's separator: more than a line end alone before it.
+            let run = text[..at].iter().rev().take_while(|&&b| is_whitespace(b));
+            assert!(run.count() >= 2 + usize::from(text[at - 2] == b'\r'));
         }
-        // No whitespace before a letter: one part; too short for two: one part.
-        let digits = b"0123456789 ".repeat(3 * TALLY_PART_MIN / 10);
-        assert_eq!(Tally::cuts(&digits, 2), vec![0, digits.len()]);
+        // A line end alone before a word may be a soft line break: no split there.
+        let lines = b"word\n".repeat(SPLIT_MIN);
+        assert_eq!(split_point(&lines), None);
+        let crlf_lines = b"word\r\n".repeat(SPLIT_MIN);
+        assert_eq!(split_point(&crlf_lines), None);
+        // Before something other than a word, it may not.
+        let numbers = b"12 word\n".repeat(SPLIT_MIN);
+        let at = split_point(&numbers).expect("a line that starts with a number");
+        assert_eq!(&numbers[at - 1..at + 1], b"\n1");
+        let code = b"{\n}\n".repeat(SPLIT_MIN);
+        assert!(matches!(code[split_point(&code).unwrap()], b'{' | b'}'));
         assert_eq!(
-            Tally::cuts(&text[..TALLY_PART_MIN], 2),
-            vec![0, TALLY_PART_MIN]
+            split_point(b"no newline at all ".repeat(SPLIT_MIN).as_slice()),
+            None
         );
+    }
+
+    #[test]
+    fn a_tally_split_in_one_part_notes_where_the_second_starts() {
+        let text = paragraphs(150, 2000);
+        let at = split_point(&text).expect("a split");
+        let one = Tally::of(&text, Some(at), IN_ONE_PART);
+        let two = Tally::of(&text, Some(at), (2, crate::test_support::side_by_side));
+        assert_eq!(one.part_units, two.part_units);
+        let before = Tally::of(&text[..at], None, IN_ONE_PART);
+        assert_eq!(one.part_units, vec![before.occurrences.0.len()]);
+        assert_eq!(tally_fields(one), tally_fields(two));
     }
 
     /// `text` transformed with bank threshold 2, no codebook and no soft line breaks.
     fn without_codebook(text: &[u8], deltas: bool, order: TierOrder) -> Transformed {
-        encode(text, 2, deltas, order, None, None, IN_ONE_PART).unwrap()
+        encode(
+            text,
+            &Shape {
+                deltas,
+                ..Shape::new(2, order)
+            },
+            IN_ONE_PART,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -1478,31 +1846,29 @@ mod tests {
     }
 
     fn round_trip(text: &[u8]) -> Option<usize> {
-        let t = encode(
-            text,
-            2,
-            false,
-            TierOrder::ByPredecessor,
-            None,
-            None,
-            IN_ONE_PART,
-        )
-        .ok()?;
+        let t = encode(text, &Shape::new(2, TierOrder::ByPredecessor), IN_ONE_PART).ok()?;
         let d = encode(
             text,
-            2,
-            true,
-            TierOrder::Alphabetical,
-            None,
-            None,
+            &Shape {
+                deltas: true,
+                ..Shape::new(2, TierOrder::Alphabetical)
+            },
             IN_ONE_PART,
         )
         .ok()?;
         let mut back = Vec::new();
-        decode(&d.params, &d.block, text.len(), None, &mut back).unwrap();
+        decode(
+            &d.params,
+            &d.block,
+            text.len(),
+            None,
+            &mut back,
+            IN_ONE_PART,
+        )
+        .unwrap();
         assert_eq!(back, text, "with DELTA glyphs and sorted tiers");
         let mut out = Vec::new();
-        decode(&t.params, &t.block, text.len(), None, &mut out).unwrap();
+        decode(&t.params, &t.block, text.len(), None, &mut out, IN_ONE_PART).unwrap();
         assert_eq!(out, text, "{:?}", String::from_utf8_lossy(text));
         Some(t.block.len())
     }
@@ -1525,6 +1891,99 @@ mod tests {
         ];
         for case in cases {
             round_trip(&case);
+        }
+    }
+
+    #[test]
+    fn a_text_in_two_parts_codes_alike_and_decodes_alone_and_side_by_side() {
+        let prose = paragraphs(60, 300);
+        let crlf = String::from_utf8_lossy(&prose)
+            .replace('\n', "\r\n")
+            .into_bytes();
+        let mixed =
+            b"\x01\x80 The the THE\n\n12 x\n{\n\tcode();\n}\n\xc3\xa9t\xc3\xa9 \xe2\x80\x94\n"
+                .repeat(300);
+        for text in [prose, crlf, mixed] {
+            for line_breaks in [None, Some(40)] {
+                let shape = Shape {
+                    line_breaks,
+                    split_min: 0,
+                    ..Shape::new(2, TierOrder::ByPredecessor)
+                };
+                let one = encode(&text, &shape, IN_ONE_PART).unwrap();
+                let two = encode(&text, &shape, (2, crate::test_support::side_by_side)).unwrap();
+                assert_eq!(
+                    (&one.params, &one.block, one.glyphs),
+                    (&two.params, &two.block, two.glyphs)
+                );
+                let split = one.params.split.as_ref().expect("a split");
+                assert_eq!(
+                    split.breaks_code.is_empty(),
+                    one.params.line_breaks.is_none()
+                );
+                let (_, stream) = Bank::of_block(&one.params, &one.block, None).unwrap();
+                let parts = one.params.stream_parts(stream, text.len()).unwrap();
+                assert_eq!(parts[0].text_len, Some(split_point(&text).unwrap()));
+                let mut alone = Vec::new();
+                decode(
+                    &one.params,
+                    &one.block,
+                    text.len(),
+                    None,
+                    &mut alone,
+                    IN_ONE_PART,
+                )
+                .unwrap();
+                assert!(alone == text);
+                let mut beside = b"before".to_vec();
+                let parts = (2, crate::test_support::side_by_side);
+                decode(
+                    &one.params,
+                    &one.block,
+                    text.len(),
+                    None,
+                    &mut beside,
+                    parts,
+                )
+                .unwrap();
+                assert!(beside[6..] == text);
+            }
+        }
+    }
+
+    #[test]
+    fn a_split_that_does_not_fit_its_stream_is_refused_alone_and_side_by_side() {
+        let text = paragraphs(20, 300);
+        let shape = Shape {
+            line_breaks: Some(40),
+            split_min: 0,
+            ..Shape::new(2, TierOrder::ByPredecessor)
+        };
+        let t = encode(&text, &shape, IN_ONE_PART).unwrap();
+        let split = t.params.split.clone().unwrap();
+        let stream_len = t.block.len() as u64 - t.params.bank_bytes;
+        let wrong = [
+            (stream_len + 1, split.text_before),
+            (split.glyphs_before, text.len() as u64 + 1),
+            (split.glyphs_before, split.text_before + 1),
+            (split.glyphs_before, split.text_before - 1),
+            (split.glyphs_before - 1, split.text_before),
+        ];
+        for (glyphs_before, text_before) in wrong {
+            let params = Params {
+                split: Some(Split {
+                    glyphs_before,
+                    text_before,
+                    ..split.clone()
+                }),
+                ..t.params.clone()
+            };
+            let mut out = Vec::new();
+            let alone = decode(&params, &t.block, text.len(), None, &mut out, IN_ONE_PART);
+            let parts = (2, crate::test_support::side_by_side);
+            let beside = decode(&params, &t.block, text.len(), None, &mut out, parts);
+            assert_eq!(alone, beside, "{glyphs_before} {text_before}");
+            assert!(alone.is_err(), "{glyphs_before} {text_before}");
         }
     }
 
@@ -1552,11 +2011,7 @@ mod tests {
         }
         let t = encode(
             text.as_bytes(),
-            2,
-            false,
-            TierOrder::ByPredecessor,
-            None,
-            None,
+            &Shape::new(2, TierOrder::ByPredecessor),
             IN_ONE_PART,
         )
         .expect("repeated words shrink");
@@ -1616,7 +2071,15 @@ mod tests {
         assert!(b[n1..].windows(2).all(|w| w[0] < w[1]));
         for t in [by_predecessor, sorted] {
             let mut back = Vec::new();
-            decode(&t.params, &t.block, text.len(), None, &mut back).unwrap();
+            decode(
+                &t.params,
+                &t.block,
+                text.len(),
+                None,
+                &mut back,
+                IN_ONE_PART,
+            )
+            .unwrap();
             assert_eq!(back, text.as_bytes());
         }
     }
@@ -1654,7 +2117,15 @@ mod tests {
             }
         }
         let mut back = Vec::new();
-        decode(&t.params, &t.block, text.len(), None, &mut back).unwrap();
+        decode(
+            &t.params,
+            &t.block,
+            text.len(),
+            None,
+            &mut back,
+            IN_ONE_PART,
+        )
+        .unwrap();
         assert_eq!(back, text.as_bytes());
     }
 
@@ -1692,11 +2163,10 @@ mod tests {
             let over = |book| {
                 encode(
                     text.as_bytes(),
-                    2,
-                    false,
-                    order,
-                    prior(book, 0.0),
-                    None,
+                    &Shape {
+                        prior: prior(book, 0.0),
+                        ..Shape::new(2, order)
+                    },
                     IN_ONE_PART,
                 )
                 .unwrap()
@@ -1706,7 +2176,15 @@ mod tests {
             assert_ne!(by_keys.block, in_its_order.block);
             for (t, book) in [(&by_keys, &*english), (&in_its_order, &keyless)] {
                 let mut back = Vec::new();
-                decode(&t.params, &t.block, text.len(), Some(book), &mut back).unwrap();
+                decode(
+                    &t.params,
+                    &t.block,
+                    text.len(),
+                    Some(book),
+                    &mut back,
+                    IN_ONE_PART,
+                )
+                .unwrap();
                 assert_eq!(back, text.as_bytes());
             }
             // A codebook without keys cannot be taken in their order.
@@ -1716,7 +2194,8 @@ mod tests {
                     &by_keys.block,
                     text.len(),
                     Some(&keyless),
-                    &mut Vec::new()
+                    &mut Vec::new(),
+                    IN_ONE_PART
                 ),
                 Err(TransformError::NoKeys)
             );
@@ -1748,7 +2227,7 @@ mod tests {
 
     fn decoded(t: &Transformed, len: usize) -> Vec<u8> {
         let mut out = Vec::new();
-        decode(&t.params, &t.block, len, None, &mut out).unwrap();
+        decode(&t.params, &t.block, len, None, &mut out, IN_ONE_PART).unwrap();
         out
     }
 
@@ -1756,8 +2235,16 @@ mod tests {
     fn the_newlines_of_wrapped_prose_become_soft_line_breaks() {
         let text = crate::test_support::wrapped_prose(20_000, 72, 0, 7);
         let order = TierOrder::ByPredecessor;
-        let soft = encode(&text, 2, false, order, None, Some(40), IN_ONE_PART).unwrap();
-        let hard = encode(&text, 2, false, order, None, None, IN_ONE_PART).unwrap();
+        let soft = encode(
+            &text,
+            &Shape {
+                line_breaks: Some(40),
+                ..Shape::new(2, order)
+            },
+            IN_ONE_PART,
+        )
+        .unwrap();
+        let hard = encode(&text, &Shape::new(2, order), IN_ONE_PART).unwrap();
         let breaks = soft
             .params
             .line_breaks
@@ -1795,7 +2282,15 @@ mod tests {
             b"one two three four five six seven eight nine ten eleven\ntwelve\n",
         );
         let order = TierOrder::ByPredecessor;
-        let soft = encode(&text, 2, false, order, None, Some(40), IN_ONE_PART).unwrap();
+        let soft = encode(
+            &text,
+            &Shape {
+                line_breaks: Some(40),
+                ..Shape::new(2, order)
+            },
+            IN_ONE_PART,
+        )
+        .unwrap();
         let breaks = soft
             .params
             .line_breaks
@@ -1806,7 +2301,15 @@ mod tests {
         // enough for the one after it too): only the two lone LFs are left.
         assert_eq!(newlines(&soft.block), 2);
         assert_eq!(decoded(&soft, text.len()), text);
-        let lf_soft = encode(&lf, 2, false, order, None, Some(40), IN_ONE_PART).unwrap();
+        let lf_soft = encode(
+            &lf,
+            &Shape {
+                line_breaks: Some(40),
+                ..Shape::new(2, order)
+            },
+            IN_ONE_PART,
+        )
+        .unwrap();
         assert!(!lf_soft.params.line_breaks.unwrap().crlf);
     }
 
@@ -1816,11 +2319,10 @@ mod tests {
         text.extend_from_slice(&crate::test_support::wrapped_prose(5000, 72, 0, 8));
         let soft = encode(
             &text,
-            2,
-            false,
-            TierOrder::ByPredecessor,
-            None,
-            Some(40),
+            &Shape {
+                line_breaks: Some(40),
+                ..Shape::new(2, TierOrder::ByPredecessor)
+            },
             IN_ONE_PART,
         )
         .unwrap();
@@ -1855,11 +2357,10 @@ mod tests {
             for min_end in [0, 20, 40, 255] {
                 let t = encode(
                     &text,
-                    2,
-                    false,
-                    TierOrder::ByPredecessor,
-                    None,
-                    Some(min_end),
+                    &Shape {
+                        line_breaks: Some(min_end),
+                        ..Shape::new(2, TierOrder::ByPredecessor)
+                    },
                     IN_ONE_PART,
                 )
                 .unwrap();
@@ -1879,8 +2380,16 @@ mod tests {
         // Lines broken after one word in 40, wherever it ends: more than four bits a newline.
         let text = crate::test_support::wrapped_prose(20_000, 0, 40, 9);
         let order = TierOrder::ByPredecessor;
-        let soft = encode(&text, 2, false, order, None, Some(40), IN_ONE_PART).unwrap();
-        let hard = encode(&text, 2, false, order, None, None, IN_ONE_PART).unwrap();
+        let soft = encode(
+            &text,
+            &Shape {
+                line_breaks: Some(40),
+                ..Shape::new(2, order)
+            },
+            IN_ONE_PART,
+        )
+        .unwrap();
+        let hard = encode(&text, &Shape::new(2, order), IN_ONE_PART).unwrap();
         assert_eq!(soft.params, hard.params);
         assert_eq!(soft.block, hard.block);
     }
@@ -1896,26 +2405,27 @@ mod tests {
             bank_entries: 1,
             bank_bytes: 2,
             line_breaks: None,
+            split: None,
         };
         let mut out = Vec::new();
         assert_eq!(
-            decode(&params, b"a\0\x82", 100, None, &mut out),
+            decode(&params, b"a\0\x82", 100, None, &mut out, IN_ONE_PART),
             Err(TransformError::BadCode)
         );
         assert_eq!(
-            decode(&params, b"a\0\x81", 100, None, &mut out),
+            decode(&params, b"a\0\x81", 100, None, &mut out, IN_ONE_PART),
             Err(TransformError::BadCode)
         );
         assert_eq!(
-            decode(&params, b"a\0\x02,", 100, None, &mut out),
+            decode(&params, b"a\0\x02,", 100, None, &mut out, IN_ONE_PART),
             Err(TransformError::BadFlag)
         );
         assert_eq!(
-            decode(&params, b"a\0\x06", 100, None, &mut out),
+            decode(&params, b"a\0\x06", 100, None, &mut out, IN_ONE_PART),
             Err(TransformError::BadFlag)
         );
         assert_eq!(
-            decode(&params, b"a\0\x80\x80\x80", 2, None, &mut out),
+            decode(&params, b"a\0\x80\x80\x80", 2, None, &mut out, IN_ONE_PART),
             Err(TransformError::TooLong)
         );
         let two_entries = Params {
@@ -1923,7 +2433,7 @@ mod tests {
             ..params.clone()
         };
         assert_eq!(
-            decode(&two_entries, b"a\0b\0", 100, None, &mut out),
+            decode(&two_entries, b"a\0b\0", 100, None, &mut out, IN_ONE_PART),
             Err(TransformError::BadBank)
         );
         let over_codebook = Params {
@@ -1931,7 +2441,7 @@ mod tests {
             ..params
         };
         assert_eq!(
-            decode(&over_codebook, b"a\0\x80", 100, None, &mut out),
+            decode(&over_codebook, b"a\0\x80", 100, None, &mut out, IN_ONE_PART),
             Err(TransformError::NoCodebook)
         );
     }
@@ -1956,11 +2466,11 @@ mod tests {
         ] {
             let t = encode(
                 text.as_bytes(),
-                2,
-                deltas,
-                sorted,
-                prior(&english, 0.0),
-                None,
+                &Shape {
+                    deltas,
+                    prior: prior(&english, 0.0),
+                    ..Shape::new(2, sorted)
+                },
                 IN_ONE_PART,
             )
             .unwrap();
@@ -1972,7 +2482,15 @@ mod tests {
             assert_eq!(bank.entry(english.len() + 1), None);
             assert_eq!(&t.block[..t.params.bank_bytes as usize], b"zyzzyva\0");
             let mut back = Vec::new();
-            decode(&t.params, &t.block, text.len(), Some(&english), &mut back).unwrap();
+            decode(
+                &t.params,
+                &t.block,
+                text.len(),
+                Some(&english),
+                &mut back,
+                IN_ONE_PART,
+            )
+            .unwrap();
             assert_eq!(back, text.as_bytes());
             let without = without_codebook(text.as_bytes(), deltas, sorted);
             assert!(t.block.len() < without.block.len());
@@ -1987,11 +2505,10 @@ mod tests {
         let covered = |min| {
             let t = encode(
                 text.as_bytes(),
-                2,
-                false,
-                TierOrder::ByPredecessor,
-                prior(&english, min),
-                None,
+                &Shape {
+                    prior: prior(&english, min),
+                    ..Shape::new(2, TierOrder::ByPredecessor)
+                },
                 IN_ONE_PART,
             )
             .unwrap();

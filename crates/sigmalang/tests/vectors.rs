@@ -1,10 +1,11 @@
 //! The golden vectors in `tests/vectors/` (made by `examples/make_vectors.rs`, described in
 //! `tests/vectors/README.md`): every `good-*.sigma` decodes to its `good-*.txt`, and every
 //! `bad-*.sigma` fails with exactly the error in [`BAD`], which the README's table repeats.
-//! The files of older versions, in `tests/vectors/v1/` to `tests/vectors/v13/`, are checked
+//! The files of older versions, in `tests/vectors/v1/` to `tests/vectors/v14/`, are checked
 //! the same way, with the changes in [`V1_BAD`] to [`V4_BAD`], [`V7_BAD`], [`V9_BAD`] and
 //! [`V10_BAD`] (versions 5 to 7 fail alike; [`V9_BAD`] applies to versions 4 to 12, and
-//! [`V10_BAD`] to versions 8 to 11; version 13's files fail as the current ones do).
+//! [`V10_BAD`] to versions 8 to 11; [`V9_BAD`] also to version 14; version 13's files fail as
+//! the current ones do).
 
 use sigmalang::format::{FOOTER_MAGIC, FRAME_MAGIC};
 use sigmalang::frame::PayloadError;
@@ -71,7 +72,7 @@ use Expect::*;
 const BAD: &[(&str, Expect)] = &[
     ("bad-empty-file.sigma", NotSigma),
     ("bad-magic.sigma", NotSigma),
-    ("bad-version-15.sigma", UnsupportedVersion(15)),
+    ("bad-version-16.sigma", UnsupportedVersion(16)),
     ("bad-codebook-unknown.sigma", UnknownCodebook),
     (
         "bad-payload-no-codebook.sigma",
@@ -179,10 +180,14 @@ const GOOD: &[&str] = &[
     "good-line-breaks-crlf.sigma",
     "good-line-breaks-lean.sigma",
     "good-pieces.sigma",
+    "good-split.sigma",
 ];
 
 /// Good files whose stream names a trained codebook, in the `.sigmacb` file of the same stem.
 const OVER_TRAINED_CODEBOOK: &[&str] = &["good-trained-codebook.sigma"];
+
+/// Files that version 15 added: the first glyph stream rendered in two parts.
+const V15_ONLY: &[&str] = &["good-split.sigma"];
 
 /// Files that version 14 added: the first block sorted in pieces.
 const V14_ONLY: &[&str] = &["good-pieces.sigma"];
@@ -218,11 +223,12 @@ const V7_BAD: &[(&str, Expect)] = &[(
     Payload(0, PayloadError::ModelSize),
 )];
 
-/// The version 4 to 12 files that fail differently from their current counterparts: mode 7
+/// The version 4 to 12 and 14 files that fail differently from their current counterparts: mode 7
 /// in the `bad-payload-mode.sigma` of versions 4 to 9 (mode 3 with the LZP flag) is now a
 /// frame over the stream's codebook in the order of its keys, and so, from version 13 on, is
-/// mode 23 in those of versions 10 to 12 (mode 3 with the LZP flag and soft line breaks); those
-/// streams name no codebook (in versions 1 to 3 the frame's method takes no LZP flag, which
+/// mode 23 in those of versions 10 to 12 (mode 3 with the LZP flag and soft line breaks), and,
+/// from version 15 on, mode 71 in version 14's (mode 3 with the LZP flag and a glyph stream in
+/// two parts); those streams name no codebook (in versions 1 to 3 the frame's method takes no LZP flag, which
 /// fails first). (Version 9's `bad-version-10.sigma` is not kept: version 10's header is
 /// version 9's, so it now decodes.)
 const V9_BAD: &[(&str, Expect)] = &[(
@@ -295,7 +301,7 @@ struct VectorSet {
     bad: Vec<(&'static str, Expect)>,
 }
 
-fn sets() -> [VectorSet; 14] {
+fn sets() -> [VectorSet; 15] {
     // An older version's bad files: the current ones it had, with its own changes.
     let older = |had: &dyn Fn(&str) -> bool, changed: &[(&'static str, Expect)]| {
         BAD.iter()
@@ -308,7 +314,8 @@ fn sets() -> [VectorSet; 14] {
     // own: such a file now decodes, so it is not kept. (Version 13's `bad-payload-mode.sigma`,
     // mode byte 0x27, still fails with `Header`: version 14 reads its bit 5 as a block sorted
     // in pieces, which is valid only in parts, and its bit 3, parts, is clear.)
-    let in_v13 = |name: &str| name != "bad-version-15.sigma" && !V14_ONLY.contains(&name);
+    let in_v14 = |name: &str| name != "bad-version-16.sigma" && !V15_ONLY.contains(&name);
+    let in_v13 = |name: &str| in_v14(name) && !V14_ONLY.contains(&name);
     let in_v12 = |name: &str| in_v13(name) && !V13_ONLY.contains(&name);
     let in_v11 = |name: &str| in_v12(name);
     let in_v10 = |name: &str| in_v11(name) && !V11_ONLY.contains(&name);
@@ -326,6 +333,11 @@ fn sets() -> [VectorSet; 14] {
             dir: dir(),
             good: GOOD.to_vec(),
             bad: BAD.to_vec(),
+        },
+        VectorSet {
+            dir: dir().join("v14"),
+            good: GOOD.iter().copied().filter(|n| in_v14(n)).collect(),
+            bad: older(&in_v14, V9_BAD),
         },
         VectorSet {
             dir: dir().join("v13"),

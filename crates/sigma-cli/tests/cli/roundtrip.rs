@@ -378,5 +378,14 @@ fn inspect_names_the_method_and_a_block_coded_in_parts() {
             first.contains(&format!("method {method}, block in parts")),
             "{level}: {first}"
         );
+        // Its paragraphs let the glyph stream be rendered in two parts, on one thread or two.
+        assert!(first.contains("rendered in two parts"), "{level}: {first}");
+        for threads in ["-T1", "-T2"] {
+            let back = sigma_in(dir.path())
+                .args(["-dc", threads, "prose.txt.sigma"])
+                .output()
+                .unwrap();
+            assert!(back.stdout == prose(6_000_000, 7), "{level} {threads}");
+        }
     }
 }
