@@ -2,6 +2,7 @@
 //! any thread count, and the corpora.
 
 use proptest::prelude::*;
+use sigmalang::frame::{self, CodecParams, Resources};
 use sigmalang::{decode_all, encode_all, read, write, DecoderOptions, EncoderOptions};
 use std::io::{BufRead, Read, Write};
 
@@ -432,4 +433,66 @@ fn an_input_that_ends_within_its_first_frame_is_cut_as_if_its_size_were_known() 
         (4 << 20) - first < line.len() as u64,
         "first frame {first} bytes"
     );
+}
+
+/// A frame's resources as a pool with an idle core lends them: every part side by side.
+struct SideBySide;
+
+impl Resources for SideBySide {
+    fn pass<T>(&self, _bytes: u64, phase: impl FnOnce() -> T) -> T {
+        phase()
+    }
+
+    fn parts<T: Send>(&self, count: usize, part: impl Fn(usize) -> T + Sync) -> Vec<T> {
+        std::thread::scope(|scope| {
+            let part = &part;
+            let others: Vec<_> = (1..count).map(|i| scope.spawn(move || part(i))).collect();
+            let mut done = vec![part(0)];
+            done.extend(others.into_iter().map(|other| other.join().unwrap()));
+            done
+        })
+    }
+
+    fn lends_cores(&self) -> bool {
+        true
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn glyph_streams_in_two_parts_round_trip_alone_and_side_by_side(paragraphs in prop::collection::vec((4..16usize, text_like()), 1..6), breaks in prop::bool::ANY) {
+        // Every text split in two wherever it can be (format version 15), with and without
+        // soft line breaks, coded and decoded on one thread and on two. Each paragraph starts
+        // with words repeated often enough for the word transform to pay, and blank lines
+        // between paragraphs give most texts a place to split.
+        let sentence = "The river carried the light of the old bridge over the water and the stones.\n";
+        let data = paragraphs
+            .into_iter()
+            .map(|(repeats, text)| [sentence.repeat(repeats).into_bytes(), text].concat())
+            .collect::<Vec<_>>()
+            .join(&b"\n\n"[..]);
+        let params = CodecParams {
+            split_min: 0,
+            line_breaks: breaks.then_some(frame::LINE_BREAK_MIN_END),
+            ..CodecParams::default()
+        };
+        let alone = frame::encode(data.clone(), &params, None);
+        let beside = frame::encode_gated(data.clone(), &params, None, &SideBySide);
+        prop_assert_eq!(&alone.payload, &beside.payload);
+        prop_assert_eq!(alone.method, beside.method);
+        for decoded in [
+            {
+                let mut out = Vec::new();
+                frame::decode(alone.method, &alone.payload, data.len(), 0, None, &mut out).map(|_| out)
+            },
+            {
+                let mut out = Vec::new();
+                frame::decode_gated(alone.method, &alone.payload, data.len(), 0, None, &mut out, &SideBySide).map(|_| out)
+            },
+        ] {
+            prop_assert_eq!(decoded.as_ref(), Ok(&data));
+        }
+    }
 }
