@@ -1829,6 +1829,15 @@ mod tests {
         .unwrap()
     }
 
+    /// `text` transformed with bank threshold 2, no codebook, soft line breaks from column 40.
+    fn with_soft_breaks(text: &[u8]) -> Transformed {
+        let shape = Shape {
+            line_breaks: Some(40),
+            ..Shape::new(2, TierOrder::ByPredecessor)
+        };
+        encode(text, &shape, IN_ONE_PART).unwrap()
+    }
+
     #[test]
     fn occurrences_keep_every_id_and_case() {
         let cases = [Case::AsIs, Case::Capitalized, Case::Upper];
@@ -2070,17 +2079,7 @@ mod tests {
         assert_eq!(tier(&a, n1..a.len()), tier(&b, n1..b.len()));
         assert!(b[n1..].windows(2).all(|w| w[0] < w[1]));
         for t in [by_predecessor, sorted] {
-            let mut back = Vec::new();
-            decode(
-                &t.params,
-                &t.block,
-                text.len(),
-                None,
-                &mut back,
-                IN_ONE_PART,
-            )
-            .unwrap();
-            assert_eq!(back, text.as_bytes());
+            assert_eq!(decoded(&t, text.len()), text.as_bytes());
         }
     }
 
@@ -2116,17 +2115,7 @@ mod tests {
                 );
             }
         }
-        let mut back = Vec::new();
-        decode(
-            &t.params,
-            &t.block,
-            text.len(),
-            None,
-            &mut back,
-            IN_ONE_PART,
-        )
-        .unwrap();
-        assert_eq!(back, text.as_bytes());
+        assert_eq!(decoded(&t, text.len()), text.as_bytes());
     }
 
     #[test]
@@ -2235,16 +2224,8 @@ mod tests {
     fn the_newlines_of_wrapped_prose_become_soft_line_breaks() {
         let text = crate::test_support::wrapped_prose(20_000, 72, 0, 7);
         let order = TierOrder::ByPredecessor;
-        let soft = encode(
-            &text,
-            &Shape {
-                line_breaks: Some(40),
-                ..Shape::new(2, order)
-            },
-            IN_ONE_PART,
-        )
-        .unwrap();
-        let hard = encode(&text, &Shape::new(2, order), IN_ONE_PART).unwrap();
+        let soft = with_soft_breaks(&text);
+        let hard = without_codebook(&text, false, order);
         let breaks = soft
             .params
             .line_breaks
@@ -2281,16 +2262,7 @@ mod tests {
         text.extend_from_slice(
             b"one two three four five six seven eight nine ten eleven\ntwelve\n",
         );
-        let order = TierOrder::ByPredecessor;
-        let soft = encode(
-            &text,
-            &Shape {
-                line_breaks: Some(40),
-                ..Shape::new(2, order)
-            },
-            IN_ONE_PART,
-        )
-        .unwrap();
+        let soft = with_soft_breaks(&text);
         let breaks = soft
             .params
             .line_breaks
@@ -2301,15 +2273,7 @@ mod tests {
         // enough for the one after it too): only the two lone LFs are left.
         assert_eq!(newlines(&soft.block), 2);
         assert_eq!(decoded(&soft, text.len()), text);
-        let lf_soft = encode(
-            &lf,
-            &Shape {
-                line_breaks: Some(40),
-                ..Shape::new(2, order)
-            },
-            IN_ONE_PART,
-        )
-        .unwrap();
+        let lf_soft = with_soft_breaks(&lf);
         assert!(!lf_soft.params.line_breaks.unwrap().crlf);
     }
 
@@ -2317,15 +2281,7 @@ mod tests {
     fn a_newline_before_a_word_that_ends_short_of_the_break_column_stays_a_glyph() {
         let mut text = b"A short line\nand then".to_vec();
         text.extend_from_slice(&crate::test_support::wrapped_prose(5000, 72, 0, 8));
-        let soft = encode(
-            &text,
-            &Shape {
-                line_breaks: Some(40),
-                ..Shape::new(2, TierOrder::ByPredecessor)
-            },
-            IN_ONE_PART,
-        )
-        .unwrap();
+        let soft = with_soft_breaks(&text);
         assert!(soft.params.line_breaks.is_some());
         assert_eq!(newlines(&soft.block), 2);
         assert_eq!(decoded(&soft, text.len()), text);
@@ -2380,16 +2336,8 @@ mod tests {
         // Lines broken after one word in 40, wherever it ends: more than four bits a newline.
         let text = crate::test_support::wrapped_prose(20_000, 0, 40, 9);
         let order = TierOrder::ByPredecessor;
-        let soft = encode(
-            &text,
-            &Shape {
-                line_breaks: Some(40),
-                ..Shape::new(2, order)
-            },
-            IN_ONE_PART,
-        )
-        .unwrap();
-        let hard = encode(&text, &Shape::new(2, order), IN_ONE_PART).unwrap();
+        let soft = with_soft_breaks(&text);
+        let hard = without_codebook(&text, false, order);
         assert_eq!(soft.params, hard.params);
         assert_eq!(soft.block, hard.block);
     }
