@@ -1766,6 +1766,13 @@ mod tests {
         }
     }
 
+    /// `text` with CR LF line ends.
+    fn with_crlf(text: &[u8]) -> Vec<u8> {
+        String::from_utf8_lossy(text)
+            .replace('\n', "\r\n")
+            .into_bytes()
+    }
+
     /// `count` paragraphs of `words` words of wrapped prose each, a blank line between them.
     fn paragraphs(count: u64, words: usize) -> Vec<u8> {
         let paragraph = |seed| crate::test_support::wrapped_prose(words, 70, 3, seed);
@@ -1775,9 +1782,7 @@ mod tests {
     #[test]
     fn a_text_splits_after_a_line_that_ends_in_a_glyph_or_nowhere() {
         let prose = paragraphs(300, 2000);
-        let crlf = String::from_utf8_lossy(&prose)
-            .replace('\n', "\r\n")
-            .into_bytes();
+        let crlf = with_crlf(&prose);
         for text in [&prose, &crlf] {
             let at = split_point(text).expect("wrapped prose has paragraphs");
             assert!((text.len() / 2..text.len() / 2 + SPLIT_WINDOW).contains(&at));
@@ -1906,9 +1911,7 @@ mod tests {
     #[test]
     fn a_text_in_two_parts_codes_alike_and_decodes_alone_and_side_by_side() {
         let prose = paragraphs(60, 300);
-        let crlf = String::from_utf8_lossy(&prose)
-            .replace('\n', "\r\n")
-            .into_bytes();
+        let crlf = with_crlf(&prose);
         let mixed =
             b"\x01\x80 The the THE\n\n12 x\n{\n\tcode();\n}\n\xc3\xa9t\xc3\xa9 \xe2\x80\x94\n"
                 .repeat(300);
