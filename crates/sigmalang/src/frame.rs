@@ -1142,7 +1142,7 @@ pub fn decode_gated(
                 }
                 Some(params) => Ok(transform::decode(
                     &params,
-                    &block,
+                    block,
                     decoded_size,
                     codebook,
                     out,
