@@ -22,7 +22,7 @@
 //! run, the previous rank, the run just coded), one by the decision alone. Integer arithmetic
 //! only, so encoder and decoder agree everywhere. `docs/FORMAT.md` section 20 specifies it.
 
-use crate::cm::{adapt, mix, squash, stretch_table, train, INITIAL_WEIGHT};
+use crate::cm::{adapt, mix_four, squash, stretch_table, train, INITIAL_WEIGHT};
 use crate::rangecoder;
 use crate::tuning::{DefaultTuning, EncoderDefaults, Tuning};
 use wide::{i16x8, u8x16};
@@ -317,8 +317,9 @@ impl<T: Tuning<QlfcParams>> Model<T> {
             0,
         ]);
         let weights = &mut numbers.weights[byte * GROUPS + group];
-        let p = squash(mix(*weights, inputs));
-        let bit = coder.code(bit, (p.clamp(1, 4095) as u32) << 4);
+        let p = squash(mix_four(*weights, inputs));
+        // `squash` gives 1 to 4095, never a certainty.
+        let bit = coder.code(bit, (p as u32) << 4);
         train(
             weights,
             inputs,
@@ -651,19 +652,26 @@ fn decode_runs<D: BitCoder>(
     let mut list = [0u8; 256];
     list[..first_bytes.len()].copy_from_slice(&first_bytes);
     let mut done = 0;
+    let mut byte = list[0];
     while done < out.len() {
-        let byte = list[0];
         let run = model.code(coder, Kind::Run, usize::from(byte), 0);
         if run > out.len() - done || coder.overrun() > 4 {
             return false;
         }
-        out[done..done + run].fill(byte);
+        match run {
+            1 => out[done] = byte,
+            _ => out[done..done + run].fill(byte),
+        }
         done += run;
         if done < out.len() {
             let rank = model.code(coder, Kind::Rank, usize::from(byte), 0);
-            // A rank is below 2^8 (k ≤ 7), so the place exists.
+            // A rank is at least 1, so the next run's byte is the second of the list, known
+            // before the list moves (read after, it waited on the move's stores). A rank is
+            // below 2^8 (k ≤ 7), so its place exists.
+            let next = list[1];
             list.copy_within(1..=rank, 0);
             list[rank] = byte;
+            byte = next;
         }
         after_run(coder, run);
     }
