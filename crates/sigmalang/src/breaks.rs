@@ -84,7 +84,7 @@ impl Model {
         self.at = (end.min(COLUMNS - 1), past(widest), past(self.widths[2]));
         let (column, widest, last) = self.at;
         let st = |p: u16| self.stretch[usize::from(p >> 4)];
-        self.inputs = i16x8::from([
+        let inputs = i16x8::from([
             st(self.by_column[usize::from(self.soft)][column]),
             st(self.by_column_slowly[column]),
             st(self.past_widest[widest]),
@@ -94,7 +94,10 @@ impl Model {
             0,
             0,
         ]);
-        self.p = squash(mix(self.weights[usize::from(self.soft)], self.inputs));
+        // Mixed as built, not read back from `self.inputs`: the vector written there lane by
+        // lane and loaded whole waited for the stores to drain.
+        self.inputs = inputs;
+        self.p = squash(mix(self.weights[usize::from(self.soft)], inputs));
         (self.p.clamp(1, 4095) as u32) << 4
     }
 

@@ -74,7 +74,7 @@ pub struct Glyph<'a> {
 impl Glyph<'_> {
     /// Appends the token to `out`, preceded by `separator` if there is one (an implicit space,
     /// or the newline a soft line break puts there).
-    #[inline]
+    #[inline(always)]
     pub fn render(&self, separator: Option<&[u8]>, out: &mut Vec<u8>) {
         if let Some(separator) = separator {
             out.extend_from_slice(separator);

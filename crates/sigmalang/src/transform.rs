@@ -1280,7 +1280,7 @@ impl<'a> Bank<'a> {
     }
 
     /// Entry `rank`'s text and whether it is a word (rather than a symbol).
-    #[inline]
+    #[inline(always)]
     pub fn entry(&self, rank: usize) -> Option<(&'a [u8], bool)> {
         match (self.codebook, rank.checked_sub(self.prior_len())) {
             (Some(book), None) => Some(book.entry(match &self.codebook_order {
@@ -1378,6 +1378,7 @@ impl<'a, 'b> GlyphReader<'a, 'b> {
         end
     }
 
+    #[inline(always)]
     fn read(&mut self) -> Result<Option<Glyph<'a>>, TransformError> {
         let mut case = Case::AsIs;
         let mut toggled = false;
@@ -1514,6 +1515,7 @@ impl<'a, 'b> GlyphReader<'a, 'b> {
 impl<'a> Iterator for GlyphReader<'a, '_> {
     type Item = Result<Glyph<'a>, TransformError>;
 
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         self.read().transpose()
     }
