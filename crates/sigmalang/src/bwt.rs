@@ -277,7 +277,7 @@ fn follow_successors<'a, S: Successors + Sync>(
     drop(bwt);
     // Each byte's rows now end where its counter stopped.
     let first_column = FirstColumn::new(next_of_char, n);
-    let step = |row| (successors.get(row), first_column.byte(row));
+    let (next_row, byte_of) = (|row| successors.get(row), |row| first_column.byte(row));
     let groups: Vec<_> = chains().into_iter().map(|g| Mutex::new(Some(g))).collect();
     run_groups(groups.len(), &|i| {
         let group = groups[i]
@@ -285,7 +285,7 @@ fn follow_successors<'a, S: Successors + Sync>(
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         if let Some(mut chains) = group {
-            chains.follow(step);
+            chains.follow(next_row, byte_of);
         }
     });
 }
@@ -401,23 +401,30 @@ impl<'a> Chains<'a> {
             .collect()
     }
 
-    /// Every chain takes one step (`step` maps a row to the next row and the byte it yields),
-    /// then the next: `rate` rounds, in which the last segment may end early.
+    /// Every chain takes one step (`next_row` maps a row to the next, `byte_of` to the byte it
+    /// yields), then the next: `rate` rounds, in which the last segment may end early.
+    ///
+    /// A round reads every chain's next row first, and only then works out the bytes and
+    /// stores them: the reads miss the caches and depend on nothing but the last round, so a
+    /// loop of little else keeps more of them in flight together.
     #[inline(always)]
-    fn follow(&mut self, step: impl Fn(usize) -> (usize, u8)) {
-        let n = self.text.len();
+    fn follow(&mut self, next_row: impl Fn(usize) -> usize, byte_of: impl Fn(usize) -> u8) {
+        let chains = self.rows.len();
+        // Only the block's last segment may be short.
+        let last_len = self.text.len() - (chains - 1) * self.rate;
+        let mut next = vec![0; chains];
         for round in 0..self.rate {
-            for (k, chain) in self.rows.iter_mut().enumerate() {
+            let live = if round < last_len { chains } else { chains - 1 };
+            for (next, &row) in next[..live].iter_mut().zip(&self.rows) {
+                *next = next_row(row);
+            }
+            for (k, (row, &next)) in self.rows[..live].iter_mut().zip(&next).enumerate() {
                 let pos = k * self.rate + round;
-                if pos >= n {
-                    break;
-                }
-                let (row, byte) = step(*chain);
-                *chain = row;
-                self.text[pos] = byte;
+                self.text[pos] = byte_of(*row);
+                *row = next;
                 if let Some(sources) = self.sources.as_deref_mut() {
                     // The byte at `row` of the last column precedes position `pos + 1`.
-                    sources[pos] = if row < self.primary { row } else { row - 1 } as u32;
+                    sources[pos] = if next < self.primary { next } else { next - 1 } as u32;
                 }
             }
         }
