@@ -442,6 +442,7 @@ impl ByteTree {
         ByteTree([32768; 256])
     }
 
+    #[inline(always)]
     fn code(&mut self, coder: &mut impl BitCoder, byte: u8) -> u8 {
         let mut node = 1usize;
         for i in (0..8).rev() {
@@ -455,6 +456,7 @@ impl ByteTree {
 
     /// Codes how many bytes there are (1 to 256), then the bytes (`bytes` when encoding);
     /// returns them.
+    #[inline(always)]
     fn code_all(coder: &mut impl BitCoder, bytes: &[u8]) -> Vec<u8> {
         let mut tree = ByteTree::new();
         let count = usize::from(tree.code(coder, bytes.len().wrapping_sub(1) as u8)) + 1;
