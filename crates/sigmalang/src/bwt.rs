@@ -423,7 +423,7 @@ impl<'a> Chains<'a> {
                 self.text[pos] = byte_of(*row);
                 *row = next;
                 if let Some(sources) = self.sources.as_deref_mut() {
-                    // The byte at `row` of the last column precedes position `pos + 1`.
+                    // The byte at `next` of the last column precedes position `pos + 1`.
                     sources[pos] = if next < self.primary { next } else { next - 1 } as u32;
                 }
             }

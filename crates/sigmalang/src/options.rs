@@ -231,8 +231,9 @@ impl EncoderOptions {
         // Levels 1 to 5 give up on a block whose first sixteenth saves less than 1/256:
         // prose, which gains under 0.01 % at the fast levels for 1.5 % of their time, and
         // 0.054 % at the default level (text-100m.txt 21,659,239 bytes against 21,670,937)
-        // for 5-6 % of its time (LZP is a pass on one core each way, 0.13 s encoding and
-        // 0.08 s decoding a 48 MiB frame). The mixed corpus keeps it in every frame.
+        // for a pass on one core each way (0.1-0.13 s encoding and 0.06-0.1 s decoding a
+        // 48 MiB frame in per-thread profiles, about a twentieth of the frame's time). The
+        // mixed corpus keeps it in every frame.
         let lzp = LzpPolicy {
             trial_saving_256ths: usize::from(matches!(
                 stage,

@@ -668,8 +668,8 @@ fn decode_runs<D: BitCoder>(
         if done < out.len() {
             let rank = model.code(coder, Kind::Rank, usize::from(byte), 0);
             // A rank is at least 1, so the next run's byte is the second of the list, known
-            // before the list moves (read after, it waited on the move's stores). A rank is
-            // below 2^8 (k ≤ 7), so its place exists.
+            // before the list moves (read after the move, it would wait on its stores). A rank
+            // is below 2^8 (k ≤ 7), so its place exists.
             let next = list[1];
             list.copy_within(1..=rank, 0);
             list[rank] = byte;
